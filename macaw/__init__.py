@@ -1,0 +1,33 @@
+"""Macaw: research papers and journal entries, turned into podcast episodes, offline.
+
+    from macaw import build
+    manifest = build(journal="entry.md", out="~/podcast")
+
+Heavy modules (torch, the models) load only when a stage needs them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from macaw.artifacts import Manifest
+
+
+def build(**kwargs: Any) -> "list[Manifest]":
+    """Build episodes; see `macaw.pipeline.build` for the arguments."""
+    from macaw.pipeline import build as _build
+
+    return _build(**kwargs)
+
+
+def publish(**kwargs: Any) -> Any:
+    """Rebuild the feed and pages from the episode manifests; see `macaw.publish.publish_all`."""
+    from macaw.publish import publish_all
+
+    return publish_all(**kwargs)
+
+
+__all__ = ["build", "publish", "__version__"]

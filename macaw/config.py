@@ -1,0 +1,233 @@
+"""Settings: defaults < macaw.toml < MACAW_* environment variables < command-line flags.
+
+Every setting lives in a section of `macaw.toml`; the environment variable for it is
+`MACAW_<SECTION>_<KEY>` (for example `MACAW_TTS_SPEED=1.1`), plus a few short aliases that
+people expect (`MACAW_BASE_URL`, `MACAW_ARXIV_API_URL`, `MACAW_ARXIV_PDF_URL`, `MACAW_OUT`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from macaw.errors import ConfigError
+
+STAGES = ("fetch", "extract", "write", "speak", "check", "master", "publish")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class ShowConfig:
+    title: str = "Macaw"
+    slug: str = "macaw"  # the feed is feeds/<slug>.xml
+    description: str = "Research papers and journal entries, read aloud. Made offline by Macaw."
+    author: str = "Macaw"
+    email: str = "macaw@example.invalid"
+    language: str = "en"
+    base_url: str = "http://localhost:8000"
+    image: str = ""  # path to cover art; Macaw draws one when empty
+    category: str = "Science"
+    explicit: bool = False
+
+
+@dataclass
+class LLMConfig:
+    engine: str = "transformers"
+    model: str = ""  # empty: the bundled SmolLM2-135M-Instruct GGUF
+    device: str = "auto"
+    max_tokens: int = 120
+    seed: int = 0
+    repetition_penalty: float = 1.15
+
+
+@dataclass
+class TTSConfig:
+    engine: str = "piper"
+    voice: str = ""  # empty: the bundled en_US-joe-medium voice; else a path to a Piper .onnx
+    device: str = "auto"
+    speed: float = 1.0  # >1 speaks faster
+    sentence_pause: float = 0.3
+    paragraph_pause: float = 0.7
+    segment_pause: float = 1.2
+
+
+@dataclass
+class ASRConfig:
+    engine: str = "faster-whisper"
+    model: str = ""  # empty: the bundled tiny.en; else a faster-whisper model folder or name
+    device: str = "auto"
+    compute_type: str = "int8"
+    beam_size: int = 1
+
+
+@dataclass
+class QualityConfig:
+    max_wer: float = 0.10  # the gate: an episode above this is not published
+
+
+@dataclass
+class MasterConfig:
+    lufs: float = -16.0
+    true_peak: float = -1.0
+    sample_rate: int = 44100
+    bitrate_kbps: int = 96
+
+
+@dataclass
+class JournalConfig:
+    mode: str = "read"  # read | summary
+    author: str = ""  # who wrote the journal; defaults to the show's author
+
+
+@dataclass
+class ArxivConfig:
+    api_url: str = "https://export.arxiv.org/api/query"
+    pdf_url: str = "https://arxiv.org/pdf"
+
+
+@dataclass
+class Config:
+    show: ShowConfig = field(default_factory=ShowConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    tts: TTSConfig = field(default_factory=TTSConfig)
+    asr: ASRConfig = field(default_factory=ASRConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    master: MasterConfig = field(default_factory=MasterConfig)
+    journal: JournalConfig = field(default_factory=JournalConfig)
+    arxiv: ArxivConfig = field(default_factory=ArxivConfig)
+    out: Path = field(default_factory=Path.cwd)
+
+    @property
+    def episodes_dir(self) -> Path:
+        return self.out / "episodes"
+
+    @property
+    def feeds_dir(self) -> Path:
+        return self.out / "feeds"
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dataclasses.asdict(getattr(self, name))
+
+
+ALIASES = {
+    "MACAW_BASE_URL": ("show", "base_url"),
+    "MACAW_ARXIV_API_URL": ("arxiv", "api_url"),
+    "MACAW_ARXIV_PDF_URL": ("arxiv", "pdf_url"),
+}
+
+
+def _sections() -> dict[str, type]:
+    return {f.name: f.default_factory().__class__ for f in dataclasses.fields(Config) if f.name != "out"}  # type: ignore[misc]
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    """Turn a TOML or environment value into the type of the default, or say why not."""
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if isinstance(default, float):
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if isinstance(value, (dict, list)):
+            raise ValueError
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{where} must be {type(default).__name__}, got {value!r}",
+            hint="fix macaw.toml or the environment variable",
+        ) from None
+
+
+def _apply(config: Config, section: str, key: str, value: Any, where: str) -> None:
+    sections = _sections()
+    if section not in sections:
+        raise ConfigError(f"unknown section [{section}] in {where}", hint=f"known: {', '.join(sections)}")
+    target = getattr(config, section)
+    if key not in {f.name for f in dataclasses.fields(target)}:
+        known = ", ".join(f.name for f in dataclasses.fields(target))
+        raise ConfigError(f"unknown setting {section}.{key} in {where}", hint=f"known: {known}")
+    setattr(target, key, _coerce(value, getattr(target, key), f"{section}.{key} in {where}"))
+
+
+def load(
+    path: Path | None = None,
+    *,
+    out: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Read the settings for one run.
+
+    `out` (or MACAW_OUT, else the current directory) is the output root; `macaw.toml` is read
+    from there unless `path` names another file. `overrides` are flags: {"tts.speed": 1.2}.
+    """
+    env = os.environ if env is None else env
+    root = Path(out or env.get("MACAW_OUT") or Path.cwd()).expanduser().resolve()
+    config = Config(out=root)
+
+    toml_path = Path(path).expanduser() if path else root / "macaw.toml"
+    if path and not toml_path.is_file():
+        raise ConfigError(f"config file not found: {toml_path}", hint="check the --config path")
+    if toml_path.is_file():
+        try:
+            data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{toml_path} is not valid TOML: {exc}", hint="fix the file") from None
+        for section, values in data.items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"{toml_path}: '{section}' must be a [section] table")
+            for key, value in values.items():
+                _apply(config, section, key, value, str(toml_path))
+
+    for name, value in env.items():
+        if not name.startswith("MACAW_") or name == "MACAW_OUT":
+            continue
+        if name in ALIASES:
+            _apply(config, *ALIASES[name], value, f"${name}")
+            continue
+        rest = name[len("MACAW_"):].lower()
+        section, _, key = rest.partition("_")
+        if section in _sections() and key:
+            _apply(config, section, key, value, f"${name}")
+
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        section, _, key = dotted.partition(".")
+        _apply(config, section, key, value, "the command line")
+
+    validate(config)
+    return config
+
+
+def validate(config: Config) -> None:
+    for name in ("llm", "tts", "asr"):
+        device = getattr(config, name).device
+        if device not in DEVICES:
+            raise ConfigError(f"{name}.device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if config.journal.mode not in ("read", "summary"):
+        raise ConfigError(f"journal.mode must be 'read' or 'summary', got {config.journal.mode!r}")
+    if not 0.25 <= config.tts.speed <= 4.0:
+        raise ConfigError(f"tts.speed must be between 0.25 and 4, got {config.tts.speed}")
+    if not 0.0 < config.quality.max_wer <= 1.0:
+        raise ConfigError(f"quality.max_wer must be in (0, 1], got {config.quality.max_wer}")
+    if not config.show.slug or any(c in config.show.slug for c in "/\\ ."):
+        raise ConfigError(f"show.slug must be a plain name (it names feeds/<slug>.xml), got {config.show.slug!r}")
+    if not config.show.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"show.base_url must start with http:// or https://, got {config.show.base_url!r}")

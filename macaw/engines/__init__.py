@@ -1,0 +1,156 @@
+"""Engines: the models behind the stages, each behind a one-method protocol.
+
+    LLM.generate(messages, *, max_tokens, seed) -> str
+    TTS.synthesize(text) -> Iterator[np.ndarray]      (float32 mono chunks at .sample_rate)
+    ASR.transcribe(audio_path) -> Transcript          (words with start/end seconds)
+
+Built-in engines register exactly as third-party ones do, through the `macaw.engines`
+entry-point group, named `<role>.<name>` (`tts.piper`), pointing at a factory that takes the
+role's config section (a dict) and returns the engine. Factories import their heavy libraries
+inside, so `macaw --help` never imports torch.
+
+Every engine has `fingerprint()`: what identifies its output (engine, library version, model
+file hash, options) for the stage cache.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, runtime_checkable
+
+from macaw.errors import UnknownEngineError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
+
+ROLES = ("llm", "tts", "asr")
+GROUP = "macaw.engines"
+
+# Used when the package metadata is not there (running from a source tree without install).
+BUILTIN: dict[str, str] = {
+    "llm.transformers": "macaw.engines.llm_transformers:create",
+    "llm.openai": "macaw.engines.llm_openai:create",
+    "tts.piper": "macaw.engines.tts_piper:create",
+    "asr.faster-whisper": "macaw.engines.asr_whisper:create",
+}
+
+_registered: dict[str, Callable[[dict[str, Any]], Any]] = {}
+
+
+@dataclass
+class Word:
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass
+class Transcript:
+    words: list[Word] = field(default_factory=list)
+    language: str = "en"
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text.strip() for w in self.words)
+
+
+@runtime_checkable
+class LLM(Protocol):
+    def generate(self, messages: list[dict[str, str]], *, max_tokens: int, seed: int) -> str: ...
+
+    def fingerprint(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class TTS(Protocol):
+    sample_rate: int
+
+    def synthesize(self, text: str) -> Iterator["np.ndarray"]: ...
+
+    def fingerprint(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class ASR(Protocol):
+    def transcribe(self, audio: "Path") -> Transcript: ...
+
+    def fingerprint(self) -> dict[str, Any]: ...
+
+
+def register(role_name: str, factory: Callable[[dict[str, Any]], Any]) -> None:
+    """Register an engine factory in-process (tests use this for scripted fakes)."""
+    _registered[role_name] = factory
+
+
+def unregister(role_name: str) -> None:
+    _registered.pop(role_name, None)
+
+
+def available(role: str) -> list[str]:
+    names = {k for k in BUILTIN} | set(_registered) | {ep.name for ep in _entry_points()}
+    return sorted(n.split(".", 1)[1] for n in names if n.startswith(role + "."))
+
+
+def _entry_points() -> list[importlib.metadata.EntryPoint]:
+    try:
+        return list(importlib.metadata.entry_points(group=GROUP))
+    except Exception:  # broken metadata must not stop the built-ins
+        return []
+
+
+def _load_factory(target: str) -> Callable[[dict[str, Any]], Any]:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def create(role: str, settings: dict[str, Any]) -> Any:
+    """Build the engine that `settings["engine"]` names for `role` (llm, tts, asr)."""
+    name = settings.get("engine", "")
+    key = f"{role}.{name}"
+    if key in _registered:
+        return _registered[key](settings)
+    for ep in _entry_points():
+        if ep.name == key:
+            return ep.load()(settings)
+    if key in BUILTIN:
+        return _load_factory(BUILTIN[key])(settings)
+    raise UnknownEngineError(
+        f"unknown {role} engine {name!r}",
+        hint=f"available: {', '.join(available(role)) or 'none'}; set [{role}] engine in macaw.toml",
+    )
+
+
+def resolve_device(device: str) -> str:
+    """'auto' means CUDA when a GPU is usable, else CPU; asking for cuda without one is an error."""
+    from macaw.errors import EngineUnavailableError
+
+    if device == "cpu":
+        return "cpu"
+    has_cuda = _cuda_available()
+    if device == "cuda" and not has_cuda:
+        raise EngineUnavailableError("device 'cuda' was asked for but no CUDA GPU is usable", hint="set device = 'auto' or 'cpu'")
+    return "cuda" if has_cuda else "cpu"
+
+
+def _cuda_available() -> bool:
+    # ctranslate2 and onnxruntime answer without importing torch; torch is the last resort.
+    try:
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() > 0:
+            return True
+    except Exception:
+        pass
+    try:
+        import onnxruntime
+
+        if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+            return True
+    except Exception:
+        pass
+    return False

@@ -1,0 +1,136 @@
+"""The one spoken-form normaliser, shared by write (what the voice says), speak, and check.
+
+`to_spoken(text)` turns written text into words a voice reads well: numbers, decimals,
+percentages, years, ranges, symbols, citations, URLs. `wer_words(text)` is the form both the
+script and the recogniser's transcript are reduced to before words are compared, so "34%",
+"thirty-four percent" and "34 percent" all count as the same three words.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from num2words import num2words
+
+# Acronyms said as words, not spelled. Users extend this through `lexicon` arguments.
+WORD_ACRONYMS = {"NASA", "NATO", "UNESCO", "LASER", "RADAR", "SCUBA", "COVID", "GIF", "JPEG", "ARENA", "AREA", "RAM", "ROM"}
+
+_SYMBOLS = {
+    "&": " and ",
+    "+": " plus ",
+    "=": " equals ",
+    "≈": " approximately ",
+    "±": " plus or minus ",
+    "×": " times ",
+    "→": " to ",
+    "≤": " at most ",
+    "≥": " at least ",
+    "<": " less than ",
+    ">": " greater than ",
+    "@": " at ",
+    "~": " about ",
+    "°": " degrees ",
+    "#": " number ",
+}
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+
+_URL = re.compile(r"\b(?:https?://|www\.)([^\s/]+)[^\s]*", re.I)
+_CITATION_BRACKET = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
+_CITATION_PAREN = re.compile(r"\s*\((?:[A-Z][A-Za-z'-]+(?: et al\.?| and [A-Z][A-Za-z'-]+)?,? \d{4}[a-z]?(?:; )?)+\)")
+_COMPACT_DATE = re.compile(r"\b(19|20)(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\b")
+_RANGE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)(?![\w.])")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(st|nd|rd|th|s)?(?![\d])")
+_LETTER_DIGIT = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?!(?:st|nd|rd|th|s)\b)(?=[A-Za-z]{2,})")
+_ACRONYM = re.compile(r"\b([A-Z]{2,6})(s?)\b")
+_SPACES = re.compile(r"\s+")
+
+
+def _number_words(integer: str, fraction: str | None, suffix: str | None) -> str:
+    value = int(integer.replace(",", ""))
+    if fraction:
+        return num2words(value) + " point " + " ".join(num2words(int(d)) for d in fraction)
+    if suffix in ("st", "nd", "rd", "th"):
+        return num2words(value, to="ordinal")
+    if suffix == "s" and 1000 <= value <= 2099 and value % 10 == 0:  # the 1990s
+        return num2words(value, to="year").replace("ty", "ties") if value % 100 else num2words(value, to="year") + "s"
+    if "," not in integer and 1100 <= value <= 2099 and len(integer) == 4:
+        return num2words(value, to="year")
+    return num2words(value)
+
+
+def _ordinal(day: int) -> str:
+    return f"{day}{'th' if 10 <= day % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
+
+
+def _spell(acronym: str, lexicon: frozenset[str]) -> str:
+    if acronym in lexicon:
+        return acronym.capitalize()
+    return " ".join(acronym)
+
+
+@lru_cache(maxsize=4096)
+def _to_spoken(text: str, lexicon: frozenset[str]) -> str:
+    text = _URL.sub(lambda m: " " + m.group(1).removeprefix("www.") + " ", text)
+    text = _CITATION_BRACKET.sub("", text)
+    text = _CITATION_PAREN.sub("", text)
+    text = _PERCENT.sub(lambda m: m.group(1) + " percent", text)
+    text = _RANGE.sub(lambda m: f"{m.group(1)} to {m.group(2)}", text)
+    text = _COMPACT_DATE.sub(lambda m: f"{_MONTHS[int(m.group(3)) - 1]} {_ordinal(int(m.group(4)))}, {m.group(1)}{m.group(2)}", text)
+    text = _LETTER_DIGIT.sub(" ", text)
+    text = _NUMBER.sub(lambda m: " " + _number_words(m.group(1), m.group(2), m.group(3)) + " ", text)
+    text = _ACRONYM.sub(lambda m: _spell(m.group(1), lexicon) + ("'s" if m.group(2) else ""), text)
+    for symbol, words in _SYMBOLS.items():
+        text = text.replace(symbol, words)
+    text = text.replace("_", " ").replace("/", " slash ").replace("*", "").replace("`", "")
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def to_spoken(text: str, lexicon: set[str] | frozenset[str] | None = None) -> str:
+    """Written text -> the words a voice should say."""
+    return _to_spoken(text, frozenset(WORD_ACRONYMS | set(lexicon or ())))
+
+
+def wer_words(text: str, lexicon: set[str] | frozenset[str] | None = None) -> list[str]:
+    """Reduce text to lower-case words for comparison: spoken form, no punctuation, no hyphens."""
+    spoken = to_spoken(text, lexicon).lower()
+    spoken = spoken.replace("-", " ").replace("'s", "s").replace("’s", "s")
+    spoken = re.sub(r"[^\w\s']", " ", spoken).replace("'", "")
+    # A run of single letters ("a i" from "AI") compares as one token, as a recogniser may write "AI".
+    merged: list[str] = []
+    run: list[str] = []
+    for w in spoken.split() + [""]:
+        if len(w) == 1 and w.isalpha():
+            run.append(w)
+            continue
+        if run:
+            merged.extend(["".join(run)] if len(run) > 1 else run)
+            run = []
+        if w:
+            merged.append(w)
+    return merged
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "Dr.", "Mr.", "Mrs.", "Ms.", "Prof.", "Fig.", "Eq.", "No.", "cf.")
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Split a paragraph into sentences, keeping common abbreviations whole."""
+    text = _SPACES.sub(" ", paragraph).strip()
+    if not text:
+        return []
+    protected = text
+    for i, abbr in enumerate(_ABBREVIATIONS):
+        protected = protected.replace(abbr, abbr.replace(".", f"\x00{i}\x00"))
+    parts = _SENTENCE_END.split(protected)
+    out = []
+    for part in parts:
+        for i, abbr in enumerate(_ABBREVIATIONS):
+            part = part.replace(abbr.replace(".", f"\x00{i}\x00"), abbr)
+        part = part.strip()
+        if part:
+            out.append(part)
+    return out
