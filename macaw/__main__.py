@@ -1,0 +1,3 @@
+from macaw.cli import main
+
+main()

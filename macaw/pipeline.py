@@ -1,0 +1,340 @@
+"""The build: fetch -> extract -> write -> speak -> check -> master -> publish, one episode at a time.
+
+Each stage is one module with `run(ctx, ...)`; this file decides which stages run (the cache),
+saves their artifacts, times them, and enforces the quality gate. A failure stops that
+episode before publish, so the feed and the other episodes are never touched by it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from macaw import cache as stage_cache
+from macaw.artifacts import Document, Manifest, Master, Narration, Quality, Script, Source
+from macaw.config import STAGES, Config
+from macaw.config import load as load_config
+from macaw.errors import ConfigError, MacawError, QualityGateFailed, SourceError
+from macaw.stage import StageContext
+
+
+class Reporter(Protocol):
+    def episode(self, episode_id: str, index: int, total: int) -> None: ...
+    def stage_started(self, stage: str) -> None: ...
+    def stage_finished(self, stage: str, seconds: float, cached: bool) -> None: ...
+    def log(self, message: str) -> None: ...
+
+
+class SilentReporter:
+    def episode(self, episode_id: str, index: int, total: int) -> None: ...
+    def stage_started(self, stage: str) -> None: ...
+    def stage_finished(self, stage: str, seconds: float, cached: bool) -> None: ...
+    def log(self, message: str) -> None: ...
+
+
+@dataclass
+class Request:
+    """One episode to build: where it comes from and how to fetch it."""
+
+    kind: str  # journal | arxiv | pdf
+    episode_id: str
+    key: dict[str, Any]  # identifies the input for the fetch stage's cache key
+    fetch: Callable[[Config, Path], Source]
+    label: str
+
+
+@dataclass
+class Outcome:
+    request: Request
+    manifest: Manifest | None = None
+    error: MacawError | None = None
+    stopped_after: str = ""
+    folder: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def resolve(config: Config, *, journal: str | None = None, paper: str | None = None, pdf: str | None = None, enrich: bool = False) -> list[Request]:
+    chosen = [name for name, value in (("--journal", journal), ("--paper", paper), ("--pdf", pdf)) if value]
+    if len(chosen) != 1:
+        raise ConfigError("name exactly one source: --journal PATH, --paper ID or --pdf PATH", hint=f"got {', '.join(chosen) or 'none'}")
+    if journal:
+        from macaw.sources import journal as journal_source
+
+        return [
+            Request("journal", entry.episode_id, {"kind": "journal", "sha256": entry.digest},
+                    (lambda cfg, folder, e=entry: journal_source.fetch(e, cfg, folder)), entry.origin)
+            for entry in journal_source.load_entries(journal, config)
+        ]
+    if paper:
+        from macaw.sources import arxiv
+
+        base, version = arxiv.parse_id(paper)
+        return [Request("arxiv", arxiv.identify(paper, config), {"kind": "arxiv", "id": base, "version": version or "latest"},
+                        (lambda cfg, folder: arxiv.fetch(paper, cfg, folder)), paper)]
+    from macaw.sources import pdf as pdf_source
+
+    assert pdf is not None
+    episode_id = pdf_source.identify(pdf, config)
+    return [Request("pdf", episode_id, {"kind": "pdf", "id": episode_id, "enrich": enrich},
+                    (lambda cfg, folder: pdf_source.fetch(pdf, cfg, folder, enrich=enrich)), pdf)]
+
+
+def build(
+    *,
+    journal: str | None = None,
+    paper: str | None = None,
+    pdf: str | None = None,
+    out: str | Path | None = None,
+    config: Config | None = None,
+    config_path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    until: str = "publish",
+    enrich: bool = False,
+    refresh: bool = False,
+    reporter: Reporter | None = None,
+) -> list[Outcome]:
+    """Build every episode the source names; return one Outcome per episode.
+
+    A batch (a folder of entries) builds and publishes what it can and reports the rest in the
+    outcomes; the CLI turns a failed outcome into its exit code.
+    """
+    if until not in STAGES:
+        raise ConfigError(f"unknown stage {until!r} for --until", hint=f"one of {', '.join(STAGES)}")
+    config = config or load_config(Path(config_path) if config_path else None, out=Path(out) if out else None, overrides=overrides)
+    reporter = reporter or SilentReporter()
+    requests = resolve(config, journal=journal, paper=paper, pdf=pdf, enrich=enrich)
+    force = {"fetch"} if refresh else set()
+    outcomes = []
+    engines: dict[str, Any] = {}  # one model load per process, shared by the episodes of a batch
+    for index, request in enumerate(requests, 1):
+        reporter.episode(request.episode_id, index, len(requests))
+        outcome = Outcome(request)
+        try:
+            build_one(config, request, until, reporter, engines, outcome, force)
+        except MacawError as exc:
+            outcome.error = exc
+            if len(requests) == 1:
+                raise
+            reporter.log(f"{request.episode_id}: {exc}")
+        outcomes.append(outcome)
+    return outcomes
+
+
+def build_one(config: Config, request: Request, until: str, reporter: Reporter, engines: dict[str, Any], outcome: Outcome,
+              force: set[str] | frozenset[str] = frozenset()) -> None:
+    folder = config.episodes_dir / request.episode_id
+    new_folder = not folder.exists()
+    outcome.folder = folder
+    ctx = StageContext(config=config, folder=folder, episode_id=request.episode_id, log=reporter.log, _engines=engines)
+    cache = stage_cache.StageCache(folder)
+    artifacts: dict[str, Any] = {}
+    try:
+        for stage in STAGES[: STAGES.index(until) + 1]:
+            spec = SPECS[stage]
+            parts = stage_parts(stage, ctx, request)
+            verdict = cache.verdict(stage, parts, spec.outputs(folder, config))
+            if stage in force:
+                verdict = stage_cache.Verdict(False, ["forced"])
+            reporter.stage_started(stage)
+            started = time.perf_counter()
+            if verdict.fresh:
+                result = spec.load(folder)
+                seconds = cache.seconds(stage) or 0.0
+            else:
+                folder.mkdir(parents=True, exist_ok=True)
+                result = spec.run(ctx, request, artifacts)
+                spec.save(result, folder)
+                seconds = time.perf_counter() - started
+                # Parts of later stages hash this stage's outputs, so record after saving.
+                cache.record(stage, stage_parts(stage, ctx, request), seconds)
+            artifacts[stage] = result
+            ctx.timings[stage] = round(seconds, 3)
+            reporter.stage_finished(stage, time.perf_counter() - started, verdict.fresh)
+            if stage == "check":
+                gate(result, folder)
+        outcome.manifest = artifacts.get("publish")
+        outcome.stopped_after = until
+        outcome.timings = dict(ctx.timings)
+    except BaseException:
+        # A first build that failed before it produced anything worth reading leaves no folder.
+        if new_folder and folder.exists() and not (folder / Document.filename).exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def gate(quality: Quality, folder: Path) -> None:
+    if not quality.passed:
+        raise QualityGateFailed(
+            f"round-trip WER {quality.wer:.1%} is above the {quality.threshold:.0%} threshold, so the episode was not published",
+            hint=f"see {folder / 'quality.html'}",
+        )
+
+
+# --- what each stage reads, writes and depends on -------------------------------------------
+
+@dataclass
+class Spec:
+    inputs: list[str]  # files in the episode folder whose digests enter the key
+    engine: str | None  # llm | tts | asr
+    run: Callable[[StageContext, Request, dict[str, Any]], Any]
+    load: Callable[[Path], Any]
+    save: Callable[[Any, Path], None]
+    outputs: Callable[[Path, Config], list[str]]  # files that must exist for a cached result
+    options: Callable[[Config], dict[str, Any]]
+
+
+def _save(artifact: Any, folder: Path) -> None:
+    artifact.save(folder)
+
+
+def _save_script(script: Script, folder: Path) -> None:
+    from macaw.fsutil import atomic_write_text
+
+    script.save(folder)
+    atomic_write_text(folder / "script.md", script.to_markdown())
+
+
+def _fetch(ctx: StageContext, request: Request, _: dict[str, Any]) -> Source:
+    source = request.fetch(ctx.config, ctx.folder)
+    if source.id != request.episode_id:
+        raise SourceError(f"fetched source id {source.id!r} does not match the episode {request.episode_id!r}")
+    return source
+
+
+def _extract(ctx: StageContext, _: Request, a: dict[str, Any]) -> Document:
+    from macaw import extract
+
+    return extract.run(ctx, a["fetch"])
+
+
+def _write(ctx: StageContext, _: Request, a: dict[str, Any]) -> Script:
+    from macaw import write
+
+    return write.run(ctx, a["extract"], a["fetch"])
+
+
+def _speak(ctx: StageContext, _: Request, a: dict[str, Any]) -> Narration:
+    from macaw import speak
+
+    return speak.run(ctx, a["write"])
+
+
+def _check(ctx: StageContext, _: Request, a: dict[str, Any]) -> Quality:
+    from macaw import check
+
+    return check.run(ctx, a["write"], a["speak"])
+
+
+def _master(ctx: StageContext, _: Request, a: dict[str, Any]) -> Master:
+    from macaw import master
+
+    return master.run(ctx, a["write"], _narration(ctx.folder, a), a["check"], a["fetch"])
+
+
+def _narration(folder: Path, a: dict[str, Any]) -> Narration:
+    # check may re-speak sentences that failed; its saved narration is the one to master.
+    return Narration.load(folder)
+
+
+def _publish(ctx: StageContext, _: Request, a: dict[str, Any]) -> Manifest:
+    from macaw import publish
+
+    return publish.run(ctx, a["fetch"], a["extract"], a["write"], a["check"], a["master"])
+
+
+def _module_options(name: str, default: Callable[[Config], dict[str, Any]]) -> Callable[[Config], dict[str, Any]]:
+    """A stage module may define `options(config)`; importing it is cheap (engines load lazily)."""
+
+    def options(config: Config) -> dict[str, Any]:
+        import importlib
+
+        module = importlib.import_module(f"macaw.{name}")
+        version = getattr(module, "VERSION", 1)
+        custom = getattr(module, "options", None)
+        return {"version": version, **(custom(config) if custom else default(config))}
+
+    return options
+
+
+def _master_outputs(folder: Path, config: Config) -> list[str]:
+    try:
+        return [Master.filename, Master.load(folder).audio]
+    except (OSError, ValueError, KeyError):
+        return [Master.filename]
+
+
+def _no_options(config: Config) -> dict[str, Any]:
+    return {}
+
+
+SPECS: dict[str, Spec] = {
+    "fetch": Spec([], None, _fetch, Source.load, _save, lambda f, c: [Source.filename], lambda c: {}),
+    "extract": Spec([Source.filename], None, _extract, Document.load, _save,
+                    lambda f, c: [Document.filename], _module_options("extract", _no_options)),
+    "write": Spec([Document.filename, Source.filename], "llm", _write, Script.load, _save_script,
+                  lambda f, c: [Script.filename, "script.md"],
+                  _module_options("write", lambda c: {"journal": c.section("journal"), "show": [c.show.title, c.show.author]})),
+    "speak": Spec([Script.filename], "tts", _speak, Narration.load, _save,
+                  lambda f, c: [Narration.filename, "narration.wav"], _module_options("speak", lambda c: c.section("tts"))),
+    "check": Spec([Script.filename, Narration.filename, "narration.wav"], "asr", _check, Quality.load, _save,
+                  lambda f, c: [Quality.filename], _module_options("check", lambda c: c.section("quality"))),
+    "master": Spec([Script.filename, Narration.filename, "narration.wav", Quality.filename, Source.filename], None, _master,
+                   Master.load, _save, _master_outputs,
+                   _module_options("master", lambda c: {**c.section("master"), "show": c.show.title, "image": c.show.image})),
+    "publish": Spec([Source.filename, Document.filename, Script.filename, Quality.filename, Master.filename], None, _publish,
+                    Manifest.load, _save, lambda f, c: [Manifest.filename, f"../../feeds/{c.show.slug}.xml"],
+                    _module_options("publish", lambda c: c.section("show"))),
+}
+
+
+def stage_parts(stage: str, ctx: StageContext, request: Request) -> dict[str, Any]:
+    spec = SPECS[stage]
+    parts: dict[str, Any] = {"inputs": stage_cache.file_digests(ctx.folder, spec.inputs)}
+    if stage == "fetch":
+        parts["request"] = request.key
+    if spec.engine:
+        engine = ctx.engine(spec.engine)
+        parts["engine"] = engine.fingerprint()
+    parts["options"] = spec.options(ctx.config)
+    return parts
+
+
+def explain(episode: str, *, config: Config) -> list[tuple[str, bool, list[str]]]:
+    """For each stage: would it rerun, and why. `episode` is an id or an episode folder."""
+    folder = Path(episode)
+    if not (folder / Source.filename).exists():
+        folder = config.episodes_dir / episode
+    if not (folder / Source.filename).exists():
+        raise SourceError(f"no episode {episode!r} in {config.episodes_dir}", hint="give an episode id from episodes/ or its folder")
+    source = Source.load(folder)
+    cache = stage_cache.StageCache(folder)
+    request = _request_for(source, cache)
+    ctx = StageContext(config=config, folder=folder, episode_id=source.id)
+    rows: list[tuple[str, bool, list[str]]] = []
+    upstream_reruns = False
+    for stage in STAGES:
+        verdict = cache.verdict(stage, stage_parts(stage, ctx, request), SPECS[stage].outputs(folder, config))
+        reasons = list(verdict.reasons)
+        if upstream_reruns and verdict.fresh:
+            reasons = ["an earlier stage reruns: this one reruns if that output changes"]
+        rows.append((stage, upstream_reruns or not verdict.fresh, reasons))
+        upstream_reruns = upstream_reruns or not verdict.fresh
+    return rows
+
+
+def _request_for(source: Source, cache: stage_cache.StageCache) -> Request:
+    """The request that produced `source`, to compare fetch keys: a journal file is read again;
+    a paper keeps the key it was fetched with (explain never touches the network)."""
+    key = dict(cache.records.get("fetch", {}).get("parts", {}).get("request", {}))
+    if source.kind == "journal":
+        from macaw.sources import journal as journal_source
+
+        origin = Path(source.origin)
+        try:
+            key = {"kind": "journal", "sha256": journal_source.read_entry(origin).digest}
+        except MacawError:
+            key = {"kind": "journal", "sha256": f"{origin} is gone or unreadable"}
+    return Request(source.kind, source.id, key, lambda c, f: source, source.origin)
