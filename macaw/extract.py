@@ -90,15 +90,16 @@ def _paragraph(lines: list[str]) -> str:
         return ""  # a table: nothing a listener can follow
     items: list[str] = []
     in_list = False
-    for line in lines:
-        line = line.strip().lstrip(">").strip()
+    for raw_line in lines:
+        line = raw_line.strip().lstrip(">").strip()
         if _LIST_ITEM.match(line):
             items.append(_sentence(_clean(_LIST_ITEM.sub("", line))))
             in_list = True
-        elif in_list:  # a wrapped list item
+        elif in_list and (raw_line[:1].isspace() or not items[-1].endswith((".", "!", "?", ":"))):  # a wrapped item
             items[-1] = _sentence(items[-1].rstrip(".") + " " + _clean(line))
         else:
             items.append(_clean(line))
+            in_list = False
     return " ".join(i for i in items if i)
 
 

@@ -81,7 +81,7 @@ def read_entry(path: Path) -> Entry:
     front, body = split_front_matter(raw, str(path))
     if not body.strip():
         raise EmptySourceError(f"journal entry {path} has no text", hint="write something in it, or remove it from the folder")
-    title = str(front.get("title") or "").strip() or _title_from_body(body) or path.stem
+    title = str(front.get("title") or "").strip() or _title_from_body(body) or _title_from_name(path.stem)
     date = _date(front.get("date")) or _date_from_name(path.name) or dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
     return Entry(title=title, date=date, body=body, origin=str(path.resolve()), author=str(front.get("author") or ""), raw=raw, meta=front)
 
@@ -114,6 +114,11 @@ def _title_from_body(body: str) -> str:
             return line
         return ""
     return ""
+
+
+def _title_from_name(stem: str) -> str:
+    words = re.sub(r"^\d{4}-\d{2}-\d{2}[-_ ]*", "", stem).replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:] if words else stem
 
 
 def _date(value: Any) -> str:
