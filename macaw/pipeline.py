@@ -16,6 +16,7 @@ from typing import Any, Callable, Protocol
 from macaw import cache as stage_cache
 from macaw.artifacts import Document, Manifest, Master, Narration, Quality, Script, Source
 from macaw.config import STAGES, Config
+from macaw.engines import create as create_engine
 from macaw.config import load as load_config
 from macaw.errors import ConfigError, MacawError, QualityGateFailed, SourceError
 from macaw.stage import StageContext
@@ -108,7 +109,13 @@ def build(
     requests = resolve(config, journal=journal, paper=paper, pdf=pdf, enrich=enrich)
     force = {"fetch"} if refresh else set()
     outcomes = []
-    engines: dict[str, Any] = {}  # one model load per process, shared by the episodes of a batch
+    # One engine per role for the whole batch (one model load), created now so that an unknown
+    # engine or a missing voice file is reported before any stage runs.
+    engines: dict[str, Any] = {}
+    for stage in STAGES[: STAGES.index(until) + 1]:
+        role = SPECS[stage].engine
+        if role:
+            engines[role] = create_engine(role, config.section(role))
     for index, request in enumerate(requests, 1):
         reporter.episode(request.episode_id, index, len(requests))
         outcome = Outcome(request)
