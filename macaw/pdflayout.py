@@ -135,8 +135,8 @@ def make_rows(page_index: int, frags: list[Frag]) -> list[Row]:
     rows: list[Row] = []
     for f in sorted(frags, key=lambda f: (-f.y, f.x)):
         for row in reversed(rows[-4:]):
-            tolerance = 0.45 * max(f.size, row.size)
-            if abs(row.y - f.y) <= tolerance and not _overlaps(row, f):
+            near = min(abs(g.y - f.y) - 0.45 * max(f.size, g.size) for g in row.frags)
+            if near <= 0 and not _overlaps(row, f):
                 row.frags.append(f)
                 break
         else:
@@ -164,28 +164,33 @@ def split_columns(rows: list[Row], width: float) -> list[Row]:
         return rows
     modes = Counter(round(x) for x in right_starts).most_common()
     split_x = min(x for x, n in modes if n >= max(2, modes[0][1] // 4)) - 1
+    # The columns begin at the first row whose right part starts where the right column
+    # starts; above it sits the title block, full width, even where a line of author names
+    # happens to cross the middle of the page.
+    def aligned(r: Row) -> bool:
+        right = [f for f in r.frags if f.x >= split_x]
+        return bool(right) and right[0].x - split_x <= 2.5 * right[0].size
+
+    top = max((r.y for r in rows if aligned(r)), default=float("inf"))
     out: list[Row] = []
     for r in rows:
         left = [f for f in r.frags if f.x < split_x]
         right = [f for f in r.frags if f.x >= split_x]
-        # A right part is the right column only when it starts where that column starts (or
-        # indented a little); otherwise the row is one line that crosses the gutter (authors).
-        aligned = bool(right) and right[0].x - split_x <= 2.5 * right[0].size
-        if left and right and aligned:
+        # Two columns side by side: the left part's last piece began well inside the left
+        # column (a line of author names has pieces right up to the middle).
+        apart = bool(left) and bool(right) and (aligned(r) or left[-1].x < split_x - 0.4 * (split_x - left[0].x) - 1)
+        if r.y > top + 2 and not apart:
+            r.column = 0
+            out.append(r)
+        elif apart:
             out.append(Row(r.page, r.y, left, column=1))
             out.append(Row(r.page, r.y, right, column=2))
-        elif right and not left:
+        elif right:
             out.append(Row(r.page, r.y, right, column=2))
         else:
             full = r.end > split_x + 0.25 * (width - split_x) and r.x < split_x * 0.5 + 1
             r.column = 0 if full else 1
             out.append(r)
-    # Above the first right-column row sits the title block: full width, whatever its length.
-    right_top = max((r.y for r in out if r.column == 2), default=None)
-    if right_top is not None:
-        for r in out:
-            if r.y > right_top + 2:
-                r.column = 0
     # Reading order: bands separated by full-width rows; inside a band, left then right.
     ordered: list[Row] = []
     band: list[Row] = []
@@ -412,7 +417,7 @@ def _front_matter(layout: Layout, rows: list[Row], body: float, info: dict[str, 
         first = re.sub(r"^abstract\s*[-—–.:]?\s*", "", rows[abstract_at].text, flags=re.I)
         lines = [first] if first else []
         stop = body_at if body_at is not None else len(rows)
-        lines += [r.text for r in rows[abstract_at + 1 : stop] if r.role in ("body", "small")]
+        lines += [r.text for r in rows[abstract_at + 1 : stop] if r.role in ("body", "small") and len(r.text) > 2]
         layout.abstract = clean_chars(join_lines(lines))
     # An index into the document's rows without furniture, where page one's rows come first.
     return body_at if body_at is not None else len(rows)

@@ -19,6 +19,24 @@ from typing import Any
 MIN_CHARS_PER_PAGE = 20  # below this on average, the pages are images: a scan
 
 
+class _Warnings(logging.Handler):
+    """pypdf recovers from some damage with only a log warning; we want to know about loops."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.messages) < 100:
+            self.messages.append(record.getMessage())
+
+    def circular(self) -> bool:
+        return any("ircular" in m or "cyclic" in m for m in self.messages)
+
+
+WARNINGS = _Warnings()
+
+
 class Refusal(Exception):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -100,6 +118,10 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
     _check_bytes(path)
     try:
         reader = PdfReader(path, strict=False)
+        if WARNINGS.circular():
+            # pypdf stops following the loop and carries on; a file built like that is not a
+            # paper we want to guess at.
+            raise Refusal("damaged", "is damaged (circular cross-reference chain)")
         if reader.is_encrypted:
             try:
                 opened = reader.decrypt("")
@@ -139,8 +161,12 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
-    # pypdf reports oddities through logging; the parent only reads our one JSON line.
-    logging.disable(logging.CRITICAL)
+    # pypdf reports oddities through logging; we keep them to ourselves (the parent reads one
+    # JSON line) and look at them for signs of damage.
+    pypdf_log = logging.getLogger("pypdf")
+    pypdf_log.addHandler(WARNINGS)
+    pypdf_log.setLevel(logging.WARNING)
+    pypdf_log.propagate = False
     sys.setrecursionlimit(5000)
     try:
         request = json.loads(sys.stdin.read())

@@ -251,6 +251,18 @@ def attention_spec(columns: int = 2) -> PaperSpec:
             Block("para", "The two most commonly used attention functions are additive attention and dot-product "
                   "attention. Dot-product attention is much faster and more space-ef\u00adficient in practice, "
                   "since it can be implemented using highly optimized matrix multiplication code [4, 9]."),
+            Block("heading", "2.2 Training"),
+            Block("para", "We trained on a standard dataset of about four and a half million sentence pairs. "
+                  "Sentences were encoded with byte-pair encoding, which gives a shared vocabulary of about "
+                  "thirty-seven thousand tokens for both the source and the target language."),
+            Block("para", "Each training batch contained a set of sentence pairs with roughly twenty-five "
+                  "thousand source tokens and twenty-five thousand target tokens. We used the Adam optimizer "
+                  "and varied the learning rate over the course of training, increasing it linearly for the "
+                  "first warmup steps and decreasing it afterwards in proportion to the inverse square root "
+                  "of the step number."),
+            Block("para", "We apply dropout to the output of each sub-layer before it is added to the sub-layer "
+                  "input and normalized. In addition, we apply dropout to the sums of the embeddings and the "
+                  "positional encodings in both the encoder and decoder stacks."),
             Block("heading", "3 Results"),
             Block("table", "Table 1: Scores of the fixture models on two test sets.",
                   items=["Model | EN-DE | EN-FR", "Baseline | 26.3 | 39.2", "Ours | 28.4 | 41.8"]),
@@ -296,3 +308,120 @@ def notes_spec() -> PaperSpec:
             Block("refs", items=["[1] A. Author. A paper about gradients. 2020."]),
         ],
     )
+
+
+# ---------------------------------------------------------------- a local stand-in for arXiv
+
+import http.server  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import parse_qs, urlparse  # noqa: E402
+
+ATOM_DIR = Path(__file__).parent / "fixtures" / "arxiv"
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/atom+xml"
+    delay: float = 0.0  # seconds before answering: a slow server
+    truncate: int | None = None  # announce the full length, send this many bytes, hang up
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def atom(name: str) -> Reply:
+    return Reply(body=(ATOM_DIR / name).read_bytes())
+
+
+def pdf_reply(data: bytes, **kw: object) -> Reply:
+    return Reply(body=data, content_type="application/pdf", **kw)  # type: ignore[arg-type]
+
+
+class ReplayServer:
+    """Serves scripted replies on 127.0.0.1: `/api/query?id_list=X` and `/pdf/<id>`.
+
+    `script[key]` is a list of replies given in turn (the last one repeats); the key is the
+    id_list value for the API and the path for PDFs. Every request is logged with its time.
+    """
+
+    def __init__(self) -> None:
+        self.script: dict[str, list[Reply]] = {}
+        self.log: list[tuple[float, str]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                url = urlparse(self.path)
+                key = parse_qs(url.query).get("id_list", [""])[0] if url.path.endswith("/query") else url.path
+                server.log.append((time.time(), key))
+                replies = server.script.get(key) or [Reply(404, b"not here", "text/plain")]
+                reply = replies.pop(0) if len(replies) > 1 else replies[0]
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.content_type)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    if reply.truncate is not None:
+                        self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(reply.body if reply.truncate is None else reply.body[: reply.truncate])
+                    self.wfile.flush()
+                    if reply.truncate is not None:
+                        self.close_connection = True
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        class Quiet(http.server.ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client that hung up on a slow answer is the point of that test
+
+        self.httpd = Quiet(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> "ReplayServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def hits(self, key: str) -> int:
+        return sum(1 for _, k in self.log if k == key)
+
+
+def recovery(sections: list[tuple[str, str]], spec: PaperSpec) -> dict[str, float]:
+    """How much of the spec's structure came back: headings in order, paragraphs word for word,
+    and a character-level similarity of each section's text (difflib ratio, averaged)."""
+    import difflib
+
+    expected = spec.expected_sections()
+    got = {h: t for h, t in sections}
+    headings = sum(1 for h, _ in expected if h in got) / len(expected)
+    paras = [(h, p) for h, ps in expected for p in ps]
+    exact = sum(1 for h, p in paras if p in got.get(h, "").split("\n\n")) / len(paras)
+    ratio = sum(difflib.SequenceMatcher(None, "\n\n".join(ps), got.get(h, "")).ratio() for h, ps in expected) / len(expected)
+    order = [h for h, _ in sections] == [h for h, _ in expected]
+    return {"headings": round(headings, 3), "paragraphs_exact": round(exact, 3), "text_similarity": round(ratio, 3), "order": float(order)}
+
+
+FIXTURES = {
+    "attention-2col": lambda: attention_spec(2),
+    "attention-1col": lambda: attention_spec(1),
+    "quiet-gradients": notes_spec,
+}
