@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from statistics import median
 from typing import Any
 
 from macaw.textclean import clean_chars, hyphenated_words, join_lines

@@ -56,8 +56,9 @@ def test_golden_document(papers: dict[str, Path], name: str) -> None:
     doc = extract_document(papers[name], source)
     text = json.dumps(doc.to_dict(), indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / f"{name}.document.json"
-    if UPDATE or not golden.exists():
+    if UPDATE:
         golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"{golden.name} is missing; create it with MACAW_UPDATE_GOLDENS=1"
     assert text == golden.read_text(encoding="utf-8"), f"{golden.name} differs; rerun with MACAW_UPDATE_GOLDENS=1 and read the diff"
 
 
