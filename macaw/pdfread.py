@@ -1,0 +1,188 @@
+"""The sandboxed half of PDF extraction: runs as `python -m macaw.pdfread` in a child process.
+
+It reads one request (JSON on stdin), opens the PDF with pypdf, collects positioned text
+fragments, runs the layout analysis and writes one JSON answer on stdout. The parent
+(`macaw.pdftext`) sets the time and memory limits, so a hostile file can at worst kill this
+process. Answers: {"ok": true, ...} or {"ok": false, "error": <kind>, "message": ...} where
+kind is not_pdf | encrypted | damaged | limit | no_text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+MIN_CHARS_PER_PAGE = 20  # below this on average, the pages are images: a scan
+
+
+class _Warnings(logging.Handler):
+    """pypdf recovers from some damage with only a log warning; we want to know about loops."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.messages) < 100:
+            self.messages.append(record.getMessage())
+
+    def circular(self) -> bool:
+        return any("ircular" in m or "cyclic" in m for m in self.messages)
+
+
+WARNINGS = _Warnings()
+
+
+class Refusal(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def _check_bytes(path: Path) -> None:
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 2048))
+        tail = fh.read()
+    if b"%PDF-" not in head:
+        raise Refusal("not_pdf", "is not a PDF (no %PDF- header)")
+    if b"%%EOF" not in tail:
+        raise Refusal("damaged", "is truncated (no end-of-file marker); download it again")
+
+
+def _mult(m: list[float], n: list[float]) -> list[float]:
+    return [
+        m[0] * n[0] + m[1] * n[2],
+        m[0] * n[1] + m[1] * n[3],
+        m[2] * n[0] + m[3] * n[2],
+        m[2] * n[1] + m[3] * n[3],
+        m[4] * n[0] + m[5] * n[2] + n[4],
+        m[4] * n[1] + m[5] * n[3] + n[5],
+    ]
+
+
+def _page_fragments(page: Any) -> list[list[Any]]:
+    frags: list[list[Any]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if not text or not text.strip():
+            return
+        try:
+            m = _mult([float(v) for v in tm], [float(v) for v in cm])
+            scale = math.hypot(m[2], m[3]) or 1.0
+            upright = abs(m[1]) < 1e-3 and abs(m[2]) < 1e-3 and m[0] > 0 and m[3] > 0
+            name = str(font.get("/BaseFont", "")) if font is not None else ""
+        except (TypeError, ValueError, AttributeError):
+            return
+        effective = float(size or 0) * scale
+        lines = [t for t in text.split("\n")]
+        for i, line in enumerate(lines):
+            if line.strip():
+                frags.append([round(m[4], 2), round(m[5] - i * effective * 1.2, 2), round(effective, 2), line, name.lstrip("/"), upright])
+
+    page.extract_text(visitor_text=visit)
+    return frags
+
+
+def _info(reader: Any) -> dict[str, str]:
+    try:
+        meta = reader.metadata or {}
+        out = {
+            "title": str(meta.get("/Title") or ""),
+            "author": str(meta.get("/Author") or ""),
+            "subject": str(meta.get("/Subject") or ""),
+            "keywords": str(meta.get("/Keywords") or ""),
+            "creation_date": str(meta.get("/CreationDate") or ""),
+        }
+    except Exception:  # noqa: BLE001  - metadata is a nicety; a broken /Info must not stop extraction
+        return {}
+    return {k: v.strip() for k, v in out.items() if v and v.strip()}
+
+
+def read(request: dict[str, Any]) -> dict[str, Any]:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PdfStreamError
+
+    from macaw.pdflayout import analyse
+
+    path = Path(request["path"])
+    max_pages = int(request.get("max_pages", 1000))
+    max_chars = int(request.get("max_chars", 5_000_000))
+    _check_bytes(path)
+    try:
+        reader = PdfReader(path, strict=False)
+        if WARNINGS.circular():
+            # pypdf stops following the loop and carries on; a file built like that is not a
+            # paper we want to guess at.
+            raise Refusal("damaged", "is damaged (circular cross-reference chain)")
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except (DependencyError, NotImplementedError, PdfReadError, FileNotDecryptedError):
+                opened = 0
+            if not opened:
+                raise Refusal("encrypted", "is encrypted with a password; decrypt it first (qpdf --decrypt)")
+        count = len(reader.pages)
+        if count == 0:
+            raise Refusal("damaged", "has no pages")
+        if count > max_pages:
+            raise Refusal("limit", f"has {count} pages; the limit is {max_pages}")
+        info = _info(reader)
+        pages = []
+        total = 0
+        for page in reader.pages:
+            box = page.mediabox
+            frags = _page_fragments(page)
+            total += sum(len(f[3]) for f in frags)
+            if total > max_chars:
+                raise Refusal("limit", f"holds more than {max_chars} characters of text")
+            pages.append({"width": float(box.width), "height": float(box.height), "frags": frags})
+    except Refusal:
+        raise
+    except LimitReachedError as exc:
+        raise Refusal("limit", f"has a stream too large to decompress safely ({exc})") from None
+    except RecursionError:
+        raise Refusal("damaged", "is damaged (circular references)") from None
+    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise Refusal("damaged", f"is damaged and cannot be read ({message[:120]})") from None
+    chars = sum(len(f[3].strip()) for p in pages for f in p["frags"])
+    if chars < MIN_CHARS_PER_PAGE * len(pages):
+        raise Refusal("no_text", "has no text layer; OCR is not supported")
+    layout = analyse(pages, info)
+    return {"ok": True, "pages": len(pages), "info": info, "layout": layout.to_dict()}
+
+
+def main() -> int:
+    # pypdf reports oddities through logging; we keep them to ourselves (the parent reads one
+    # JSON line) and look at them for signs of damage.
+    pypdf_log = logging.getLogger("pypdf")
+    pypdf_log.addHandler(WARNINGS)
+    pypdf_log.setLevel(logging.WARNING)
+    pypdf_log.propagate = False
+    sys.setrecursionlimit(5000)
+    try:
+        request = json.loads(sys.stdin.read())
+        answer = read(request)
+    except Refusal as exc:
+        answer = {"ok": False, "error": exc.kind, "message": exc.message}
+    except MemoryError:
+        answer = {"ok": False, "error": "limit", "message": "needs more memory than allowed"}
+    except RecursionError:
+        answer = {"ok": False, "error": "damaged", "message": "is damaged (circular references)"}
+    except Exception as exc:  # noqa: BLE001  - any other failure is one line for the parent
+        answer = {"ok": False, "error": "damaged", "message": f"cannot be read ({type(exc).__name__}: {str(exc)[:120]})"}
+    sys.stdout.write(json.dumps(answer, ensure_ascii=False))
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""PDF to document: fixture papers against golden files, cleanup invariants, and hostile files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+from macaw.artifacts import Author, Document, Source
+from macaw.config import Config
+from macaw.errors import EncryptedPdfError, ExtractError, NoTextLayerError, NotAPdfError, ResourceLimitError, SourceNotFoundError
+from macaw.pdftext import DamagedPdfError, extract_document, run_extraction
+from macaw.sources import arxiv, pdf as pdf_source
+from macaw.textclean import fix_accents, fix_ligatures, join_lines
+from paperfixtures import ATTENTION_AUTHORS, FIXTURES, ReplayServer, atom, recovery, typeset
+from pdfbuild import Page, Text, build_pdf, serialize
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("MACAW_UPDATE_GOLDENS") == "1"
+
+
+def arxiv_source() -> Source:
+    return Source(
+        kind="arxiv",
+        id="arxiv-1706.03762",
+        title="Attention Is All You Need",
+        authors=[Author(n) for n in ATTENTION_AUTHORS],
+        date="2017-06-12",
+        raw_file="source.pdf",
+        metadata={"abstract": "The dominant sequence transduction models are based on complex recurrent networks."},
+    )
+
+
+def plain_source(path: Path) -> Source:
+    return Source(kind="pdf", id="pdf-x", title="", raw_file=path.name)
+
+
+@pytest.fixture(scope="module")
+def papers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("papers")
+    out = {}
+    for name, make in FIXTURES.items():
+        out[name] = folder / f"{name}.pdf"
+        out[name].write_bytes(typeset(make()))
+    return out
+
+
+@pytest.mark.parametrize("name", list(FIXTURES))
+def test_golden_document(papers: dict[str, Path], name: str) -> None:
+    source = arxiv_source() if name == "attention-2col" else plain_source(papers[name])
+    doc = extract_document(papers[name], source)
+    text = json.dumps(doc.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    golden = GOLDEN / f"{name}.document.json"
+    if UPDATE:
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"{golden.name} is missing; create it with MACAW_UPDATE_GOLDENS=1"
+    assert text == golden.read_text(encoding="utf-8"), f"{golden.name} differs; rerun with MACAW_UPDATE_GOLDENS=1 and read the diff"
+
+
+@pytest.mark.parametrize("name", list(FIXTURES))
+def test_sections_recovered(papers: dict[str, Path], name: str) -> None:
+    doc = extract_document(papers[name], plain_source(papers[name]))
+    score = recovery([(s.heading, s.text) for s in doc.sections], FIXTURES[name]())
+    assert score == {"headings": 1.0, "paragraphs_exact": 1.0, "text_similarity": 1.0, "order": 1.0}
+
+
+def test_arxiv_metadata_wins(papers: dict[str, Path]) -> None:
+    doc = extract_document(papers["attention-2col"], arxiv_source())
+    assert doc.title == "Attention Is All You Need"
+    assert [a.name for a in doc.authors] == ATTENTION_AUTHORS
+    assert doc.abstract.startswith("The dominant sequence")
+    assert doc.date == "2017-06-12"
+
+
+def test_without_metadata_front_matter_comes_from_page_one(papers: dict[str, Path]) -> None:
+    doc = extract_document(papers["quiet-gradients"], plain_source(papers["quiet-gradients"]))
+    assert doc.title == "Quiet Gradients in Small Models"
+    assert [a.name for a in doc.authors] == ["Maria Rossi", "José Núñez", "Ann Lee"]
+    assert doc.abstract.startswith("We study why small networks")
+    two = extract_document(papers["attention-2col"], plain_source(papers["attention-2col"]))
+    assert [a.name for a in two.authors] == ATTENTION_AUTHORS  # Łukasz from the PDF's own glyphs
+
+
+def test_nothing_a_listener_must_not_hear(papers: dict[str, Path]) -> None:
+    doc = extract_document(papers["attention-2col"], arxiv_source())
+    text = "\n".join(s.heading + "\n" + s.text for s in doc.sections)
+    for banned in ["arXiv:1706", "[cs.CL]", "Fixture paper for Macaw tests", "@google.com", "Google Brain",
+                   "University of Toronto", "References", "Jimmy Lei Ba", "Hochreiter", "Work performed while",
+                   "26.3", "EN-DE", "Multi-Head Attention Feed", "Softmax", "softmax(", "√", "=", "[12]", "[4, 9]",
+                   "\ufb01", "\ufb00", "´", "¨", "  "]:
+        assert banned not in text, banned
+    assert "Figure 1: The encoder and decoder stacks, side by side." in text
+    assert "Table 1: Scores of the fixture models on two test sets." in text
+    assert "Rényi and Schrödinger" in text
+    assert "self-attention" in text and "transduction systems" in text and "difficult" in text
+    assert not any(line.strip().isdigit() for line in text.splitlines())
+
+
+def test_two_columns_read_in_order(papers: dict[str, Path]) -> None:
+    found = run_extraction(papers["attention-2col"])
+    assert found.pages >= 2
+    text = " ".join(s["text"] for s in found.sections)
+    # A paragraph that runs from the foot of one column to the head of the next stays whole.
+    for sentence in ["We used the Adam optimizer and varied the learning rate over the course of training,",
+                     "We plan to apply it to other modalities such as images, audio and video."]:
+        assert sentence in text
+    assert text.index("Recurrent networks") < text.index("The encoder maps") < text.index("We trained on") < text.index("We presented")
+
+
+def test_text_repairs() -> None:
+    assert fix_ligatures("\ufb01rst e\ufb00ect \ufb02ow o\ufb03ce") == "first effect flow office"
+    assert fix_accents("R\u00b4enyi Schr\u00a8odinger Andr\u00b4e ca\u00b8ca") == "Rényi Schrödinger André caça"
+    assert join_lines(["the trans-", "former uses self-", "attention and", "more."]) == "the transformer uses self-attention and more."
+    assert join_lines(["a pre-", "trained model"], compounds={"pre-trained"}) == "a pre-trained model"
+
+
+# ---------------------------------------------------------------- hostile and broken files
+
+
+def simple_pdf(pages: int = 1, **kw: object) -> bytes:
+    page = Page([Text(72, 700, "A plain page of text that is long enough to count as a text layer.", 10)])
+    return build_pdf([page] * pages, **kw)  # type: ignore[arg-type]
+
+
+def encrypted_pdf() -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(simple_pdf())))
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def bomb_pdf() -> bytes:
+    # ~1 GB of spaces in a content stream that is ~1 MB on disk.
+    comp = zlib.compressobj(9)
+    chunk = b" " * (1 << 20)
+    data = b"".join(comp.compress(chunk) for _ in range(1024)) + comp.flush()
+    return build_pdf([Page(raw=b"")], compress=False).replace(
+        b"<< /Length 0 >>\nstream\n\nendstream", b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"
+    )
+
+
+def page_tree_loop_pdf() -> bytes:
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 >>",  # the tree holds itself
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    ]
+    return serialize(objects)
+
+
+def xref_loop_pdf() -> bytes:
+    """A readable page, but the trailer names its own cross-reference table as the previous one."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length 68 >>\nstream\nBT /F1 10 Tf 72 700 Td (Hello world, this is a page of readable text.) Tj ET\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    return serialize(objects, prev_loop=True)
+
+
+HOSTILE = {
+    "not-a-pdf": (lambda: b"<html><body>Just a web page</body></html>\n" * 50, NotAPdfError, 21),
+    "encrypted": (encrypted_pdf, EncryptedPdfError, 22),
+    "truncated": (lambda: simple_pdf(3)[: len(simple_pdf(3)) * 2 // 3], DamagedPdfError, 25),
+    "bomb": (bomb_pdf, ResourceLimitError, 24),
+    "page-tree-loop": (page_tree_loop_pdf, DamagedPdfError, 25),
+    "xref-loop": (xref_loop_pdf, DamagedPdfError, 25),
+    "scanned": (lambda: build_pdf([Page(image=True)] * 2), NoTextLayerError, 23),
+    "thousands-of-pages": (lambda: simple_pdf(5000, share_content=True), ResourceLimitError, 24),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_pdf(tmp_path: Path, name: str) -> None:
+    make, error, code = HOSTILE[name]
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(make())
+    episode = tmp_path / "episode"
+    started = time.monotonic()
+    with pytest.raises(error) as err:
+        pdf_source.fetch(str(path), Config(), episode)
+    assert time.monotonic() - started < 30
+    assert type(err.value) is error and err.value.exit_code == code
+    message = str(err.value)
+    assert "\n" not in message and path.name in message
+    assert not episode.exists() or list(episode.iterdir()) == []  # nothing in the output touched
+    if name == "scanned":
+        assert "no text layer; OCR is not supported" in message
+
+
+def test_memory_and_time_limits_hold(tmp_path: Path) -> None:
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(simple_pdf(40))
+    with pytest.raises(ResourceLimitError, match="longer than"):
+        run_extraction(path, timeout_s=0.05)
+    with pytest.raises(ResourceLimitError, match="MB|memory"):
+        run_extraction(path, memory_mb=40)
+
+
+def test_distinct_exit_codes() -> None:
+    codes = [code for _, _, code in HOSTILE.values()]
+    assert len(set(codes)) == 5 and ExtractError.exit_code not in codes
+
+
+# ---------------------------------------------------------------- --pdf as a source
+
+
+def test_pdf_source(tmp_path: Path, papers: dict[str, Path]) -> None:
+    path = papers["quiet-gradients"]
+    pid = pdf_source.identify(str(path), Config())
+    assert pid.startswith("pdf-") and len(pid) == 16
+    source = pdf_source.fetch(str(path), Config(), tmp_path / pid)
+    assert source.kind == "pdf" and source.id == pid and source.raw_file == "source.pdf"
+    assert (tmp_path / pid / "source.pdf").read_bytes() == path.read_bytes()
+    assert source.title == "Quiet Gradients in Small Models"
+    assert [a.name for a in source.authors] == ["Maria Rossi", "José Núñez", "Ann Lee"]
+    with pytest.raises(SourceNotFoundError):
+        pdf_source.identify(str(tmp_path / "missing.pdf"), Config())
+
+
+def test_pdf_source_enrich_from_arxiv(tmp_path: Path, papers: dict[str, Path]) -> None:
+    with ReplayServer() as server:
+        server.script["1706.03762v7"] = [atom("1706.03762-current.xml")]
+        cfg = Config()
+        cfg.arxiv.api_url = server.url + "/api/query"
+        policy = arxiv.Policy(interval_s=0, read_timeout_s=2, retries=1, backoff_s=0.01, deadline_s=5)
+        gate = arxiv.Gate(tmp_path / "gate", 0)
+        plain = pdf_source.fetch(str(papers["attention-1col"]), cfg, tmp_path / "a")
+        assert plain.metadata["arxiv_id"] == "1706.03762v7" and server.log == []
+        source = pdf_source.fetch(str(papers["attention-1col"]), cfg, tmp_path / "b", enrich=True, policy=policy, gate=gate)
+    assert source.kind == "pdf"
+    assert source.metadata["arxiv"]["version"] == "v7"
+    assert source.authors[6].name == "Łukasz Kaiser" and source.date == "2017-06-12"
+    doc = extract_document(tmp_path / "b" / "source.pdf", source)
+    assert doc.abstract.startswith("The dominant sequence transduction models")
+    assert isinstance(doc, Document)
