@@ -12,7 +12,8 @@
     │   ├── NotAPdfError           21
     │   ├── EncryptedPdfError      22
     │   ├── NoTextLayerError       23
-    │   └── ResourceLimitError     24   too big, too slow, too much memory
+    │   ├── ResourceLimitError     24   too big, too slow, too much memory
+    │   └── DamagedPdfError        25   truncated, circular cross-references, a page tree that loops
     ├── EngineError                30   a model failed
     │   ├── ModelNotFoundError     31   a model file or folder is missing
     │   ├── EngineUnavailableError 32   a server is unreachable, a package is missing
@@ -89,6 +90,10 @@ class NoTextLayerError(ExtractError):
 
 class ResourceLimitError(ExtractError):
     exit_code = 24
+
+
+class DamagedPdfError(ExtractError):
+    exit_code = 25
 
 
 class EngineError(MacawError):

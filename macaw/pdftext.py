@@ -21,16 +21,10 @@ from typing import Any
 
 import macaw
 from macaw.artifacts import Author, Document, Section, Source
-from macaw.errors import EncryptedPdfError, ExtractError, NoTextLayerError, NotAPdfError, ResourceLimitError
+from macaw.errors import DamagedPdfError, EncryptedPdfError, ExtractError, NoTextLayerError, NotAPdfError, ResourceLimitError
 
 DEFAULT_MAX_PAGES = 1000
 DEFAULT_MAX_CHARS = 5_000_000
-
-
-class DamagedPdfError(ExtractError):
-    """Truncated, circular or otherwise unreadable structure. (The lead may move this to errors.py.)"""
-
-    exit_code = 25
 
 
 _ERRORS: dict[str, type[ExtractError]] = {
