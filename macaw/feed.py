@@ -28,6 +28,12 @@ AUDIO_TYPE = "audio/mpeg"
 VTT_TYPE = "text/vtt"
 SRT_TYPE = "application/x-subrip"
 CHAPTERS_TYPE = "application/json+chapters"
+# Apple Podcasts' top-level categories; feedgen writes any text, and Apple rejects unknown ones.
+APPLE_CATEGORIES = frozenset({
+    "Arts", "Business", "Comedy", "Education", "Fiction", "Government", "Health & Fitness", "History",
+    "Kids & Family", "Leisure", "Music", "News", "Religion & Spirituality", "Science", "Society & Culture",
+    "Sports", "Technology", "True Crime", "TV & Film",
+})
 
 
 @dataclass
@@ -75,14 +81,13 @@ def build_feed(config: Config, episodes: list[FeedEpisode], cover_url: str) -> b
     fg.image(url=cover_url, title=clean_text(show.title), link=index_url)
     fg.generator("Macaw")
     fg.podcast.itunes_image(cover_url)
-    main, _, sub = show.category.partition("/")
-    try:
-        fg.podcast.itunes_category(main.strip(), sub.strip() or None)
-    except ValueError:
+    main, _, sub = (part.strip() for part in show.category.partition("/"))
+    if main not in APPLE_CATEGORIES:
         raise PublishError(
             f"show.category {show.category!r} is not an Apple Podcasts category",
             hint="use one such as 'Science' or 'Science/Mathematics'",
-        ) from None
+        )
+    fg.podcast.itunes_category(main, sub or None)
     fg.itunes_explicit.explicit(bool(show.explicit))
     fg.podcast.itunes_author(clean_text(show.author))
     fg.podcast.itunes_owner(name=clean_text(show.author), email=clean_text(show.email))

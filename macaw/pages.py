@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from macaw.artifacts import Manifest
 from macaw.config import Config
-from macaw.shownotes import clean_text, clock, environment
+from macaw.shownotes import clean_text, clock, template
 
 
 @dataclass
@@ -51,13 +51,13 @@ def render_episode_page(config: Config, ep: PageEpisode) -> str:
 
     context = _episode_context(ep, "../../")
     context["shownotes"] = Markup(ep.shownotes_html)  # sanitised by nh3 in shownotes.py
-    return environment().get_template("episode.html.j2").render(
+    return template("episode.html.j2").render(
         show_title=clean_text(config.show.title), feed=f"../{config.show.slug}.xml", **context
     )
 
 
 def render_index(config: Config, episodes: list[PageEpisode], cover: str) -> str:
-    return environment().get_template("index.html.j2").render(
+    return template("index.html.j2").render(
         show_title=clean_text(config.show.title),
         description=clean_text(config.show.description),
         feed=f"{config.show.slug}.xml",

@@ -10,6 +10,8 @@ failure before the feed's rename leaves the previous feed byte-identical.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import time
 import uuid
@@ -19,6 +21,9 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
+import macaw
+from macaw import pages as pages_module
+from macaw import shownotes as shownotes_module
 from macaw.artifacts import Author, Document, Manifest, Master, Narration, Quality, Script, Source
 from macaw.config import Config
 from macaw.cover import ensure_cover
@@ -34,6 +39,7 @@ from macaw.shownotes import (
     render_shownotes_text,
     render_srt,
     render_vtt,
+    TEMPLATES,
 )
 from macaw.stage import StageContext
 
@@ -192,6 +198,33 @@ def run(
 class _Loaded:
     manifest: Manifest
     size: int
+    digest: str  # of episode.json's bytes: the render cache's key for this episode
+
+
+# What publish_all rendered last time, per episode, so a rebuild of 1,000 episodes re-renders
+# only those whose manifest changed. Derived data: deleting it costs one slower publish.
+CACHE_FILE = ".macaw/publish-cache.json"
+
+
+def _render_key(config: Config) -> str:
+    """Changes whenever anything an episode's rendering depends on, besides its manifest, does."""
+    h = hashlib.sha256(macaw.__version__.encode())
+    h.update(json.dumps(dataclasses.asdict(config.show), sort_keys=True).encode())
+    for path in sorted(TEMPLATES.glob("*.j2")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for module in (shownotes_module, pages_module):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()
+
+
+def _load_cache(config: Config, key: str) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads((config.out / CACHE_FILE).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("episodes"), dict):
+        return {}
+    return data["episodes"]
 
 
 def _load_manifests(config: Config, warn: Callable[[str], None]) -> tuple[list[_Loaded], list[str]]:
@@ -204,13 +237,15 @@ def _load_manifests(config: Config, warn: Callable[[str], None]) -> tuple[list[_
         if not path.is_file():
             continue  # an episode still being built
         try:
-            manifest = Manifest.from_dict(json.loads(path.read_bytes()))
+            raw = path.read_bytes()
+            manifest = Manifest.from_dict(json.loads(raw))
             if not manifest.id or not manifest.guid or not manifest.published:
                 raise ValueError("id, guid or published is empty")
             if manifest.id != folder.name:
                 raise ValueError(f"its id {manifest.id!r} is not the folder's name")
             parse_time(manifest.published)
             size = (folder / manifest.audio).stat().st_size
+            digest = hashlib.sha256(raw).hexdigest()
         except FileNotFoundError as exc:
             skipped.append(f"{folder.name}: audio file {Path(exc.filename or '').name} is missing")
             warn(f"skipped {folder.name}: its audio file is missing (rebuild it with macaw build)")
@@ -219,33 +254,64 @@ def _load_manifests(config: Config, warn: Callable[[str], None]) -> tuple[list[_
             skipped.append(f"{folder.name}: {exc}")
             warn(f"skipped {folder.name}: {path.name} is unreadable ({exc}); rebuild it with macaw build")
             continue
-        loaded.append(_Loaded(manifest, size))
+        loaded.append(_Loaded(manifest, size, digest))
     # Newest first; the id breaks ties so the order never depends on the file system.
     loaded.sort(key=lambda e: (parse_time(e.manifest.published), e.manifest.id), reverse=True)
     return loaded, skipped
 
 
-def _write_if_changed(path: Path, data: bytes) -> bool:
+def _write_if_changed(path: Path, data: bytes, *, durable: bool = True) -> bool:
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except OSError:
         pass
-    atomic_write_bytes(path, data)
+    if durable:
+        atomic_write_bytes(path, data)
+    else:
+        # Pages are rebuilt by every publish, so they skip the fsync (a thousand of them cost
+        # most of a second); the rename still means a reader never sees half a page.
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     return True
 
 
-def render_all(config: Config, loaded: list[_Loaded], cover_rel: str) -> tuple[bytes, dict[str, bytes]]:
-    """The feed's bytes and every page's bytes (relative path -> bytes), in memory."""
+@dataclass
+class _Rendered:
+    feed: bytes
+    pages: dict[str, bytes]  # relative path -> bytes, only pages that had to be rendered
+    keep: set[str]  # every page that belongs to the output, rendered or not
+    cache: dict[str, dict[str, str]]
+
+
+def render_all(config: Config, loaded: list[_Loaded], cover_rel: str,
+               cache: dict[str, dict[str, str]] | None = None) -> _Rendered:
+    """The feed's bytes and the pages that changed, in memory; validated, nothing written yet."""
+    cache = cache or {}
     feed_episodes: list[FeedEpisode] = []
     pages: dict[str, bytes] = {}
+    keep: set[str] = set()
     page_episodes: list[PageEpisode] = []
+    new_cache: dict[str, dict[str, str]] = {}
     for item in loaded:
         m = item.manifest
         folder = f"episodes/{m.id}/"
         page_rel = episode_page_path(m.id)
         page_url = url_for(config, page_rel)
-        notes = render_shownotes_html(m, config.show.title)
+        hit = cache.get(m.id)
+        fresh = bool(hit and hit.get("digest") == item.digest and (config.out / page_rel).is_file())
+        if fresh:
+            notes, description = hit["notes"], hit["description"]  # type: ignore[index]
+        else:
+            notes = render_shownotes_html(m, config.show.title)
+            description = render_description(m, page_url)
+        new_cache[m.id] = {"digest": item.digest, "notes": notes, "description": description}
         feed_episodes.append(FeedEpisode(
             manifest=m,
             audio_url=url_for(config, folder + m.audio),
@@ -254,18 +320,21 @@ def render_all(config: Config, loaded: list[_Loaded], cover_rel: str) -> tuple[b
             vtt_url=url_for(config, folder + "transcript.vtt"),
             srt_url=url_for(config, folder + "transcript.srt"),
             chapters_url=url_for(config, folder + "chapters.json"),
-            description=render_description(m, page_url),
+            description=description,
             content_html=notes,
         ))
         page = PageEpisode(m, notes)
         page_episodes.append(page)
-        pages[page_rel] = render_episode_page(config, page).encode("utf-8")
+        keep.add(page_rel)
+        if not fresh:
+            pages[page_rel] = render_episode_page(config, page).encode("utf-8")
     cover_url = url_for(config, cover_rel)
     feed = build_feed(config, feed_episodes, cover_url)
     validate_feed(feed, config, feed_episodes)
     cover_from_index = cover_rel.removeprefix("feeds/")
     pages["feeds/index.html"] = render_index(config, page_episodes, cover_from_index).encode("utf-8")
-    return feed, pages
+    keep.add("feeds/index.html")
+    return _Rendered(feed, pages, keep, new_cache)
 
 
 def publish_all(config: Config, *, log: Callable[[str], None] | None = None) -> PublishResult:
@@ -276,7 +345,8 @@ def publish_all(config: Config, *, log: Callable[[str], None] | None = None) -> 
     loaded, skipped = _load_manifests(config, warn)
     try:
         cover_rel = ensure_cover(config).as_posix()
-        feed, pages = render_all(config, loaded, cover_rel)
+        key = _render_key(config)
+        rendered = render_all(config, loaded, cover_rel, _load_cache(config, key))
     except PublishError:
         raise
     except Exception as exc:  # a template or feedgen failure is a publish failure, not a crash
@@ -285,19 +355,24 @@ def publish_all(config: Config, *, log: Callable[[str], None] | None = None) -> 
 
     written = 0
     try:
-        for rel, data in pages.items():
-            written += _write_if_changed(config.out / rel, data)
-        written += _write_if_changed(feed_path, feed)  # last: readers see the new feed only when all is in place
+        for rel, data in rendered.pages.items():
+            written += _write_if_changed(config.out / rel, data, durable=False)
+        # Last: readers see the new feed only when everything it points to is in place.
+        written += _write_if_changed(feed_path, rendered.feed)
     except OSError as exc:
         raise PublishError(f"could not write {exc.filename or feed_path}: {exc.strerror}",
                            hint="check the disk and permissions of the output folder") from None
 
     # Pages of episodes that left the feed, and cover art no longer named, go after the swap.
-    keep = {config.out / rel for rel in pages}
+    keep = {config.out / rel for rel in rendered.keep}
     for stale in (config.feeds_dir / "episodes").glob("*.html"):
         if stale not in keep:
             stale.unlink(missing_ok=True)
     for stale in config.feeds_dir.glob("cover-*"):
         if stale.as_posix() != (config.out / cover_rel).as_posix():
             stale.unlink(missing_ok=True)
+    try:
+        atomic_write_text(config.out / CACHE_FILE, json.dumps({"key": key, "episodes": rendered.cache}))
+    except OSError:
+        warn(f"could not write {CACHE_FILE}; the next publish renders every episode again")
     return PublishResult(feed_path, len(loaded), time.perf_counter() - started, skipped, written)

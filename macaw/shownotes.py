@@ -54,10 +54,17 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # one publish renders thousands of times; a stat per render adds up
     )
     env.filters["clock"] = clock
     env.filters["percent"] = lambda v: f"{float(v) * 100:.1f}%"
     return env
+
+
+@functools.lru_cache(maxsize=None)
+def template(name: str) -> jinja2.Template:
+    """A compiled template, looked up once per process (jinja's own lookup costs ~40 µs a call)."""
+    return environment().get_template(name)
 
 
 def clock(seconds: float) -> str:
@@ -122,12 +129,12 @@ def notes_context(manifest: Manifest, show_title: str = "") -> dict[str, Any]:
 
 
 def render_shownotes_html(manifest: Manifest, show_title: str = "") -> str:
-    raw = environment().get_template("shownotes.html.j2").render(**notes_context(manifest, show_title))
+    raw = template("shownotes.html.j2").render(**notes_context(manifest, show_title))
     return sanitize_html(raw).strip() + "\n"
 
 
 def render_shownotes_text(manifest: Manifest, show_title: str = "") -> str:
-    return environment().get_template("shownotes.txt.j2").render(**notes_context(manifest, show_title))
+    return template("shownotes.txt.j2").render(**notes_context(manifest, show_title))
 
 
 def render_description(manifest: Manifest, page_url: str) -> str:
@@ -136,12 +143,12 @@ def render_description(manifest: Manifest, page_url: str) -> str:
     The abstract is cut at a word boundary until the whole fits, then the chapter list goes.
     """
     context = notes_context(manifest)
-    template = environment().get_template("description.html.j2")
+    description_template = template("description.html.j2")
     words = " ".join(context["abstract"]).split()
 
     def attempt(n_words: int, chapters: bool) -> str:
         abstract = " ".join(words[:n_words]) + (" …" if n_words < len(words) else "")
-        raw = template.render(
+        raw = description_template.render(
             abstract=[abstract] if abstract.strip() else [],
             chapters=context["chapters"] if chapters else [],
             links=context["links"],

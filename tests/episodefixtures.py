@@ -68,8 +68,12 @@ def make_episode(
     published: datetime = PINNED,
     sentences: list[tuple[str, str]] | None = None,
     run_stage: bool = True,
+    audio_bytes: bytes | None = None,
 ) -> Manifest:
-    """Write every artifact the publish stage reads, plus the MP3, then run the stage."""
+    """Write every artifact the publish stage reads, plus the MP3, then run the stage.
+
+    `audio_bytes` replaces the real MP3 where exact output matters more than playable audio.
+    """
     # Not `from macaw import publish`: macaw/__init__.py defines a function by that name.
     from macaw.publish import run
 
@@ -84,7 +88,11 @@ def make_episode(
 
     # A temp name first: the real one holds the content hash, as the master stage names it.
     tmp = folder / "tmp-audio.mp3"
-    data = make_mp3(tmp, seconds, freq)
+    if audio_bytes is None:
+        data = make_mp3(tmp, seconds, freq)
+    else:  # golden files: bytes that no encoder version can change
+        tmp.write_bytes(audio_bytes)
+        data = audio_bytes
     audio = f"episode-{hashlib.sha256(data).hexdigest()[:12]}.mp3"
     tmp.rename(folder / audio)
 
