@@ -372,7 +372,8 @@ def publish_all(config: Config, *, log: Callable[[str], None] | None = None) -> 
         if stale.as_posix() != (config.out / cover_rel).as_posix():
             stale.unlink(missing_ok=True)
     try:
-        atomic_write_text(config.out / CACHE_FILE, json.dumps({"key": key, "episodes": rendered.cache}))
+        _write_if_changed(config.out / CACHE_FILE, json.dumps({"key": key, "episodes": rendered.cache}).encode(),
+                          durable=False)
     except OSError:
         warn(f"could not write {CACHE_FILE}; the next publish renders every episode again")
     return PublishResult(feed_path, len(loaded), time.perf_counter() - started, skipped, written)
