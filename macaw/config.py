@@ -32,6 +32,8 @@ class ShowConfig:
     image: str = ""  # path to cover art; Macaw draws one when empty
     category: str = "Science"
     explicit: bool = False
+    locked: bool = True  # podcast:locked: other hosting platforms may not import the feed
+    guid: str = ""  # podcast:guid; empty: the UUIDv5 of the feed URL (keep it if the URL moves)
 
 
 @dataclass

@@ -1,0 +1,379 @@
+"""The publish stage: listener-facing files for one episode, then the feed and pages for all.
+
+    run(ctx, source, document, script, quality, master) -> Manifest   # one episode, then publish_all
+    publish_all(config) -> PublishResult                               # `macaw publish`
+
+publish_all rebuilds everything from `episodes/*/episode.json`, validates the new feed, and
+only then moves files into place: pages first, the feed last, each by an atomic rename. A
+failure before the feed's rename leaves the previous feed byte-identical.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+from urllib.parse import quote
+
+import macaw
+from macaw import pages as pages_module
+from macaw import shownotes as shownotes_module
+from macaw.artifacts import Author, Document, Manifest, Master, Narration, Quality, Script, Source
+from macaw.config import Config
+from macaw.cover import ensure_cover
+from macaw.errors import PublishError
+from macaw.feed import FeedEpisode, build_feed, parse_time, validate_feed
+from macaw.fsutil import atomic_write_bytes, atomic_write_text
+from macaw.pages import PageEpisode, episode_page_path, render_episode_page, render_index
+from macaw.shownotes import (
+    cues,
+    render_chapters_json,
+    render_description,
+    render_shownotes_html,
+    render_shownotes_text,
+    render_srt,
+    render_vtt,
+    TEMPLATES,
+)
+from macaw.stage import StageContext
+
+# Fixed forever: uuid5(NAMESPACE_URL, "urn:macaw:episode"). Item GUIDs are uuid5(this, episode id),
+# so a rebuild, a new arXiv version or a moved base_url never changes an episode's identity.
+EPISODE_GUID_NAMESPACE = uuid.UUID("0aadf8a2-d863-57d7-9cfb-3af0cd9ddc05")
+
+
+def episode_guid(episode_id: str) -> str:
+    return str(uuid.uuid5(EPISODE_GUID_NAMESPACE, episode_id))
+
+
+@dataclass
+class PublishResult:
+    feed: Path
+    episodes: int
+    seconds: float
+    skipped: list[str] = field(default_factory=list)  # one line per episode folder left out, and why
+    written: int = 0  # files whose bytes changed
+
+
+def url_for(config: Config, relpath: str) -> str:
+    """base_url + the path from the output root: every URL in the feed is built here."""
+    return config.show.base_url.rstrip("/") + "/" + quote(relpath)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+# --- one episode ----------------------------------------------------------------------------------
+
+
+def _merge_authors(document: Document, source: Source) -> list[Author]:
+    """The document's authors, with affiliations filled from the source where it knows them."""
+    authors = document.authors or source.authors
+    known = {a.name: a.affiliation for a in source.authors if a.affiliation}
+    return [Author(name=a.name, affiliation=a.affiliation or known.get(a.name, "")) for a in authors]
+
+
+def _paper_metadata(source: Source) -> tuple[dict, dict[str, str]]:
+    """Manifest metadata and links from what fetch recorded; tolerant of missing keys."""
+    meta = dict(source.metadata or {})
+    links: dict[str, str] = {}
+    if source.kind == "arxiv":
+        arxiv_id = str(meta.get("arxiv_id") or source.id.removeprefix("arxiv-"))
+        version = str(meta.get("version") or "")
+        if version and not version.startswith("v"):
+            version = f"v{version}"
+        meta["arxiv_id"], meta["version"] = arxiv_id, version
+        links["abs"] = str(meta.get("abs_url") or f"https://arxiv.org/abs/{arxiv_id}{version}")
+        links["pdf"] = str(meta.get("pdf_url") or f"https://arxiv.org/pdf/{arxiv_id}{version}")
+    elif source.origin.startswith(("http://", "https://")):
+        links["source"] = source.origin
+    return meta, links
+
+
+def _summary(document: Document, script: Script) -> str:
+    if document.abstract.strip():
+        return document.abstract
+    # A journal entry has no abstract: its first few sentences stand in for one.
+    words: list[str] = []
+    for s in script.sentences:
+        words += s.text.split()
+        if len(words) >= 80:
+            break
+    return " ".join(words)
+
+
+def _models(ctx: StageContext, script: Script, quality: Quality) -> dict[str, str]:
+    models = dict(script.models)
+    try:
+        voice = Narration.load(ctx.folder).voice
+    except (OSError, ValueError, TypeError, KeyError):
+        voice = ""
+    models.setdefault("tts", voice or ctx.config.tts.voice or f"{ctx.config.tts.engine} en_US-joe-medium")
+    models.setdefault("asr", quality.asr_model or ctx.config.asr.model or f"{ctx.config.asr.engine} tiny.en")
+    return {k: str(v) for k, v in models.items() if v}
+
+
+def run(
+    ctx: StageContext,
+    source: Source,
+    document: Document,
+    script: Script,
+    quality: Quality,
+    master: Master,
+    *,
+    now: datetime | None = None,
+) -> Manifest:
+    """Write the episode's listener-facing files and manifest, then publish the whole feed."""
+    folder = ctx.folder
+    config = ctx.config
+    previous: Manifest | None = None
+    if (folder / Manifest.filename).is_file():
+        try:
+            previous = Manifest.load(folder)
+        except (OSError, ValueError, TypeError):
+            previous = None  # a broken manifest is rewritten; only its first-published time is lost
+
+    audio_path = folder / master.audio
+    if not audio_path.is_file():
+        raise PublishError(f"{audio_path} is missing", hint="run the master stage again")
+    meta, links = _paper_metadata(source)
+    manifest = Manifest(
+        id=ctx.episode_id,
+        guid=(previous.guid if previous and previous.guid else episode_guid(ctx.episode_id)),
+        title=document.title or source.title,
+        kind=source.kind,
+        authors=_merge_authors(document, source),
+        date=source.date or document.date,
+        published=(previous.published if previous and previous.published
+                   else (now or _now()).isoformat().replace("+00:00", "Z")),
+        summary=_summary(document, script),
+        duration_s=round(float(master.duration_s), 3),
+        audio=master.audio,
+        size_bytes=audio_path.stat().st_size,
+        chapters=list(master.chapters),
+        quality={
+            "wer": quality.wer,
+            "threshold": quality.threshold,
+            "passed": quality.passed,
+            "grounded_ratio": round(script.grounded_ratio(), 4),
+            "words": quality.words,
+            "retries": quality.retries,
+        },
+        timings=dict(ctx.timings),
+        models=_models(ctx, script, quality),
+        links=links,
+        metadata=meta,
+    )
+
+    items = cues(script, quality)
+    atomic_write_text(folder / "transcript.vtt", render_vtt(items))
+    atomic_write_text(folder / "transcript.srt", render_srt(items))
+    atomic_write_text(folder / "chapters.json", render_chapters_json(manifest, config.show.title))
+    atomic_write_text(folder / "shownotes.html", render_shownotes_html(manifest, config.show.title))
+    atomic_write_text(folder / "shownotes.txt", render_shownotes_text(manifest, config.show.title))
+    manifest.save(folder)
+    ctx.log(f"wrote the manifest, transcripts, chapters and show notes for {ctx.episode_id}")
+
+    result = publish_all(config, log=ctx.log)
+    ctx.log(f"published {result.episodes} episodes to {result.feed} in {result.seconds:.2f}s")
+
+    # Old audio stays until the new feed points elsewhere: an app mid-download keeps its file.
+    for old in folder.glob("episode-*.mp3"):
+        if old.name != manifest.audio:
+            old.unlink(missing_ok=True)
+    return manifest
+
+
+# --- the whole feed -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Loaded:
+    manifest: Manifest
+    size: int
+    digest: str  # of episode.json's bytes: the render cache's key for this episode
+
+
+# What publish_all rendered last time, per episode, so a rebuild of 1,000 episodes re-renders
+# only those whose manifest changed. Derived data: deleting it costs one slower publish.
+CACHE_FILE = ".macaw/publish-cache.json"
+
+
+def _render_key(config: Config) -> str:
+    """Changes whenever anything an episode's rendering depends on, besides its manifest, does."""
+    h = hashlib.sha256(macaw.__version__.encode())
+    h.update(json.dumps(dataclasses.asdict(config.show), sort_keys=True).encode())
+    for path in sorted(TEMPLATES.glob("*.j2")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for module in (shownotes_module, pages_module):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()
+
+
+def _load_cache(config: Config, key: str) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads((config.out / CACHE_FILE).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("episodes"), dict):
+        return {}
+    return data["episodes"]
+
+
+def _load_manifests(config: Config, warn: Callable[[str], None]) -> tuple[list[_Loaded], list[str]]:
+    loaded: list[_Loaded] = []
+    skipped: list[str] = []
+    root = config.episodes_dir
+    folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    for folder in folders:
+        path = folder / Manifest.filename
+        if not path.is_file():
+            continue  # an episode still being built
+        try:
+            raw = path.read_bytes()
+            manifest = Manifest.from_dict(json.loads(raw))
+            if not manifest.id or not manifest.guid or not manifest.published:
+                raise ValueError("id, guid or published is empty")
+            if manifest.id != folder.name:
+                raise ValueError(f"its id {manifest.id!r} is not the folder's name")
+            parse_time(manifest.published)
+            size = (folder / manifest.audio).stat().st_size
+            digest = hashlib.sha256(raw).hexdigest()
+        except FileNotFoundError as exc:
+            skipped.append(f"{folder.name}: audio file {Path(exc.filename or '').name} is missing")
+            warn(f"skipped {folder.name}: its audio file is missing (rebuild it with macaw build)")
+            continue
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            skipped.append(f"{folder.name}: {exc}")
+            warn(f"skipped {folder.name}: {path.name} is unreadable ({exc}); rebuild it with macaw build")
+            continue
+        loaded.append(_Loaded(manifest, size, digest))
+    # Newest first; the id breaks ties so the order never depends on the file system.
+    loaded.sort(key=lambda e: (parse_time(e.manifest.published), e.manifest.id), reverse=True)
+    return loaded, skipped
+
+
+def _write_if_changed(path: Path, data: bytes, *, durable: bool = True) -> bool:
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    if durable:
+        atomic_write_bytes(path, data)
+    else:
+        # Pages are rebuilt by every publish, so they skip the fsync (a thousand of them cost
+        # most of a second); the rename still means a reader never sees half a page.
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    return True
+
+
+@dataclass
+class _Rendered:
+    feed: bytes
+    pages: dict[str, bytes]  # relative path -> bytes, only pages that had to be rendered
+    keep: set[str]  # every page that belongs to the output, rendered or not
+    cache: dict[str, dict[str, str]]
+
+
+def render_all(config: Config, loaded: list[_Loaded], cover_rel: str,
+               cache: dict[str, dict[str, str]] | None = None) -> _Rendered:
+    """The feed's bytes and the pages that changed, in memory; validated, nothing written yet."""
+    cache = cache or {}
+    feed_episodes: list[FeedEpisode] = []
+    pages: dict[str, bytes] = {}
+    keep: set[str] = set()
+    page_episodes: list[PageEpisode] = []
+    new_cache: dict[str, dict[str, str]] = {}
+    for item in loaded:
+        m = item.manifest
+        folder = f"episodes/{m.id}/"
+        page_rel = episode_page_path(m.id)
+        page_url = url_for(config, page_rel)
+        hit = cache.get(m.id)
+        fresh = bool(hit and hit.get("digest") == item.digest and (config.out / page_rel).is_file())
+        if fresh:
+            notes, description = hit["notes"], hit["description"]  # type: ignore[index]
+        else:
+            notes = render_shownotes_html(m, config.show.title)
+            description = render_description(m, page_url)
+        new_cache[m.id] = {"digest": item.digest, "notes": notes, "description": description}
+        feed_episodes.append(FeedEpisode(
+            manifest=m,
+            audio_url=url_for(config, folder + m.audio),
+            size_bytes=item.size,
+            page_url=page_url,
+            vtt_url=url_for(config, folder + "transcript.vtt"),
+            srt_url=url_for(config, folder + "transcript.srt"),
+            chapters_url=url_for(config, folder + "chapters.json"),
+            description=description,
+            content_html=notes,
+        ))
+        page = PageEpisode(m, notes)
+        page_episodes.append(page)
+        keep.add(page_rel)
+        if not fresh:
+            pages[page_rel] = render_episode_page(config, page).encode("utf-8")
+    cover_url = url_for(config, cover_rel)
+    feed = build_feed(config, feed_episodes, cover_url)
+    validate_feed(feed, config, feed_episodes)
+    cover_from_index = cover_rel.removeprefix("feeds/")
+    pages["feeds/index.html"] = render_index(config, page_episodes, cover_from_index).encode("utf-8")
+    keep.add("feeds/index.html")
+    return _Rendered(feed, pages, keep, new_cache)
+
+
+def publish_all(config: Config, *, log: Callable[[str], None] | None = None) -> PublishResult:
+    """Rebuild the feed and pages from every episode manifest, validate, then swap them in."""
+    started = time.perf_counter()
+    warn = log or (lambda message: None)
+    feed_path = config.feeds_dir / f"{config.show.slug}.xml"
+    loaded, skipped = _load_manifests(config, warn)
+    try:
+        cover_rel = ensure_cover(config).as_posix()
+        key = _render_key(config)
+        rendered = render_all(config, loaded, cover_rel, _load_cache(config, key))
+    except PublishError:
+        raise
+    except Exception as exc:  # a template or feedgen failure is a publish failure, not a crash
+        raise PublishError(f"could not build the feed from {len(loaded)} episodes: {type(exc).__name__}: {exc}",
+                           hint="the previous feed was kept") from exc
+
+    written = 0
+    try:
+        for rel, data in rendered.pages.items():
+            written += _write_if_changed(config.out / rel, data, durable=False)
+        # Last: readers see the new feed only when everything it points to is in place.
+        written += _write_if_changed(feed_path, rendered.feed)
+    except OSError as exc:
+        raise PublishError(f"could not write {exc.filename or feed_path}: {exc.strerror}",
+                           hint="check the disk and permissions of the output folder") from None
+
+    # Pages of episodes that left the feed, and cover art no longer named, go after the swap.
+    keep = {config.out / rel for rel in rendered.keep}
+    for stale in (config.feeds_dir / "episodes").glob("*.html"):
+        if stale not in keep:
+            stale.unlink(missing_ok=True)
+    for stale in config.feeds_dir.glob("cover-*"):
+        if stale.as_posix() != (config.out / cover_rel).as_posix():
+            stale.unlink(missing_ok=True)
+    try:
+        _write_if_changed(config.out / CACHE_FILE, json.dumps({"key": key, "episodes": rendered.cache}).encode(),
+                          durable=False)
+    except OSError:
+        warn(f"could not write {CACHE_FILE}; the next publish renders every episode again")
+    return PublishResult(feed_path, len(loaded), time.perf_counter() - started, skipped, written)
