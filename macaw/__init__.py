@@ -23,11 +23,16 @@ def build(**kwargs: Any) -> "list[Manifest]":
     return _build(**kwargs)
 
 
-def publish(**kwargs: Any) -> Any:
-    """Rebuild the feed and pages from the episode manifests; see `macaw.publish.publish_all`."""
+def publish_feed(config: Any = None, **kwargs: Any) -> Any:
+    """Rebuild the feed and pages from the episode manifests; see `macaw.publish.publish_all`.
+
+    `config` is a `macaw.config.Config`; without one, settings load as the CLI loads them.
+    (Named publish_feed because `macaw.publish` is the publish stage's module.)
+    """
+    from macaw.config import load
     from macaw.publish import publish_all
 
-    return publish_all(**kwargs)
+    return publish_all(config or load(), **kwargs)
 
 
-__all__ = ["build", "publish", "__version__"]
+__all__ = ["build", "publish_feed", "__version__"]

@@ -171,8 +171,9 @@ def publish(out: Path | None, config_path: Path | None) -> None:
         from macaw.publish import publish_all
 
         config = _load_config(out, config_path)
-        result = publish_all(config)
-        _console(stderr=False).print(f"published {result.episodes} episode(s) -> {result.feed}")
+        console = _console()
+        result = publish_all(config, log=lambda line: console.print(f"[yellow]warning:[/yellow] {line}", soft_wrap=True))
+        _console(stderr=False).print(f"published {result.episodes} episode(s) in {result.seconds:.2f} s -> {result.feed}")
         return 0
 
     _run(action)
