@@ -157,6 +157,11 @@ class SentenceQuality(Artifact):
     heard: str
     start: float = 0.0
     end: float = 0.0
+    words: int = 0  # script words, after the spoken-form normaliser
+    errors: int = 0  # substitutions + deletions + insertions
+    retries: int = 0  # alternative spoken forms tried for this sentence
+    spoken: str = ""  # the alternative spoken form now in the audio, when a retry was kept
+    diff: list[list[str]] = field(default_factory=list)  # [kind, script word, heard word] per aligned word
 
 
 @dataclass

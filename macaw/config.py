@@ -68,7 +68,9 @@ class ASRConfig:
 
 @dataclass
 class QualityConfig:
-    max_wer: float = 0.10  # the gate: an episode above this is not published
+    max_wer: float = 0.05  # the gate: an episode above this is not published
+    sentence_max_wer: float = 0.25  # a sentence above this is synthesised again, differently
+    max_retries: int = 2  # alternative spoken forms tried per bad sentence (0: never retry)
 
 
 @dataclass
@@ -229,6 +231,10 @@ def validate(config: Config) -> None:
         raise ConfigError(f"tts.speed must be between 0.25 and 4, got {config.tts.speed}")
     if not 0.0 < config.quality.max_wer <= 1.0:
         raise ConfigError(f"quality.max_wer must be in (0, 1], got {config.quality.max_wer}")
+    if not 0.0 < config.quality.sentence_max_wer <= 1.0:
+        raise ConfigError(f"quality.sentence_max_wer must be in (0, 1], got {config.quality.sentence_max_wer}")
+    if not 0 <= config.quality.max_retries <= 10:
+        raise ConfigError(f"quality.max_retries must be between 0 and 10, got {config.quality.max_retries}")
     if not config.show.slug or any(c in config.show.slug for c in "/\\ ."):
         raise ConfigError(f"show.slug must be a plain name (it names feeds/<slug>.xml), got {config.show.slug!r}")
     if not config.show.base_url.startswith(("http://", "https://")):

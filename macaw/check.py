@@ -1,0 +1,304 @@
+"""Check: transcribe the narration, compare it with the script, retry what the voice fumbled.
+
+The round trip is the quality reference: the recogniser hears narration.wav, both sides go
+through the shared spoken-form normaliser, and one word-level alignment gives the overall WER,
+each sentence's WER, and each sentence's start and end in the audio (for the transcript).
+
+A sentence whose WER is above `quality.sentence_max_wer` is synthesised again with an
+alternative spoken form (a pause around the troublesome words, spelled acronyms and expanded
+symbols, the plain spoken form of the written text), heard on its own, and spliced into
+narration.wav when it scores better. Check only reports; the pipeline enforces the gate.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from macaw.align import Token, align, by_sentence, heard_tokens, reference_tokens
+from macaw.artifacts import Narration, Quality, Script, Sentence, SentenceQuality, SpokenSentence
+from macaw.audio import read_audio, silence, write_wav
+from macaw.engines import Word
+from macaw.fsutil import atomic_write_text
+from macaw.speak import render, spoken_text
+from macaw.spoken import to_spoken, wer_words
+from macaw.stage import StageContext
+
+QUALITY_PAGE = "quality.html"
+WORST = 5  # sentences listed as the worst in quality.json
+TIMING_SLACK = 1.0  # seconds a recognised word may stray outside its sentence's audio
+CLIP_PAD = 0.3  # silence around a sentence heard on its own, so its first word is not clipped
+
+
+@dataclass
+class Scored:
+    """One alignment of the whole script against a list of recognised words."""
+
+    words: list[Word]
+    ref: list[Token]
+    heard: list[Token]
+    sentences: list[Any]  # SentenceAlignment per script sentence
+    word_sentence: list[int]  # for each recognised word, the sentence it was aligned to (-1: none)
+
+    @property
+    def errors(self) -> int:
+        return sum(s.errors for s in self.sentences)
+
+    @property
+    def wer(self) -> float:
+        return self.errors / len(self.ref) if self.ref else (0.0 if not self.heard else 1.0)
+
+
+def score(script: Script, words: list[Word], ref: list[Token] | None = None) -> Scored:
+    ref = ref if ref is not None else reference_tokens([s.text for s in script.sentences])
+    heard = heard_tokens(words)
+    ops = align([t.text for t in ref], [t.text for t in heard])
+    sentences = by_sentence(ops, ref, len(script.sentences))
+    word_sentence = [-1] * len(words)
+    for i, s in enumerate(sentences):
+        for op in s.ops:
+            if op.hyp is not None and word_sentence[heard[op.hyp].owner] == -1:
+                word_sentence[heard[op.hyp].owner] = i
+    return Scored(words, ref, heard, sentences, word_sentence)
+
+
+def sentence_wer(sentence: Sentence, words: list[Word]) -> float:
+    ref = [w for w in wer_words(sentence.text)]
+    heard = [t.text for t in heard_tokens(words)]
+    errors = sum(op.kind != "ok" for op in align(ref, heard))
+    return errors / len(ref) if ref else float(bool(heard))
+
+
+def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
+    """Other ways to say a sentence, most targeted first; none repeats the current spoken form."""
+    current = spoken_text(sentence)
+    out: list[str] = []
+    # A short pause around the words the recogniser missed: Piper pauses at commas.
+    if trouble:
+        marked = []
+        for token in current.split():
+            core = token.strip(",.;:!?")
+            if core and set(wer_words(core)) & trouble:
+                marked.append(f", {token.rstrip(',')},")
+            else:
+                marked.append(token)
+        text = re.sub(r",\s*,", ",", " ".join(marked))
+        out.append(re.sub(r"\s+,", ",", text).strip(", "))
+    # Every acronym spelled letter by letter (even those said as words), hyphens said as a break.
+    spelled = re.sub(r"\b([A-Z]{2,})\b", lambda m: " ".join(m.group(1)), sentence.text)
+    out.append(re.sub(r"(?<=\w)-(?=\w)", " ", to_spoken(spelled)))
+    # The normaliser's own reading of the written text (the script's spoken form may have drifted).
+    out.append(to_spoken(sentence.text))
+    seen = {current}
+    unique = []
+    for text in out:
+        text = re.sub(r"\s+", " ", text).strip()
+        if text and text not in seen:
+            seen.add(text)
+            unique.append(text)
+    return unique
+
+
+def _hear_clip(ctx: StageContext, audio: np.ndarray, sr: int) -> list[Word]:
+    pad = silence(CLIP_PAD, sr)
+    with tempfile.TemporaryDirectory(dir=ctx.folder, prefix=".retry-") as tmp:
+        path = Path(tmp) / "sentence.wav"
+        write_wav(path, np.concatenate([pad, audio, pad]), sr)
+        words = ctx.asr().transcribe(path).words
+    return [Word(w.text, max(0.0, w.start - CLIP_PAD), max(0.0, w.end - CLIP_PAD), w.probability) for w in words]
+
+
+def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scored, bad: list[int]) -> tuple[list[Word], dict[int, int], dict[int, str]]:
+    """Re-synthesise bad sentences; splice the better takes into narration.wav and narration.json."""
+    limit = ctx.config.quality.max_retries
+    threshold = ctx.config.quality.sentence_max_wer
+    tts = ctx.tts()
+    tries: dict[int, int] = {}
+    kept: dict[int, tuple[np.ndarray, list[Word], str]] = {}
+    for i in bad:
+        sentence = script.sentences[i]
+        trouble = {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"}
+        best = scored.sentences[i].wer
+        for text in alternatives(sentence, trouble)[:limit]:
+            tries[i] = tries.get(i, 0) + 1
+            clip = render(tts, text)
+            if clip.size == 0:
+                continue
+            words = _hear_clip(ctx, clip, int(tts.sample_rate))
+            wer = sentence_wer(sentence, words)
+            ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best:.0%} -> {wer:.0%} with {text!r}")
+            if wer < best:
+                best, kept[i] = wer, (clip, words, text)
+            if best <= threshold:
+                break
+    if not kept:
+        return scored.words, tries, {}
+
+    audio, sr = read_audio(ctx.folder / narration.audio)
+    pieces: list[np.ndarray] = []
+    new_words: list[Word] = []
+    new_spans: list[SpokenSentence] = []
+    cursor = 0  # samples of the old audio consumed
+    shift = 0  # samples the new audio runs ahead of the old
+    by_sentence_words: dict[int, list[Word]] = {}
+    for w, s in zip(scored.words, scored.word_sentence):
+        by_sentence_words.setdefault(s, []).append(w)
+    # Words aligned to no sentence (none in practice) keep their time, shifted like their neighbours.
+    for span in narration.sentences:
+        start, end = int(round(span.start * sr)), int(round(span.end * sr))
+        if span.index in kept:
+            clip, words, _ = kept[span.index]
+            pieces += [audio[cursor:start], clip]
+            new_start = start + shift
+            new_words += [Word(w.text, w.start + new_start / sr, w.end + new_start / sr, w.probability) for w in words]
+            shift += len(clip) - (end - start)
+            new_spans.append(SpokenSentence(span.index, new_start / sr, (new_start + len(clip)) / sr))
+            cursor = end
+        else:
+            offset = shift / sr
+            new_words += [Word(w.text, w.start + offset, w.end + offset, w.probability) for w in by_sentence_words.get(span.index, [])]
+            new_spans.append(SpokenSentence(span.index, span.start + offset, span.end + offset))
+    pieces.append(audio[cursor:])
+    new_words += by_sentence_words.get(-1, [])
+    new_words.sort(key=lambda w: w.start)
+    spliced = np.concatenate(pieces)
+    write_wav(ctx.folder / narration.audio, spliced, sr)
+    narration.sentences = new_spans
+    narration.duration_s = len(spliced) / sr
+    narration.save(ctx.folder)
+    return new_words, tries, {i: text for i, (_, _, text) in kept.items()}
+
+
+def _timings(scored: Scored, narration: Narration) -> list[tuple[float, float]]:
+    """Each sentence's start and end from its recognised words, within reason; else speak's."""
+    spans = {s.index: s for s in narration.sentences}
+    out: list[tuple[float, float]] = []
+    previous_end = 0.0
+    for i, s in enumerate(scored.sentences):
+        span = spans.get(i)
+        fallback = (span.start, span.end) if span else (previous_end, previous_end)
+        heard = [scored.words[scored.heard[op.hyp].owner] for op in s.ops if op.hyp is not None and op.kind in ("ok", "sub")]
+        start, end = fallback
+        if heard:
+            h_start, h_end = heard[0].start, heard[-1].end
+            if abs(h_start - fallback[0]) <= TIMING_SLACK:
+                start = h_start
+            if abs(h_end - fallback[1]) <= TIMING_SLACK:
+                end = h_end
+        start = max(start, previous_end)
+        end = max(end, start)
+        out.append((round(start, 3), round(end, 3)))
+        previous_end = end
+    return out
+
+
+def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
+    settings = ctx.config.quality
+    asr = ctx.asr()
+    ctx.log(f"check: transcribing {narration.duration_s:.0f} s of narration")
+    transcript = asr.transcribe(ctx.folder / narration.audio)
+    ref = reference_tokens([s.text for s in script.sentences])
+    scored = score(script, transcript.words, ref)
+    ctx.log(f"check: WER {scored.wer:.1%} over {len(ref)} words")
+
+    tries: dict[int, int] = {}
+    kept: dict[int, str] = {}
+    bad = [i for i, s in enumerate(scored.sentences) if s.wer > settings.sentence_max_wer]
+    if bad and settings.max_retries > 0:
+        ctx.log(f"check: {len(bad)} sentence(s) above {settings.sentence_max_wer:.0%}; trying other spoken forms")
+        words, tries, kept = _retry(ctx, script, narration, scored, bad)
+        if kept:
+            scored = score(script, words, ref)
+            ctx.log(f"check: WER {scored.wer:.1%} after {sum(tries.values())} retries")
+
+    timings = _timings(scored, narration)
+    sentences = []
+    for i, (sentence, s) in enumerate(zip(script.sentences, scored.sentences)):
+        diff = [[op.kind, scored.ref[op.ref].text if op.ref is not None else "", scored.heard[op.hyp].text if op.hyp is not None else ""] for op in s.ops]
+        sentences.append(
+            SentenceQuality(
+                index=i,
+                wer=round(s.wer, 4),
+                reference=" ".join(d[1] for d in diff if d[1]),
+                heard=" ".join(d[2] for d in diff if d[2]),
+                start=timings[i][0],
+                end=timings[i][1],
+                words=s.words,
+                errors=s.errors,
+                retries=tries.get(i, 0),
+                spoken=kept.get(i, ""),
+                diff=diff,
+            )
+        )
+    ranked = sorted((q for q in sentences if q.errors), key=lambda q: (-q.wer, -q.errors, q.index))
+    fingerprint = asr.fingerprint() if hasattr(asr, "fingerprint") else {}
+    quality = Quality(
+        wer=round(scored.wer, 4),
+        threshold=settings.max_wer,
+        passed=scored.wer <= settings.max_wer,
+        words=len(ref),
+        sentences=sentences,
+        worst=[q.index for q in ranked[:WORST]],
+        retries=sum(tries.values()),
+        asr_model=str(fingerprint.get("model", getattr(asr, "name", ""))),
+    )
+    atomic_write_text(ctx.folder / QUALITY_PAGE, render_page(script, quality, settings.sentence_max_wer))
+    return quality
+
+
+def _fmt_time(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
+
+
+def _diff_html(diff: list[list[str]]) -> str:
+    parts = []
+    for kind, ref, heard in diff:
+        if kind == "ok":
+            parts.append(html.escape(ref))
+        elif kind == "sub":
+            parts.append(f'<del title="not heard">{html.escape(ref)}</del><ins title="heard instead">{html.escape(heard)}</ins>')
+        elif kind == "del":
+            parts.append(f'<del title="not heard">{html.escape(ref)}</del>')
+        else:
+            parts.append(f'<ins title="heard, not in the script">{html.escape(heard)}</ins>')
+    return " ".join(parts)
+
+
+def render_page(script: Script, quality: Quality, sentence_threshold: float | None = None) -> str:
+    """A self-contained page: every sentence with its WER, differences marked, worst first in a list."""
+    verdict = "passed" if quality.passed else "FAILED"
+    rows = []
+    for q in quality.sentences:
+        text = script.sentences[q.index].text if q.index < len(script.sentences) else q.reference
+        cls = "bad" if q.errors and (sentence_threshold is None or q.wer > sentence_threshold) else ("ok" if not q.errors else "meh")
+        retry = f"<br><small>retried {q.retries}&times;{'; now says: ' + html.escape(q.spoken) if q.spoken else ''}</small>" if q.retries else ""
+        rows.append(
+            f'<tr id="s{q.index}" class="{cls}"><td>{q.index + 1}</td><td>{_fmt_time(q.start)}</td>'
+            f"<td>{q.wer:.0%}</td><td>{html.escape(text)}<div class=diff>{_diff_html(q.diff)}</div>{retry}</td></tr>"
+        )
+    worst = ", ".join(f'<a href="#s{i}">{i + 1}</a>' for i in quality.worst) or "none"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Quality: {html.escape(script.title)}</title>
+<style>
+body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}
+table{{border-collapse:collapse;width:100%}} td{{border-top:1px solid #ddd;padding:.4rem;vertical-align:top}}
+td:nth-child(-n+3){{white-space:nowrap;color:#555}} .diff{{font-family:ui-monospace,monospace;font-size:.85em;color:#555;margin-top:.2rem}}
+del{{background:#fdd;color:#900}} ins{{background:#dfd;color:#060;text-decoration:none}}
+tr.bad{{background:#fff4f4}} tr.meh{{background:#fffbea}} .FAILED{{color:#b00}} .passed{{color:#070}}
+</style></head><body>
+<h1>{html.escape(script.title)}</h1>
+<p>Round-trip word error rate <b class="{verdict}">{quality.wer:.1%}</b> over {quality.words} words
+(gate: {quality.threshold:.0%}, <span class="{verdict}">{verdict}</span>); recogniser {html.escape(quality.asr_model)};
+{quality.retries} retries. Worst sentences: {worst}.</p>
+<p><del>struck red</del>: in the script, not heard. <ins>green</ins>: heard, not in the script.</p>
+<table><thead><tr><th>#</th><th>at</th><th>WER</th><th>sentence</th></tr></thead><tbody>
+{chr(10).join(rows)}
+</tbody></table></body></html>
+"""

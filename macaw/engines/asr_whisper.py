@@ -1,0 +1,117 @@
+"""faster-whisper speech recognition: the bundled tiny.en, or any faster-whisper model by config.
+
+`model` is empty (bundled tiny.en), a local CTranslate2 model folder, or a faster-whisper
+model name (which faster-whisper resolves itself, from its cache or the hub). Construction is
+cheap; the model loads on the first `transcribe`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from macaw.engines import Transcript, Word
+from macaw.errors import EngineError, ModelNotFoundError
+
+
+class WhisperASR:
+    name = "faster-whisper"
+
+    def __init__(self, model: str | Path, *, device: str = "auto", compute_type: str = "int8", beam_size: int = 1):
+        self.model = str(model)
+        self.device = device
+        self.compute_type = compute_type
+        self.beam_size = int(beam_size)
+        self._model: Any = None
+
+    @property
+    def model_label(self) -> str:
+        path = Path(self.model)
+        return path.parent.name + "/" + path.name if path.exists() else self.model
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from faster_whisper import WhisperModel
+
+            from macaw.engines import resolve_device
+
+            device = resolve_device(self.device)
+            compute_type = self.compute_type
+            if device == "cuda" and compute_type == "int8":
+                compute_type = "int8_float16"  # int8 alone leaves the GPU's float16 units idle
+            try:
+                self._model = WhisperModel(self.model, device=device, compute_type=compute_type, cpu_threads=os.cpu_count() or 1)
+            except (OSError, RuntimeError, ValueError) as exc:
+                raise ModelNotFoundError(
+                    f"cannot load faster-whisper model {self.model!r}: {exc}",
+                    hint="set [asr] model in macaw.toml to a CTranslate2 model folder, or leave it empty for the bundled tiny.en",
+                ) from None
+        return self._model
+
+    def transcribe(self, audio: Path) -> Transcript:
+        model = self._load()
+        try:
+            segments, info = model.transcribe(
+                str(audio),
+                language="en",
+                beam_size=self.beam_size,
+                word_timestamps=True,
+                # One greedy pass: the temperature fallback re-decodes a whole 30 s window up to five
+                # times when it doubts itself, which made a check several times slower for nothing.
+                temperature=0.0,
+                condition_on_previous_text=False,  # a stumble must not bleed into the next sentence
+                # Without VAD, tiny.en hears "Thank you." in the silence at the end of an episode;
+                # with it, silent stretches are skipped and word times still map to the full audio.
+                vad_filter=True,
+                vad_parameters={"speech_pad_ms": 200, "min_silence_duration_ms": 300},
+            )
+            words = [
+                Word(text=w.word.strip(), start=float(w.start), end=float(w.end), probability=float(w.probability))
+                for segment in segments
+                for w in (segment.words or [])
+                if w.word.strip()
+            ]
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise EngineError(f"faster-whisper could not transcribe {audio}: {exc}", hint="check the audio file") from None
+        return Transcript(words=words, language=getattr(info, "language", "en") or "en")
+
+    def fingerprint(self) -> dict[str, Any]:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from macaw.models import file_digest
+
+        try:
+            fw_version = version("faster-whisper")
+        except PackageNotFoundError:
+            fw_version = "unknown"
+        path = Path(self.model)
+        return {
+            "engine": self.name,
+            "version": fw_version,
+            "model": self.model_label,
+            "model_sha256": file_digest(path) if path.exists() else self.model,
+            "compute_type": self.compute_type,
+            "beam_size": self.beam_size,
+        }
+
+
+def create(settings: dict[str, Any]) -> WhisperASR:
+    model = settings.get("model") or ""
+    if model:
+        expanded = Path(model).expanduser()
+        if expanded.exists():
+            model = str(expanded)
+        elif model.startswith(("/", ".", "~")) or model.count("/") > 1:
+            # It reads as a path, not a model name like "small.en" or "Systran/faster-whisper-small".
+            raise ModelNotFoundError(f"faster-whisper model folder not found: {expanded}", hint="set [asr] model to an existing folder or a model name")
+    else:
+        from macaw.models import bundled_asr
+
+        model = str(bundled_asr())
+    return WhisperASR(
+        model,
+        device=settings.get("device", "auto"),
+        compute_type=settings.get("compute_type", "int8"),
+        beam_size=int(settings.get("beam_size", 1)),
+    )

@@ -1,0 +1,88 @@
+"""Piper text-to-speech: the bundled en_US-joe-medium voice, or any Piper voice file named in config.
+
+Construction is cheap (the stage cache needs `fingerprint()` even when speak does not run);
+the ONNX model loads on the first `synthesize`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from macaw.errors import ModelNotFoundError
+
+
+class PiperTTS:
+    name = "piper"
+
+    def __init__(self, voice: Path, *, device: str = "auto", speed: float = 1.0):
+        self.voice_path = Path(voice)
+        self.config_path = self.voice_path.with_name(self.voice_path.name + ".json")
+        if not self.voice_path.is_file():
+            raise ModelNotFoundError(
+                f"Piper voice file not found: {self.voice_path}",
+                hint="set [tts] voice in macaw.toml to a Piper .onnx file (its .onnx.json beside it), or leave it empty for the bundled voice",
+            )
+        if not self.config_path.is_file():
+            raise ModelNotFoundError(
+                f"Piper voice config not found: {self.config_path}",
+                hint="a Piper voice is two files: voice.onnx and voice.onnx.json, side by side",
+            )
+        self.device = device
+        self.speed = float(speed)
+        try:
+            config = json.loads(self.config_path.read_text(encoding="utf-8"))
+            self.sample_rate: int = int(config["audio"]["sample_rate"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelNotFoundError(f"{self.config_path} is not a Piper voice config ({exc})", hint="use the .onnx.json that came with the voice") from None
+        self._voice: Any = None
+        self._syn_config: Any = None
+
+    def _load(self) -> Any:
+        if self._voice is None:
+            from piper import PiperVoice, SynthesisConfig
+
+            from macaw.engines import resolve_device
+
+            use_cuda = resolve_device(self.device) == "cuda"
+            self._voice = PiperVoice.load(self.voice_path, config_path=self.config_path, use_cuda=use_cuda)
+            self._syn_config = SynthesisConfig(length_scale=1.0 / self.speed)
+        return self._voice
+
+    def synthesize(self, text: str) -> Iterator[np.ndarray]:
+        """Float32 mono chunks at `sample_rate` (Piper yields one per sentence it finds in `text`)."""
+        voice = self._load()
+        for chunk in voice.synthesize(text, syn_config=self._syn_config):
+            yield np.asarray(chunk.audio_float_array, dtype=np.float32)
+
+    def fingerprint(self) -> dict[str, Any]:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from macaw.models import file_digest
+
+        try:
+            piper_version = version("piper-tts")
+        except PackageNotFoundError:
+            piper_version = "unknown"
+        return {
+            "engine": self.name,
+            "version": piper_version,
+            "voice": self.voice_path.name,
+            "voice_sha256": file_digest(self.voice_path),
+            "config_sha256": file_digest(self.config_path),
+            "speed": self.speed,
+        }
+
+
+def create(settings: dict[str, Any]) -> PiperTTS:
+    voice = settings.get("voice") or ""
+    if voice:
+        path = Path(voice).expanduser()
+    else:
+        from macaw.models import bundled_voice
+
+        path = bundled_voice()
+    return PiperTTS(path, device=settings.get("device", "auto"), speed=float(settings.get("speed", 1.0)))

@@ -1,0 +1,144 @@
+"""Master: narration.wav -> episode-<hash>.mp3 at -16 LUFS, true peak <= -1 dBTP, tagged, with chapters.
+
+All in-process: scipy resamples, pyloudnorm measures loudness, a look-ahead limiter holds the true
+peak (4x oversampled), libsndfile's built-in LAME encodes, mutagen writes ID3 (with CHAP/CTOC
+chapter frames). Nothing shifts time, so the sentence times from check stay valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from macaw.artifacts import Chapter, Master, Narration, Quality, Script, Source
+from macaw.audio import limit, loudness_lufs, read_audio, resample, true_peak_db
+from macaw.errors import EmptyOutputError
+from macaw.fsutil import atomic_replace, temp_path_for
+from macaw.stage import StageContext
+
+CEILING_MARGIN_DB = 0.5  # MP3 encoding overshoots peaks a little; limit below the target first
+MAX_PASSES = 4
+
+
+def compression_level(kbps: int) -> float:
+    """libsndfile maps compression 0..1 linearly onto 320..32 kbps for constant-bitrate MP3 (measured)."""
+    return min(0.99, max(0.0, (320 - kbps) / 288))
+
+
+def chapters(script: Script, quality: Quality, narration: Narration, duration: float) -> list[Chapter]:
+    """One chapter per part of the script, starting where its first sentence starts."""
+    starts: dict[int, float] = {q.index: q.start for q in quality.sentences}
+    starts_fallback = {s.index: s.start for s in narration.sentences}
+    out: list[Chapter] = []
+    for i, sentence in enumerate(script.sentences):
+        if out and out[-1].title == sentence.segment:
+            continue
+        start = 0.0 if not out else starts.get(i, starts_fallback.get(i, 0.0))
+        out.append(Chapter(title=sentence.segment, start=round(start, 3)))
+    for a, b in zip(out, out[1:]):
+        a.end = b.start
+    if out:
+        out[-1].end = round(duration, 3)
+    return out
+
+
+def _level(audio: np.ndarray, sr: int, gain_db: float, target: float, ceiling_db: float) -> np.ndarray:
+    """Gain to the target loudness, limited to the ceiling. Piper peak-normalises each sentence,
+    so speech at -16 LUFS peaks several dB over full scale; the limiter takes loudness with it,
+    so the gain is raised by what was lost until the two agree (a few passes)."""
+    for _ in range(6):
+        limited = limit((audio * 10 ** (gain_db / 20)).astype(np.float32), sr, ceiling_db)
+        lost = target - loudness_lufs(limited, sr)
+        if abs(lost) < 0.1:
+            break
+        gain_db += lost
+    return limited
+
+
+def _encode(audio: np.ndarray, sample_rate: int, kbps: int, path: Path) -> None:
+    import soundfile as sf
+
+    sf.write(str(path), audio, sample_rate, format="MP3", compression_level=compression_level(kbps), bitrate_mode="CONSTANT")
+
+
+def _tag(path: Path, ctx: StageContext, script: Script, source: Source, chapter_list: list[Chapter]) -> None:
+    from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TPE1, CTOCFlags
+
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text=script.title or source.title))
+    tags.add(TALB(encoding=3, text=ctx.config.show.title))
+    authors = [a.name for a in source.authors if a.name] or [ctx.config.journal.author or ctx.config.show.author]
+    tags.add(TPE1(encoding=3, text=authors))
+    if source.date:
+        tags.add(TDRC(encoding=3, text=source.date))
+    tags.add(TCON(encoding=3, text="Podcast"))
+    tags.add(COMM(encoding=3, lang="eng", desc="", text=f"Made by Macaw from {source.origin or source.id}"))
+    cover = _cover(ctx)
+    if cover is not None:
+        mime = "image/png" if cover.suffix.lower() == ".png" else "image/jpeg"
+        tags.add(APIC(encoding=3, mime=mime, type=3, desc="Cover", data=cover.read_bytes()))
+    ids = [f"chp{i}" for i in range(len(chapter_list))]
+    if chapter_list:
+        tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids, sub_frames=[TIT2(encoding=3, text="Chapters")]))
+        for eid, ch in zip(ids, chapter_list):
+            tags.add(CHAP(element_id=eid, start_time=int(round(ch.start * 1000)), end_time=int(round(ch.end * 1000)), sub_frames=[TIT2(encoding=3, text=ch.title)]))
+    tags.save(str(path), v2_version=3)
+
+
+def _cover(ctx: StageContext) -> Path | None:
+    if ctx.config.show.image:
+        path = Path(ctx.config.show.image).expanduser()
+        path = path if path.is_absolute() else ctx.config.out / path
+        return path if path.is_file() else None
+    default = ctx.config.feeds_dir / "cover.png"
+    return default if default.is_file() else None
+
+
+def run(ctx: StageContext, script: Script, narration: Narration, quality: Quality, source: Source) -> Master:
+    settings = ctx.config.master
+    audio, sr = read_audio(ctx.folder / narration.audio)
+    if audio.size == 0 or not np.any(audio):
+        raise EmptyOutputError(f"{ctx.folder / narration.audio} is silent; nothing to master", hint="rebuild with --force to speak it again")
+    audio = resample(audio, sr, settings.sample_rate)
+    sr = settings.sample_rate
+
+    gain_db = settings.lufs - loudness_lufs(audio, sr)
+    target = settings.lufs  # before encoding; MP3's low-pass takes a little loudness, so this moves
+    ceiling = settings.true_peak - CEILING_MARGIN_DB
+    tmp = temp_path_for(ctx.folder / "episode.mp3")
+    try:
+        for attempt in range(MAX_PASSES):
+            limited = _level(audio, sr, gain_db, target, ceiling)
+            _encode(limited, sr, settings.bitrate_kbps, tmp)
+            decoded, decoded_sr = read_audio(tmp)
+            peak = true_peak_db(decoded)
+            lufs = loudness_lufs(decoded, decoded_sr)
+            ctx.log(f"master: pass {attempt + 1}: {lufs:.1f} LUFS, true peak {peak:.2f} dBTP")
+            if peak <= settings.true_peak and abs(lufs - settings.lufs) <= 0.5:
+                break
+            gain_db += settings.lufs - lufs
+            target += settings.lufs - lufs
+            if peak > settings.true_peak:
+                ceiling -= max(0.3, peak - settings.true_peak + 0.1)
+        from mutagen.mp3 import MP3
+
+        # The real duration: what players report (LAME's Xing header), not our sample count.
+        duration = float(MP3(str(tmp)).info.length)
+        chapter_list = chapters(script, quality, narration, duration)
+        _tag(tmp, ctx, script, source, chapter_list)
+        data = tmp.read_bytes()
+        name = f"episode-{hashlib.sha256(data).hexdigest()[:8]}.mp3"
+        atomic_replace(tmp, ctx.folder / name)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Master(
+        audio=name,
+        duration_s=round(duration, 3),
+        size_bytes=len(data),
+        lufs=round(float(lufs), 2),
+        true_peak_db=round(float(peak), 2),
+        chapters=chapter_list,
+    )

@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+import voicefixtures as vf
+from macaw import master, speak
+from macaw.artifacts import Quality, SentenceQuality
+from macaw.audio import loudness_lufs, read_audio, true_peak_db, write_wav
+
+
+def _speechlike(seconds: float, sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """Bursts of harmonic tone with peaky onsets: a crest factor like Piper's, quiet gaps between."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    f0 = 110 + 40 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+    envelope = (np.sin(2 * np.pi * 1.5 * t) > -0.2).astype(float) * (0.3 + 0.7 * rng.random())
+    audio = voice * envelope + 0.01 * rng.standard_normal(len(t))
+    return (0.99 * audio / np.abs(audio).max()).astype(np.float32)
+
+
+def _episode(tmp_path, overrides=None):
+    ctx = vf.context(tmp_path, overrides=overrides, engines={"tts": vf.ToneTTS(sample_rate=22050)})
+    script = vf.script()
+    narration = speak.run(ctx, script)
+    write_wav(ctx.folder / narration.audio, _speechlike(narration.duration_s), 22050)
+    quality = Quality(
+        wer=0.0,
+        threshold=0.05,
+        passed=True,
+        words=10,
+        sentences=[SentenceQuality(index=s.index, wer=0.0, reference="", heard="", start=s.start + 0.05, end=s.end) for s in narration.sentences],
+    )
+    return ctx, script, narration, quality
+
+
+def test_master_meets_loudness_and_true_peak_and_tags_chapters(tmp_path):
+    from mutagen.id3 import ID3
+    from mutagen.mp3 import MP3
+
+    ctx, script, narration, quality = _episode(tmp_path)
+    (ctx.config.feeds_dir).mkdir(parents=True, exist_ok=True)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    (ctx.config.feeds_dir / "cover.png").write_bytes(png)
+    result = master.run(ctx, script, narration, quality, vf.source())
+
+    path = ctx.folder / result.audio
+    assert path.name.startswith("episode-") and path.suffix == ".mp3"
+    import hashlib
+
+    assert path.name == f"episode-{hashlib.sha256(path.read_bytes()).hexdigest()[:8]}.mp3"
+    assert result.size_bytes == path.stat().st_size
+    decoded, sr = read_audio(path)
+    assert sr == 44100
+    assert loudness_lufs(decoded, sr) == pytest.approx(-16.0, abs=1.0)
+    assert true_peak_db(decoded) <= -1.0
+    assert result.lufs == pytest.approx(-16.0, abs=1.0) and result.true_peak_db <= -1.0
+    info = MP3(str(path)).info
+    assert result.duration_s == pytest.approx(info.length, abs=1e-3)
+    assert result.duration_s == pytest.approx(narration.duration_s, abs=0.1)
+    assert info.channels == 1 and abs(info.bitrate / 1000 - ctx.config.master.bitrate_kbps) <= 2
+
+    tags = ID3(str(path))
+    assert str(tags["TIT2"]) == script.title
+    assert str(tags["TALB"]) == ctx.config.show.title
+    assert str(tags["TPE1"]) == "Ada Lovelace"
+    assert str(tags["TDRC"]) == "2024-10-14"
+    assert tags.getall("APIC")[0].data == png
+    chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+    assert [str(c.sub_frames["TIT2"]) for c in chaps] == [c.title for c in result.chapters] == ["Introduction", "The cycle", "Outro"]
+    assert [c.start_time for c in chaps] == [round(c.start * 1000) for c in result.chapters]
+    assert [c.end_time for c in chaps] == [round(c.end * 1000) for c in result.chapters]
+    toc = tags.getall("CTOC")[0]
+    assert list(toc.child_element_ids) == [c.element_id for c in chaps]
+
+
+def test_chapters_start_where_each_part_starts(tmp_path):
+    ctx, script, narration, quality = _episode(tmp_path)
+    chapters = master.chapters(script, quality, narration, 30.0)
+    assert chapters[0].start == 0.0
+    assert chapters[1].start == pytest.approx(quality.sentences[3].start, abs=1e-3)  # "The cycle" begins at sentence 3
+    assert chapters[2].start == pytest.approx(quality.sentences[6].start, abs=1e-3)
+    assert [c.end for c in chapters] == [chapters[1].start, chapters[2].start, 30.0]
+
+
+def test_bitrate_setting_maps_onto_lame(tmp_path):
+    from mutagen.mp3 import MP3
+
+    ctx, script, narration, quality = _episode(tmp_path, overrides={"master.bitrate_kbps": 64})
+    result = master.run(ctx, script, narration, quality, vf.source())
+    assert abs(MP3(str(ctx.folder / result.audio)).info.bitrate / 1000 - 64) <= 2

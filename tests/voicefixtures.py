@@ -1,0 +1,91 @@
+"""Test helpers for speak, check and master: a small script, a stage context, fake engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from macaw import config as config_mod
+from macaw.artifacts import Author, Script, Sentence, Source
+from macaw.engines import Transcript, Word
+from macaw.spoken import to_spoken
+from macaw.stage import StageContext
+
+SENTENCES = [
+    ("Introduction", 0, "Welcome to the show."),
+    ("Introduction", 0, "Today we read a journal entry about learning."),
+    ("Introduction", 1, "It was written in October 2024."),
+    ("The cycle", 0, "This cycle was mostly spent reading papers about neural networks."),
+    ("The cycle", 0, "I wrote a small training loop and watched the loss go down."),
+    ("The cycle", 1, "Next week I want to study how models store facts."),
+    ("Outro", 0, "Thanks for listening."),
+]
+
+
+def script(sentences: list[tuple[str, int, str]] = SENTENCES, title: str = "A short journal entry") -> Script:
+    return Script(title=title, sentences=[Sentence(text=t, spoken=to_spoken(t), segment=seg, paragraph=p) for seg, p, t in sentences])
+
+
+def source(title: str = "A short journal entry") -> Source:
+    return Source(kind="journal", id="journal-2024-10-14-test", title=title, authors=[Author("Ada Lovelace")], date="2024-10-14", origin="entry.md")
+
+
+def context(tmp_path: Path, overrides: dict[str, Any] | None = None, engines: dict[str, Any] | None = None) -> StageContext:
+    cfg = config_mod.load(out=tmp_path, env={}, overrides=overrides or {})
+    folder = tmp_path / "episodes" / "journal-test"
+    folder.mkdir(parents=True, exist_ok=True)
+    ctx = StageContext(config=cfg, folder=folder, episode_id="journal-test", log=lambda m: None)
+    ctx._engines.update(engines or {})
+    return ctx
+
+
+class ToneTTS:
+    """A voice that says every sentence as a tone, 0.05 s per character, so lengths are predictable."""
+
+    name = "tone"
+
+    def __init__(self, sample_rate: int = 16000, seconds_per_char: float = 0.05):
+        self.sample_rate = sample_rate
+        self.seconds_per_char = seconds_per_char
+        self.calls: list[str] = []
+
+    def synthesize(self, text: str) -> Iterator[np.ndarray]:
+        self.calls.append(text)
+        n = int(len(text) * self.seconds_per_char * self.sample_rate)
+        t = np.arange(n) / self.sample_rate
+        yield (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"engine": self.name, "voice": "tone"}
+
+
+class ScriptedASR:
+    """Hears whatever `hear(path)` returns: a list of (word, start, end)."""
+
+    name = "scripted"
+
+    def __init__(self, hear):
+        self.hear = hear
+        self.calls: list[Path] = []
+
+    def transcribe(self, audio: Path) -> Transcript:
+        self.calls.append(Path(audio))
+        return Transcript(words=[Word(w, s, e) for w, s, e in self.hear(Path(audio))])
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"engine": self.name, "model": "scripted"}
+
+
+def words_for(script: Script, narration, drop: set[int] = frozenset(), replace: dict[int, str] | None = None) -> list[tuple[str, float, float]]:
+    """What a perfect listener hears from `narration`: each sentence's words spread over its span."""
+    out = []
+    for span in narration.sentences:
+        if span.index in drop:
+            continue
+        text = (replace or {}).get(span.index, script.sentences[span.index].text)
+        words = text.split()
+        step = (span.end - span.start) / max(1, len(words))
+        out += [(w, span.start + k * step, span.start + (k + 1) * step) for k, w in enumerate(words)]
+    return out
