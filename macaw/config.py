@@ -44,6 +44,10 @@ class LLMConfig:
     max_tokens: int = 120
     seed: int = 0
     repetition_penalty: float = 1.15
+    context_tokens: int = 0  # 0: what the model says (2048 for the bundled SmolLM2)
+    base_url: str = ""  # engine = "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
+    api_key: str = ""  # engine = "openai": sent as a Bearer token when set
+    timeout: float = 120.0  # engine = "openai": seconds to wait for one answer
 
 
 @dataclass
@@ -88,6 +92,12 @@ class JournalConfig:
 
 
 @dataclass
+class ScriptConfig:
+    minutes: float = 8.0  # target length of a paper episode
+    lexicon: str = ""  # a pronunciation lexicon file (see macaw/spoken.py); relative to the output root
+
+
+@dataclass
 class ArxivConfig:
     api_url: str = "https://export.arxiv.org/api/query"
     pdf_url: str = "https://arxiv.org/pdf"
@@ -102,6 +112,7 @@ class Config:
     quality: QualityConfig = field(default_factory=QualityConfig)
     master: MasterConfig = field(default_factory=MasterConfig)
     journal: JournalConfig = field(default_factory=JournalConfig)
+    script: ScriptConfig = field(default_factory=ScriptConfig)
     arxiv: ArxivConfig = field(default_factory=ArxivConfig)
     out: Path = field(default_factory=Path.cwd)
 
@@ -227,6 +238,8 @@ def validate(config: Config) -> None:
             raise ConfigError(f"{name}.device must be one of {', '.join(DEVICES)}, got {device!r}")
     if config.journal.mode not in ("read", "summary"):
         raise ConfigError(f"journal.mode must be 'read' or 'summary', got {config.journal.mode!r}")
+    if not 0.5 <= config.script.minutes <= 120:
+        raise ConfigError(f"script.minutes must be between 0.5 and 120, got {config.script.minutes}")
     if not 0.25 <= config.tts.speed <= 4.0:
         raise ConfigError(f"tts.speed must be between 0.25 and 4, got {config.tts.speed}")
     if not 0.0 < config.quality.max_wer <= 1.0:

@@ -10,11 +10,49 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from num2words import num2words
 
 # Acronyms said as words, not spelled. Users extend this through `lexicon` arguments.
 WORD_ACRONYMS = {"NASA", "NATO", "UNESCO", "LASER", "RADAR", "SCUBA", "COVID", "GIF", "JPEG", "ARENA", "AREA", "RAM", "ROM"}
+
+# Terms a voice gets wrong when it reads the letters. Users extend this with a lexicon file
+# (`[script] lexicon` in macaw.toml; see load_lexicon).
+PRONUNCIATIONS = {
+    "arXiv": "archive",
+    "LaTeX": "lah-tek",
+    "PyTorch": "pie torch",
+    "NumPy": "num pie",
+    "SciPy": "sigh pie",
+    "GitHub": "git hub",
+    "ResNet": "res net",
+    "ImageNet": "image net",
+    "BERT": "bert",
+    "GPU": "G P U",
+    "NNFS": "N N F S",
+}
+
+Lexicon = set[str] | frozenset[str] | dict[str, str]
+
+
+def load_lexicon(path: str | Path) -> dict[str, str]:
+    """Read a pronunciation lexicon: one entry a line, `#` starts a comment.
+
+        TERM = how to say it     ("arXiv = archive", "SQL = sequel")
+        TERM                     an acronym said as a word rather than spelled ("NASA")
+    """
+    lexicon: dict[str, str] = {}
+    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        term, sep, said = line.partition("=")
+        term = term.strip()
+        if term:
+            lexicon[term] = said.strip() if sep and said.strip() else term.capitalize()
+        # An acronym with no pronunciation is said as a word, like the WORD_ACRONYMS.
+    return lexicon
 
 _SYMBOLS = {
     "&": " and ",
@@ -45,6 +83,18 @@ _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(st|nd|rd|t
 _LETTER_DIGIT = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?!(?:st|nd|rd|th|s)\b)(?=[A-Za-z]{2,})")
 _ACRONYM = re.compile(r"\b([A-Z]{2,6})(s?)\b")
 _SPACES = re.compile(r"\s+")
+_ARXIV_ID = re.compile(r"(?<![\w.])(\d{4})\.(\d{4,5})(?:v(\d+))?(?!\w|\.\d)")
+_DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def _digits(run: str) -> str:
+    return " ".join(_DIGIT_NAMES[int(d)] for d in run)
+
+
+def _arxiv_id(m: re.Match[str]) -> str:
+    # arXiv ids are read digit by digit, as people read them out: "one seven zero six dot ..."
+    version = f" version {num2words(int(m.group(3)))}" if m.group(3) else ""
+    return f"{_digits(m.group(1))} dot {_digits(m.group(2))}{version}"
 
 
 def _number_words(integer: str, fraction: str | None, suffix: str | None) -> str:
@@ -70,11 +120,24 @@ def _spell(acronym: str, lexicon: frozenset[str]) -> str:
     return " ".join(acronym)
 
 
+@lru_cache(maxsize=64)
+def _pronunciation_pattern(pairs: frozenset[tuple[str, str]]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    table = dict(pairs)
+    if not table:
+        return None, table
+    terms = sorted(table, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in terms) + r")(?![A-Za-z-])"), table
+
+
 @lru_cache(maxsize=4096)
-def _to_spoken(text: str, lexicon: frozenset[str]) -> str:
+def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tuple[str, str]] = frozenset()) -> str:
+    pattern, table = _pronunciation_pattern(pronunciations)
+    if pattern is not None:
+        text = pattern.sub(lambda m: table[m.group(1)], text)
     text = _URL.sub(lambda m: " " + m.group(1).removeprefix("www.") + " ", text)
     text = _CITATION_BRACKET.sub("", text)
     text = _CITATION_PAREN.sub("", text)
+    text = _ARXIV_ID.sub(_arxiv_id, text)
     text = _PERCENT.sub(lambda m: m.group(1) + " percent", text)
     text = _RANGE.sub(lambda m: f"{m.group(1)} to {m.group(2)}", text)
     text = _COMPACT_DATE.sub(lambda m: f"{_MONTHS[int(m.group(3)) - 1]} {_ordinal(int(m.group(4)))}, {m.group(1)}{m.group(2)}", text)
@@ -88,12 +151,22 @@ def _to_spoken(text: str, lexicon: frozenset[str]) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def to_spoken(text: str, lexicon: set[str] | frozenset[str] | None = None) -> str:
-    """Written text -> the words a voice should say."""
-    return _to_spoken(text, frozenset(WORD_ACRONYMS | set(lexicon or ())))
+def to_spoken(text: str, lexicon: Lexicon | None = None) -> str:
+    """Written text -> the words a voice should say.
+
+    `lexicon` is either a set of acronyms said as words, or a mapping from a term to how it
+    is said (what load_lexicon returns); either extends the built-in tables.
+    """
+    words = set(WORD_ACRONYMS)
+    table = dict(PRONUNCIATIONS)
+    if isinstance(lexicon, dict):
+        table.update(lexicon)
+    elif lexicon:
+        words |= set(lexicon)
+    return _to_spoken(text, frozenset(words), frozenset(table.items()))
 
 
-def wer_words(text: str, lexicon: set[str] | frozenset[str] | None = None) -> list[str]:
+def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Reduce text to lower-case words for comparison: spoken form, no punctuation, no hyphens."""
     spoken = to_spoken(text, lexicon).lower()
     spoken = spoken.replace("-", " ").replace("'s", "s").replace("’s", "s")

@@ -1,0 +1,212 @@
+"""The default LLM: a causal LM run by Hugging Face transformers, on CPU or CUDA.
+
+The model is the bundled SmolLM2-135M-Instruct GGUF unless `[llm] model` names a Hugging Face
+id (resolved offline, from the local hub cache) or a local folder. Loading a GGUF through
+transformers dequantises it, which takes ~20 s; the dequantised model is saved once under
+`<cache>/models/<digest>` and later loads take well under a second.
+
+Construction is cheap: `fingerprint()` is needed for cache keys on every build, so nothing
+here imports torch until `generate()` is first called.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from macaw import models
+from macaw.errors import ConfigError, EmptyOutputError, EngineUnavailableError, ModelNotFoundError
+
+DEFAULT_CONTEXT = 2048  # SmolLM2-135M's trained context; used when the config does not say
+
+
+class TransformersLLM:
+    name = "transformers"
+
+    def __init__(self, settings: dict[str, Any]):
+        self.model_spec = str(settings.get("model") or "")
+        self.device_setting = str(settings.get("device") or "auto")
+        self.max_tokens = int(settings.get("max_tokens") or 120)
+        self.seed = int(settings.get("seed") or 0)
+        self.repetition_penalty = float(settings.get("repetition_penalty") or 1.0)
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._device = "cpu"
+        self._lock = threading.Lock()
+        self._gguf: Path | None = None
+        self._folder: Path | None = None
+        self._hub_id = ""
+        self._resolve()
+
+    # -- where the model is -------------------------------------------------------------
+
+    def _resolve(self) -> None:
+        if not self.model_spec:
+            self._gguf = models.bundled_llm()
+            return
+        path = Path(self.model_spec).expanduser()
+        if path.suffix == ".gguf":
+            if not path.is_file():
+                raise ModelNotFoundError(f"LLM model file not found: {path}", hint="fix [llm] model in macaw.toml")
+            self._gguf = path.resolve()
+        elif path.is_dir():
+            if not (path / "config.json").is_file():
+                raise ModelNotFoundError(
+                    f"LLM model folder has no config.json: {path}", hint="point [llm] model at a transformers model folder"
+                )
+            self._folder = path.resolve()
+        elif path.is_absolute() or self.model_spec.startswith((".", "~")) or self.model_spec.count("/") != 1:
+            raise ModelNotFoundError(f"LLM model not found: {self.model_spec}", hint="fix [llm] model in macaw.toml")
+        else:
+            self._hub_id = self.model_spec  # resolved from the local hub cache at load time
+
+    @property
+    def model_name(self) -> str:
+        if self._gguf is not None:
+            return self._gguf.stem
+        if self._folder is not None:
+            return self._folder.name
+        return self._hub_id
+
+    @property
+    def context_tokens(self) -> int:
+        return DEFAULT_CONTEXT
+
+    def fingerprint(self) -> dict[str, Any]:
+        if self._gguf is not None:
+            digest = models.file_digest(self._gguf)
+        elif self._folder is not None:
+            digest = models.file_digest(self._folder)
+        else:
+            digest = self._hub_id
+        return {
+            "engine": self.name,
+            "model": self.model_name,
+            "digest": digest,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            "repetition_penalty": self.repetition_penalty,
+            "transformers": _version("transformers"),
+        }
+
+    # -- loading --------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            try:
+                import torch  # noqa: F401
+                from transformers import AutoModelForCausalLM, AutoTokenizer
+            except ImportError as exc:
+                raise EngineUnavailableError(f"the transformers LLM engine needs torch and transformers: {exc}", hint="run `make install`") from None
+            import transformers
+
+            from macaw.engines import resolve_device
+
+            transformers.utils.logging.disable_progress_bar()  # library code does not print
+
+            self._device = resolve_device(self.device_setting)
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            if self._gguf is not None:
+                folder = self._converted(self._gguf)
+                kwargs: dict[str, Any] = {}
+            elif self._folder is not None:
+                folder, kwargs = self._folder, {}
+            else:
+                folder, kwargs = Path(self._hub_id), {"local_files_only": True}
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(str(folder), **kwargs)
+                model = AutoModelForCausalLM.from_pretrained(str(folder), **kwargs)
+            except OSError as exc:
+                raise ModelNotFoundError(
+                    f"could not load LLM {self.model_spec or folder}: {str(exc).splitlines()[0]}",
+                    hint="use a local folder, or a Hugging Face id already in the local cache",
+                ) from None
+            model.to(self._device)
+            model.eval()
+            self._tokenizer, self._model = tokenizer, model
+
+    def _converted(self, gguf: Path) -> Path:
+        """The GGUF, dequantised and saved as a transformers folder, converted once per file."""
+        target = models.cache_dir() / "models" / models.file_digest(gguf)[:16]
+        if (target / "config.json").is_file():
+            return target
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        except Exception as exc:  # a damaged or foreign GGUF fails deep inside the reader
+            raise ModelNotFoundError(f"could not read GGUF model {gguf}: {exc}", hint="reinstall with `make install`") from None
+        # The loaded model is plain fp32; drop the GGUF marker so save_pretrained writes it as such.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+        try:
+            model.save_pretrained(str(tmp))
+            tokenizer.save_pretrained(str(tmp))
+            try:
+                os.rename(tmp, target)
+            except OSError:  # another build finished the same conversion first
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    # -- generating -----------------------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int:
+        if self._tokenizer is None:
+            return max(1, len(text) // 4)  # before the model loads, a fair estimate for English
+        return len(self._tokenizer.encode(text, add_special_tokens=False))
+
+    def generate(self, messages: list[dict[str, str]], *, max_tokens: int | None = None, seed: int | None = None) -> str:
+        if not messages:
+            raise ConfigError("generate() needs at least one message")
+        self._load()
+        import torch
+
+        tokenizer, model = self._tokenizer, self._model
+        prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self._device)
+        limit = int(max_tokens or self.max_tokens)
+        room = self.context_tokens - inputs["input_ids"].shape[1]
+        if room < 8:
+            raise EmptyOutputError(
+                f"the prompt ({inputs['input_ids'].shape[1]} tokens) fills the model's {self.context_tokens}-token context",
+                hint="this is a bug in how the prompt was chunked",
+            )
+        torch.manual_seed(self.seed if seed is None else seed)
+        with torch.inference_mode():
+            output = model.generate(
+                **inputs,
+                max_new_tokens=min(limit, room),
+                do_sample=False,  # greedy: the same prompt gives the same script
+                repetition_penalty=self.repetition_penalty,
+                pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
+            )
+        text = tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        return text.strip()
+
+
+def _version(package: str) -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def create(settings: dict[str, Any]) -> TransformersLLM:
+    return TransformersLLM(settings)

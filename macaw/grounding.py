@@ -1,0 +1,198 @@
+"""The faithfulness gate: is a generated sentence supported by the source document?
+
+A sentence passes when
+  - every number in it (digits, or number words from two to twenty) appears in the source,
+  - every named entity in it (a capitalised word past the first, an acronym, a word with
+    digits in it) appears in the source,
+  - at least `min_content` of its content words (one word of its own in a short sentence) (not function words, not the few words a
+    narrator uses to talk about a document) appear in the source, and
+  - at least `min_local` of them appear within one passage of the source (a window of three
+    neighbouring sentences), so a salad of words from all over the document fails.
+
+The passage that best supports it is kept as `support`. Small models invent conferences and
+co-authors; this gate is what keeps them out of the episode.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from macaw.spoken import split_sentences
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'’]*|\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it it's its itself just let me more most
+    my myself no nor not of off on once only or other our ours ourselves out over own same she should so some
+    such than that that's the their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your yours yourself
+    yourselves one ones many much may might must shall upon via per within without among across along around
+    however thus therefore hence yet still even well like lot lots really quite rather just way things thing get
+    got gets make made makes us i'm i've i'd i'll we're we've don't didn't can't isn't wasn't it'll there's
+    s t d ll ve re m""".split()
+)
+
+# Words a narrator uses to talk about a document rather than to state what it says.
+DISCOURSE = frozenset(
+    """paper papers entry entries journal author authors writer write writes wrote written writing describe describes
+    described discuss discusses discussed present presents presented propose proposes proposed show shows showed
+    shown study studies work works episode podcast listener listeners today talk talks explain explains explained
+    share shares shared reflect reflects reflecting look looks looked new approach approaches find finds found
+    finding findings result results also overall main key part section sections topic topics idea ideas focus
+    focuses focused cover covers covered introduce introduces introduced argue argues argued report reports
+    reported summary summarize summarizes research researchers team article""".split()
+)
+
+_NUMBER_WORDS = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
+    "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19", "twenty": "20",
+    "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+}
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper: enough to match 'models' with 'model' and 'trained' with 'training'."""
+    w = word.lower().replace("’", "'").removesuffix("'s").strip("'")
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)]
+            break
+    return w[:7]
+
+
+def normalise_number(token: str) -> str:
+    token = token.replace(",", "")
+    if "." in token:
+        token = token.rstrip("0").rstrip(".") or "0"
+    return token
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def numbers_in(text: str) -> list[str]:
+    return [normalise_number(n) for n in _NUMBER.findall(text)]
+
+
+def content_words(text: str) -> list[str]:
+    return [t for t in tokens(text) if not t[0].isdigit() and t.lower() not in STOPWORDS and len(t) > 1]
+
+
+def _is_entity(token: str, position: int) -> bool:
+    if token[0].isdigit():
+        return False
+    if any(c.isdigit() for c in token):
+        return True
+    if len(token) > 1 and token.isupper() and token != "I":
+        return True
+    if any(c.isupper() for c in token[1:]):  # ResNet, PyTorch
+        return True
+    return position > 0 and token[0].isupper() and token.lower() not in STOPWORDS and token.lower() not in DISCOURSE
+
+
+@dataclass
+class Verdict:
+    grounded: bool
+    support: str
+    score: float  # share of content words found in the supporting passage
+    problems: list[str] = field(default_factory=list)
+
+
+class SourceIndex:
+    """The source document, indexed for checking sentences against it."""
+
+    def __init__(self, text: str, *, extra: str = "", min_content: float = 0.8, min_local: float = 0.5):
+        self.sentences: list[str] = []
+        for paragraph in re.split(r"\n\s*\n|\n(?=\s*[-*•] )", text):
+            self.sentences.extend(split_sentences(paragraph))
+        everything = text + "\n" + extra
+        self.numbers = set(numbers_in(everything))
+        self.words = {t.lower() for t in tokens(everything)}
+        self.stems = {stem(t) for t in tokens(everything)}
+        self.min_content = min_content
+        self.min_local = min_local
+        self._sentence_stems = [frozenset(stem(w) for w in content_words(s)) for s in self.sentences]
+        df = Counter(s for stems in self._sentence_stems for s in stems)
+        n = max(1, len(self.sentences))
+        self._idf = {s: math.log(1 + n / c) for s, c in df.items()}
+        self._inverted: dict[str, list[int]] = {}
+        for i, stems in enumerate(self._sentence_stems):
+            for s in stems:
+                self._inverted.setdefault(s, []).append(i)
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    def _window(self, i: int) -> frozenset[str]:
+        lo, hi = max(0, i - 1), min(len(self.sentences), i + 2)
+        return frozenset().union(*self._sentence_stems[lo:hi])
+
+    def best_matches(self, text: str, k: int = 1, exclude: set[str] | None = None) -> list[tuple[float, int]]:
+        """Source sentences most like `text`, by the idf weight of the content words they share."""
+        wanted = {stem(w) for w in content_words(text)}
+        scores: Counter[int] = Counter()
+        for s in wanted:
+            for i in self._inverted.get(s, ()):
+                scores[i] += self._idf.get(s, 0.0)
+        ranked = []
+        for i, score in scores.most_common():
+            if exclude and self.sentences[i] in exclude:
+                continue
+            # Prefer a full sentence over a fragment when they tie on shared words.
+            ranked.append((score / (1 + 0.02 * abs(len(self.sentences[i]) - 120) / 10), i))
+        ranked.sort(key=lambda pair: (-pair[0], pair[1]))
+        return ranked[:k]
+
+    def best_sentence(self, text: str, exclude: set[str] | None = None) -> str:
+        matches = self.best_matches(text, 1, exclude)
+        return self.sentences[matches[0][1]] if matches else ""
+
+    def check(self, sentence: str) -> Verdict:
+        problems: list[str] = []
+        for n in numbers_in(sentence):
+            if n not in self.numbers:
+                problems.append(f"number {n} is not in the source")
+        for word in re.findall(r"[a-z]+", sentence.lower()):
+            if word in _NUMBER_WORDS and word not in self.words and _NUMBER_WORDS[word] not in self.numbers:
+                problems.append(f"number '{word}' is not in the source")
+        toks = tokens(sentence)
+        for position, tok in enumerate(toks):
+            if _is_entity(tok, position) and tok.lower() not in self.words and stem(tok) not in self.stems:
+                problems.append(f"name '{tok}' is not in the source")
+        content = [w for w in content_words(sentence) if w.lower() not in DISCOURSE]
+        stems = {stem(w) for w in content}
+        if not stems and not numbers_in(sentence):
+            return Verdict(False, "", 0.0, problems + ["says nothing the source can support"])
+        if stems:
+            unknown = sum(s not in self.stems for s in stems)
+            # Short sentences may carry one word of their own ("used", "built"); longer ones a fifth.
+            allowed = max(1 if len(stems) >= 4 else 0, int(len(stems) * (1 - self.min_content)))
+            if unknown > allowed:
+                missing = sorted(w for w in content if stem(w) not in self.stems)
+                problems.append(f"words not in the source: {', '.join(missing[:5])}")
+        best = self.best_matches(sentence, 3)
+        support, local = "", 0.0
+        for _, i in best:
+            window = self._window(i)
+            share = len(stems & window) / len(stems) if stems else 1.0
+            if share > local:
+                support, local = self.sentences[i], share
+        if stems and local < self.min_local:
+            problems.append(f"no one passage supports it ({local:.0%} of its words)")
+        return Verdict(not problems, support, local, problems)
+
+
+def similar(a: str, b: str, threshold: float = 0.8) -> bool:
+    """Near-duplicate sentences: the same content words, give or take a few."""
+    sa, sb = {stem(w) for w in content_words(a)}, {stem(w) for w in content_words(b)}
+    if not sa or not sb:
+        return a.strip().lower() == b.strip().lower()
+    return len(sa & sb) / len(sa | sb) >= threshold

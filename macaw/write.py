@@ -1,0 +1,380 @@
+"""Write: document -> script. What the listener hears, sentence by sentence, each grounded.
+
+Journal entries (`[journal] mode`):
+  read     the entry as its author wrote it, after spoken-form cleanup, between a short intro
+           (a template line plus a sentence the LLM writes about the entry) and an outro.
+  summary  a grounded summary, section by section.
+Papers (arxiv, pdf): see macaw/write_paper.py.
+
+Every sentence the LLM writes passes the faithfulness gate (macaw/grounding.py); one that
+fails is regenerated once with a stricter prompt, then replaced by the source sentence that
+best matches it. Repeated sentences are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date as Date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import macaw
+from macaw.artifacts import Document, Script, Sentence, Source
+from macaw.errors import ConfigError, EmptyOutputError, EmptySourceError
+from macaw.grounding import SourceIndex, similar
+from macaw.spoken import Lexicon, load_lexicon, split_sentences, to_spoken
+from macaw.stage import StageContext
+
+TEMPLATES = Path(macaw.__file__).resolve().parent.parent / "templates"
+INTRO, CLOSING = "Introduction", "Closing"
+MAX_AUTHORS_NAMED = 6
+
+
+@lru_cache(maxsize=1)
+def _jinja() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render(name: str, **values: Any) -> str:
+    return _jinja().get_template(name).render(**values).strip()
+
+
+def template_lines(name: str, **values: Any) -> list[str]:
+    """A script template renders one sentence a line."""
+    return [line.strip() for line in render(name, **values).splitlines() if line.strip()]
+
+
+# -- names, dates --------------------------------------------------------------------------
+
+
+def name_list(names: list[str], limit: int = MAX_AUTHORS_NAMED) -> str:
+    """'A', 'A and B', 'A, B, and C'; past `limit` names: 'A, B, ..., F, and 3 colleagues'."""
+    names = [n.strip() for n in names if n.strip()]
+    if not names:
+        return ""
+    shown, rest = names[:limit], len(names) - limit
+    if rest > 0:
+        return ", ".join(shown) + f", and {rest} colleague{'s' if rest > 1 else ''}"
+    if len(shown) == 1:
+        return shown[0]
+    if len(shown) == 2:
+        return f"{shown[0]} and {shown[1]}"
+    return ", ".join(shown[:-1]) + f", and {shown[-1]}"
+
+
+def spoken_date(iso: str) -> str:
+    """'2024-10-14' -> 'October 14th, 2024' (which the normaliser says as an ordinal)."""
+    try:
+        d = Date.fromisoformat(iso[:10])
+    except (TypeError, ValueError):
+        return ""
+    suffix = "th" if 10 <= d.day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(d.day % 10, "th")
+    return f"{d.strftime('%B')} {d.day}{suffix}, {d.year}"
+
+
+# -- cleaning text the author wrote ----------------------------------------------------------
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(?<![\w*])(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+_BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
+_HEADING = re.compile(r"^\s*#{1,6}\s*")
+
+
+def clean_paragraph(paragraph: str) -> list[str]:
+    """Markdown and list markup out; one entry per list item or prose block."""
+    text = _IMAGE.sub("", paragraph)
+    text = _LINK.sub(r"\1", text)
+    text = _EMPHASIS.sub(r"\2", text).replace("`", "")
+    blocks: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() or line.strip().startswith("```"):
+            continue
+        if _BULLET.match(line) or _HEADING.match(line) or not blocks:
+            blocks.append(_HEADING.sub("", _BULLET.sub("", line)).strip())
+        else:
+            blocks[-1] += " " + line.strip()
+    return [b for b in blocks if re.search(r"[A-Za-z0-9]", b)]
+
+
+def finish(sentence: str) -> str:
+    """A sentence a voice can end: closing punctuation added when the author left none."""
+    sentence = sentence.strip()
+    if sentence and sentence[-1].isalnum() or sentence.endswith((")", '"', "”", "'")):
+        return sentence + "."
+    return sentence
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """A section's text -> paragraphs -> sentences."""
+    out = []
+    for block in re.split(r"\n\s*\n", text):
+        sentences = [finish(s) for part in clean_paragraph(block) for s in split_sentences(part)]
+        sentences = [s for s in sentences if re.search(r"[A-Za-z]", s)]
+        if sentences:
+            out.append(sentences)
+    return out
+
+
+# -- the stage ---------------------------------------------------------------------------------
+
+
+class Writer:
+    """What every kind of episode shares: the LLM, the source index, the gate, the output list."""
+
+    def __init__(self, ctx: StageContext, document: Document, source: Source):
+        self.ctx = ctx
+        self.document = document
+        self.source = source
+        self.llm = ctx.llm()
+        self.lexicon = _lexicon(ctx)
+        self.authors = [a.name for a in document.authors if a.name.strip()] or [a.name for a in source.authors if a.name.strip()]
+        metadata = "\n".join([document.title, source.title, *self.authors, *(a.affiliation for a in document.authors),
+                              document.date or source.date, spoken_date(document.date or source.date),
+                              source.id, str(source.metadata.get("arxiv_id", ""))])
+        self.index = SourceIndex(document.full_text(), extra=metadata)
+        self.sentences: list[Sentence] = []
+        self.llm_calls = 0
+        self.regenerated = 0
+        self.fallbacks = 0
+
+    # output
+
+    def add(self, text: str, segment: str, paragraph: int, *, origin: str, grounded: bool = True, support: str = "") -> bool:
+        text = text.strip()
+        if not text:
+            return False
+        for earlier in self.sentences:
+            if earlier.text == text or (origin != "template" and earlier.origin != "template" and similar(earlier.text, text, 0.9)):
+                return False  # a repeated sentence is dropped
+        self.sentences.append(Sentence(text=text, spoken=to_spoken(text, self.lexicon), segment=segment,
+                                       paragraph=paragraph, grounded=grounded, support=support, origin=origin))
+        return True
+
+    def add_template(self, name: str, segment: str, paragraph: int = 0, **values: Any) -> None:
+        for line in template_lines(name, **values):
+            self.add(line, segment, paragraph, origin="template", grounded=True, support="(episode metadata)")
+
+    # the LLM, behind the gate
+
+    def ask(self, prompt: str, max_tokens: int) -> str:
+        messages = [{"role": "system", "content": render("prompt_system.j2")}, {"role": "user", "content": prompt}]
+        seed = int(self.ctx.config.llm.seed)
+        for attempt in range(2):
+            self.llm_calls += 1
+            reply = self.llm.generate(messages, max_tokens=max_tokens, seed=seed + attempt)
+            if reply and reply.strip():
+                return reply
+        raise EmptyOutputError(
+            f"the LLM ({self.model_name}) returned nothing for {self.source.id}",
+            hint="check the model in [llm] of macaw.toml, or try another model",
+        )
+
+    @property
+    def model_name(self) -> str:
+        return str(getattr(self.llm, "model_name", "") or self.ctx.config.llm.engine)
+
+    def grounded_sentences(self, prompt: str, strict_prompt: str, *, want: int, max_tokens: int,
+                           exclude: set[str] | None = None) -> list[tuple[str, bool, str, str]]:
+        """Up to `want` sentences from the LLM, each (text, grounded, support, origin).
+
+        A sentence that fails the gate is regenerated once (with the strict prompt); if that
+        fails too it is replaced by the best-matching source sentence not already used.
+        """
+        exclude = set(exclude or ())
+        drafts = llm_sentences(self.ask(prompt, max_tokens))[:want]
+        retry: list[str] | None = None
+        out: list[tuple[str, bool, str, str]] = []
+        for i, draft in enumerate(drafts or [""]):
+            verdict = self.index.check(draft) if draft else None
+            if verdict and verdict.grounded:
+                out.append((draft, True, verdict.support, "llm"))
+                continue
+            if retry is None:
+                self.regenerated += 1
+                retry = llm_sentences(self.ask(strict_prompt, max_tokens))
+            second = retry[i] if i < len(retry) else ""
+            verdict2 = self.index.check(second) if second else None
+            if verdict2 and verdict2.grounded and all(second != o[0] for o in out):
+                out.append((second, True, verdict2.support, "llm"))
+                continue
+            self.fallbacks += 1
+            used = exclude | {o[0] for o in out}
+            best = self.index.best_sentence(draft or second or prompt, exclude=used)
+            if best:
+                out.append((finish(best), True, best, "source"))
+        return out[:want] if drafts else out[:1]
+
+    def script(self) -> Script:
+        if not self.sentences:
+            raise EmptySourceError(f"nothing to say about {self.source.id}: the document has no sentences",
+                                   hint="check document.json")
+        self.ctx.log(f"script: {len(self.sentences)} sentences, {self.llm_calls} LLM calls, "
+                     f"{self.regenerated} regenerated, {self.fallbacks} replaced by source sentences")
+        return Script(title=self.document.title or self.source.title, sentences=self.sentences,
+                      models={"llm": self.model_name})
+
+
+_PREAMBLE = re.compile(r"^(?:sure|certainly|okay|ok|here(?: is|'s)[^:]*?)[,!.:]\s*", re.I)
+
+
+def llm_sentences(reply: str) -> list[str]:
+    """The usable sentences of an LLM reply: no preamble, no markup, no half sentence at the end."""
+    text = reply.strip().strip('"“”').strip()
+    text = _PREAMBLE.sub("", text)
+    lines = []
+    for line in text.splitlines():
+        line = _HEADING.sub("", _BULLET.sub("", line)).strip().strip('"“”')
+        if line and not line.endswith(":"):
+            lines.append(line)
+    out = []
+    for s in split_sentences(" ".join(lines)):
+        s = _EMPHASIS.sub(r"\2", s).strip()
+        if len(s.split()) >= 4 and s[-1] in ".!?":
+            out.append(s)
+    return out
+
+
+def _lexicon(ctx: StageContext) -> Lexicon | None:
+    path = getattr(ctx.config, "script", None) and ctx.config.script.lexicon
+    if not path:
+        return None
+    file = Path(path).expanduser()
+    if not file.is_absolute():
+        file = ctx.config.out / file
+    if not file.is_file():
+        raise ConfigError(f"pronunciation lexicon not found: {file}", hint="fix [script] lexicon in macaw.toml")
+    return load_lexicon(file)
+
+
+def has_words(document: Document) -> bool:
+    return any(re.search(r"[A-Za-z]{2,}", s.text) for s in document.sections) or bool(re.search(r"[A-Za-z]{2,}", document.abstract))
+
+
+def run(ctx: StageContext, document: Document, source: Source) -> Script:
+    if not has_words(document):
+        raise EmptySourceError(f"{source.origin or source.id} has no text to turn into a script",
+                               hint="check that the file is not empty and has a text layer")
+    if source.kind == "journal":
+        writer = Writer(ctx, document, source)
+        write_journal(writer, ctx.config.journal.mode)
+        return writer.script()
+    from macaw import write_paper
+
+    writer = Writer(ctx, document, source)
+    write_paper.write(writer, minutes=float(ctx.config.script.minutes))
+    return writer.script()
+
+
+# -- journal entries -----------------------------------------------------------------------------
+
+
+def section_name(heading: str, index: int, count: int) -> str:
+    heading = _HEADING.sub("", heading).strip().rstrip(":")
+    if heading:
+        return heading
+    return "The entry" if count == 1 else f"Part {index + 1}"
+
+
+def write_journal(w: Writer, mode: str) -> None:
+    doc, cfg = w.document, w.ctx.config
+    author = name_list(w.authors) or cfg.journal.author or cfg.show.author
+    values = dict(show=cfg.show.title, title=doc.title or w.source.title, authors=author,
+                  date=spoken_date(doc.date or w.source.date))
+    w.add_template("script_journal_intro.j2", INTRO, 0, **values)
+
+    sections = [s for s in doc.sections if has_words(Document(title="", sections=[s]))]
+    body = [(section_name(s.heading, i, len(sections)), paragraphs(s.text)) for i, s in enumerate(sections)]
+    body_sentences = {s for _, paras in body for para in paras for s in para}
+
+    # One sentence about the entry, from the LLM, over the opening of the entry.
+    excerpt = _excerpt(w, [s for _, paras in body for para in paras for s in para])
+    intro = w.grounded_sentences(
+        render("prompt_journal_intro.j2", excerpt=excerpt, strict=False),
+        render("prompt_journal_intro.j2", excerpt=excerpt, strict=True),
+        want=1, max_tokens=60,
+    )
+    if mode == "read":
+        # A source-sentence fallback would repeat a sentence the entry reads out anyway; name
+        # what the entry talks about instead, in words taken from it.
+        intro = [line for line in intro if line[3] != "source"]
+        terms = key_terms(" ".join(body_sentences), [name for name, _ in body if name != "The entry"])
+        if not intro and terms:
+            w.add_template("script_journal_topics.j2", INTRO, 1, terms=name_list(terms, 4))
+    for text, grounded, support, origin in intro:
+        w.add(text, INTRO, 1, origin=origin, grounded=grounded, support=support)
+
+    if mode == "read":
+        for name, paras in body:
+            for p, para in enumerate(paras):
+                for sentence in para:
+                    w.add(sentence, name, p, origin="source", grounded=True, support=sentence)
+    else:
+        for name, paras in body:
+            text = "\n\n".join(" ".join(para) for para in paras)
+            for chunk in _chunks(w, text):
+                wanted = 2 if len(chunk) > 400 else 1
+                for line, grounded, support, origin in w.grounded_sentences(
+                    render("prompt_summary.j2", text=chunk, sentences=wanted, strict=False),
+                    render("prompt_summary.j2", text=chunk, sentences=wanted, strict=True),
+                    want=wanted, max_tokens=40 * wanted + 20,
+                ):
+                    w.add(line, name, 0, origin=origin, grounded=grounded, support=support)
+    w.add_template("script_journal_outro.j2", CLOSING, 0, **values)
+
+
+def key_terms(text: str, headings: list[str], limit: int = 4) -> list[str]:
+    """The names an entry keeps coming back to (ARENA, ResNet34), most frequent first."""
+    from collections import Counter
+
+    from macaw.grounding import _is_entity, tokens
+
+    counts: Counter[str] = Counter()
+    for sentence in split_sentences(text):
+        for position, tok in enumerate(tokens(sentence)):
+            if _is_entity(tok, position) and len(tok) > 2:
+                counts[tok] += 1
+    terms = [t for t, c in counts.most_common() if c >= 2][:limit] or [t for t, _ in counts.most_common(limit)]
+    if not terms:
+        terms = [h for h in headings if h and not re.fullmatch(r"Part \d+", h)][:limit]
+    return terms
+
+
+def _budget_chars(w: Writer, reserve_tokens: int = 400) -> int:
+    context = int(w.ctx.config.llm.context_tokens or getattr(w.llm, "context_tokens", 2048))
+    # ~4 characters a token for English; prompts stay short so a 135M model keeps to the point.
+    return max(600, min(4 * (context - reserve_tokens), 6000))
+
+
+def _excerpt(w: Writer, sentences: list[str], limit: int | None = None) -> str:
+    limit = limit or min(_budget_chars(w), 1600)
+    out, size = [], 0
+    for s in sentences:
+        if size + len(s) > limit and out:
+            break
+        out.append(s)
+        size += len(s) + 1
+    return " ".join(out)
+
+
+def _chunks(w: Writer, text: str) -> list[str]:
+    """Paragraph-aligned pieces of `text` that fit the model's context with room for the prompt."""
+    limit = _budget_chars(w)
+    chunks: list[str] = []
+    for para in text.split("\n\n"):
+        pieces = [para] if len(para) <= limit else [" ".join(split_sentences(para)[i:i + 8]) for i in range(0, len(split_sentences(para)), 8)]
+        for piece in pieces:
+            if chunks and len(chunks[-1]) + len(piece) + 2 <= limit:
+                chunks[-1] += "\n\n" + piece
+            else:
+                chunks.append(piece[:limit])
+    return [c for c in chunks if c.strip()]
