@@ -36,7 +36,7 @@ class FakeTTS:
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
         for i, _ in enumerate(text.split()):
-            t = np.arange(int(0.25 * self.sample_rate)) / self.sample_rate
+            t = np.arange(int(0.25 / float(self.settings.get("speed") or 1.0) * self.sample_rate)) / self.sample_rate
             yield (0.2 * np.sin(2 * np.pi * (200 + 20 * (i % 10)) * t)).astype(np.float32)
 
     def fingerprint(self) -> dict[str, Any]:
