@@ -52,8 +52,12 @@ class RichReporter:
             self.console.print(f"  {stage:<8} {note}")
 
     def log(self, message: str) -> None:
-        if not self.quiet:
-            self.console.print(f"  [dim]{self.stage + ': ' if self.stage else ''}{message}[/dim]", markup=True)
+        if self.quiet:
+            return
+        from rich.markup import escape
+
+        message = message.removeprefix(f"{self.stage}: ")
+        self.console.print(f"  [dim]{self.stage + ': ' if self.stage else ''}{escape(message)}[/dim]", soft_wrap=True)
 
     def _stop(self) -> None:
         if self.status is not None:
