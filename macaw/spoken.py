@@ -21,6 +21,7 @@ WORD_ACRONYMS = {"NASA", "NATO", "UNESCO", "LASER", "RADAR", "SCUBA", "COVID", "
 # (`[script] lexicon` in macaw.toml; see load_lexicon).
 PRONUNCIATIONS = {
     "arXiv": "archive",
+    "Macaw": "Mackaw",  # Piper reads "Macaw" as "Matt call"; this spelling comes back as "Macaw"
     "LaTeX": "lah-tek",
     "PyTorch": "pie torch",
     "NumPy": "num pie",
