@@ -47,12 +47,29 @@ def _merge_letter_runs(tokens: list[Token]) -> list[Token]:
     return out
 
 
+# A contraction and its long form are the same words to a listener; the recogniser picks either.
+# wer_words has already dropped the apostrophe. Ambiguous ones ("were", "ill", "lets", "id") stay.
+_CONTRACTIONS = {
+    "heres": "here is", "theres": "there is", "thats": "that is", "whats": "what is", "its": "it is",
+    "hes": "he is", "shes": "she is", "whos": "who is", "im": "i am", "ive": "i have", "youre": "you are",
+    "theyre": "they are", "weve": "we have", "youve": "you have", "theyve": "they have", "youll": "you will",
+    "theyll": "they will", "dont": "do not", "doesnt": "does not", "didnt": "did not", "cant": "can not",
+    "cannot": "can not", "wont": "will not", "isnt": "is not", "arent": "are not", "wasnt": "was not",
+    "werent": "were not", "havent": "have not", "hasnt": "has not", "hadnt": "had not",
+    "shouldnt": "should not", "wouldnt": "would not", "couldnt": "could not",
+}
+
+
+def _expand(tokens: list[Token]) -> list[Token]:
+    return [Token(part, t.owner) for t in tokens for part in _CONTRACTIONS.get(t.text, t.text).split()]
+
+
 def reference_tokens(texts: list[str]) -> list[Token]:
-    return [Token(w, i) for i, text in enumerate(texts) for w in wer_words(text)]
+    return _expand([Token(w, i) for i, text in enumerate(texts) for w in wer_words(text)])
 
 
 def heard_tokens(words: list[Word]) -> list[Token]:
-    return _merge_letter_runs([Token(t, i) for i, w in enumerate(words) for t in wer_words(w.text)])
+    return _expand(_merge_letter_runs([Token(t, i) for i, w in enumerate(words) for t in wer_words(w.text)]))
 
 
 def align(ref: list[str], hyp: list[str]) -> list[Op]:
@@ -86,7 +103,32 @@ def align(ref: list[str], hyp: list[str]) -> list[Op]:
             ops.append(Op("ins", None, j - 1))
             j -= 1
     ops.reverse()
-    return ops
+    return _join_compounds(ops, ref, hyp)
+
+
+def _join_compounds(ops: list[Op], ref: list[str], hyp: list[str]) -> list[Op]:
+    """"setup" heard as "set up" (or the reverse) is a spelling choice, not a wrong word."""
+    out: list[Op] = []
+    k = 0
+    while k < len(ops):
+        a = ops[k]
+        b = ops[k + 1] if k + 1 < len(ops) else None
+        if b is not None and {a.kind, b.kind} <= {"sub", "ins", "ok"} and "ins" in (a.kind, b.kind) and a.kind != b.kind:
+            sub, pair = (a, b) if a.ref is not None else (b, a)
+            first, second = (a.hyp, b.hyp)
+            if sub.kind == "sub" and hyp[first] + hyp[second] == ref[sub.ref]:  # type: ignore[index]
+                out.append(Op("ok", sub.ref, sub.hyp))
+                k += 2
+                continue
+        if b is not None and {a.kind, b.kind} <= {"sub", "del"} and "del" in (a.kind, b.kind) and a.kind != b.kind:
+            sub = a if a.hyp is not None else b
+            if ref[a.ref] + ref[b.ref] == hyp[sub.hyp]:  # type: ignore[index]
+                out += [Op("ok", a.ref, a.hyp), Op("ok", b.ref, b.hyp)]
+                k += 2
+                continue
+        out.append(a)
+        k += 1
+    return out
 
 
 @dataclass

@@ -175,6 +175,7 @@ class Quality(Artifact):
     worst: list[int] = field(default_factory=list)
     retries: int = 0
     asr_model: str = ""
+    wer_first_pass: float = 0.0  # before any sentence was synthesised again
 
 
 @dataclass

@@ -47,7 +47,7 @@ def silence(seconds: float, sample_rate: int) -> np.ndarray:
     return np.zeros(max(0, int(round(seconds * sample_rate))), dtype=np.float32)
 
 
-def _oversampled_envelope(audio: np.ndarray, factor: int = 4) -> np.ndarray:
+def peak_envelope(audio: np.ndarray, factor: int = 4) -> np.ndarray:
     """Per-sample peak of the 4x oversampled signal: the inter-sample peaks a DAC would produce."""
     from scipy.signal import resample_poly
 
@@ -60,7 +60,7 @@ def true_peak_db(audio: np.ndarray) -> float:
     """True peak in dBTP by 4x oversampling (ITU-R BS.1770-4, annex 2)."""
     if audio.size == 0:
         return float("-inf")
-    peak = float(_oversampled_envelope(audio).max())
+    peak = float(peak_envelope(audio).max())
     return 20 * np.log10(peak) if peak > 0 else float("-inf")
 
 
@@ -71,17 +71,18 @@ def loudness_lufs(audio: np.ndarray, sample_rate: int) -> float:
     return float(pyloudnorm.Meter(sample_rate).integrated_loudness(audio.astype(np.float64)))
 
 
-def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float, window_s: float = 0.005) -> np.ndarray:
+def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float, window_s: float = 0.005, envelope: np.ndarray | None = None) -> np.ndarray:
     """Bring the true peak down to `ceiling_db` with a smooth gain curve (a look-ahead limiter).
 
     The gain each sample needs is min-filtered over +-window, then averaged over one window: every
     averaged value is at most the gain needed at that sample, so no peak escapes, and the gain
-    moves over milliseconds rather than jumping (no clicks).
+    moves over milliseconds rather than jumping (no clicks). `envelope` (from `peak_envelope` of
+    the same audio) saves the oversampling when the caller limits one signal at several gains.
     """
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
     ceiling = 10 ** (ceiling_db / 20)
-    envelope = _oversampled_envelope(audio)
+    envelope = peak_envelope(audio) if envelope is None else envelope
     needed = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
     if needed.min() >= 1.0:
         return audio

@@ -76,11 +76,18 @@ def sentence_wer(sentence: Sentence, words: list[Word]) -> float:
 
 
 def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
-    """Other ways to say a sentence, most targeted first; none repeats the current spoken form."""
+    """Other ways to say a sentence, in the order worth trying.
+
+    When a few words went wrong, a short pause around them comes first (Piper pauses at commas);
+    then acronyms spelled letter by letter with hyphens said as breaks, then the normaliser's
+    own reading of the written text. When most of the sentence was lost, the problem is the take,
+    not a term: a fresh take of the same words comes first (Piper's output varies run to run).
+    """
     current = spoken_text(sentence)
+    n_words = max(1, len(wer_words(sentence.text)))
+    widespread = len(trouble) > max(3, n_words // 3)
     out: list[str] = []
-    # A short pause around the words the recogniser missed: Piper pauses at commas.
-    if trouble:
+    if trouble and not widespread:
         marked = []
         for token in current.split():
             core = token.strip(",.;:!?")
@@ -90,18 +97,18 @@ def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
                 marked.append(token)
         text = re.sub(r",\s*,", ",", " ".join(marked))
         out.append(re.sub(r"\s+,", ",", text).strip(", "))
-    # Every acronym spelled letter by letter (even those said as words), hyphens said as a break.
     spelled = re.sub(r"\b([A-Z]{2,})\b", lambda m: " ".join(m.group(1)), sentence.text)
     out.append(re.sub(r"(?<=\w)-(?=\w)", " ", to_spoken(spelled)))
-    # The normaliser's own reading of the written text (the script's spoken form may have drifted).
     out.append(to_spoken(sentence.text))
-    seen = {current}
-    unique = []
+    seen: set[str] = set() if widespread else {current}
+    unique = [current] if widespread else []
     for text in out:
         text = re.sub(r"\s+", " ", text).strip()
-        if text and text not in seen:
+        if text and text not in seen and text not in unique:
             seen.add(text)
             unique.append(text)
+    if not widespread:
+        unique.append(current)  # a fresh take of the same words, last
     return unique
 
 
@@ -114,13 +121,13 @@ def _hear_clip(ctx: StageContext, audio: np.ndarray, sr: int) -> list[Word]:
     return [Word(w.text, max(0.0, w.start - CLIP_PAD), max(0.0, w.end - CLIP_PAD), w.probability) for w in words]
 
 
-def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scored, bad: list[int]) -> tuple[list[Word], dict[int, int], dict[int, str]]:
-    """Re-synthesise bad sentences; splice the better takes into narration.wav and narration.json."""
+def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scored, bad: list[int]) -> tuple[dict[int, int], dict[int, tuple[np.ndarray, str]]]:
+    """Try other spoken forms for each bad sentence, each heard on its own; keep the better takes."""
     limit = ctx.config.quality.max_retries
     threshold = ctx.config.quality.sentence_max_wer
     tts = ctx.tts()
     tries: dict[int, int] = {}
-    kept: dict[int, tuple[np.ndarray, list[Word], str]] = {}
+    kept: dict[int, tuple[np.ndarray, str]] = {}
     for i in bad:
         sentence = script.sentences[i]
         trouble = {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"}
@@ -130,49 +137,33 @@ def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scor
             clip = render(tts, text)
             if clip.size == 0:
                 continue
-            words = _hear_clip(ctx, clip, int(tts.sample_rate))
-            wer = sentence_wer(sentence, words)
+            wer = sentence_wer(sentence, _hear_clip(ctx, clip, int(tts.sample_rate)))
             ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best:.0%} -> {wer:.0%} with {text!r}")
             if wer < best:
-                best, kept[i] = wer, (clip, words, text)
+                best, kept[i] = wer, (clip, text)
             if best <= threshold:
                 break
-    if not kept:
-        return scored.words, tries, {}
+    return tries, kept
 
-    audio, sr = read_audio(ctx.folder / narration.audio)
+
+def _splice(audio: np.ndarray, sr: int, spans: list[SpokenSentence], takes: dict[int, tuple[np.ndarray, str]]) -> tuple[np.ndarray, list[SpokenSentence]]:
+    """Put new takes in place of old ones; every later sentence moves by the change in length."""
     pieces: list[np.ndarray] = []
-    new_words: list[Word] = []
     new_spans: list[SpokenSentence] = []
     cursor = 0  # samples of the old audio consumed
     shift = 0  # samples the new audio runs ahead of the old
-    by_sentence_words: dict[int, list[Word]] = {}
-    for w, s in zip(scored.words, scored.word_sentence):
-        by_sentence_words.setdefault(s, []).append(w)
-    # Words aligned to no sentence (none in practice) keep their time, shifted like their neighbours.
-    for span in narration.sentences:
+    for span in spans:
         start, end = int(round(span.start * sr)), int(round(span.end * sr))
-        if span.index in kept:
-            clip, words, _ = kept[span.index]
+        if span.index in takes:
+            clip = takes[span.index][0]
             pieces += [audio[cursor:start], clip]
-            new_start = start + shift
-            new_words += [Word(w.text, w.start + new_start / sr, w.end + new_start / sr, w.probability) for w in words]
+            new_spans.append(SpokenSentence(span.index, (start + shift) / sr, (start + shift + len(clip)) / sr))
             shift += len(clip) - (end - start)
-            new_spans.append(SpokenSentence(span.index, new_start / sr, (new_start + len(clip)) / sr))
             cursor = end
         else:
-            offset = shift / sr
-            new_words += [Word(w.text, w.start + offset, w.end + offset, w.probability) for w in by_sentence_words.get(span.index, [])]
-            new_spans.append(SpokenSentence(span.index, span.start + offset, span.end + offset))
+            new_spans.append(SpokenSentence(span.index, span.start + shift / sr, span.end + shift / sr))
     pieces.append(audio[cursor:])
-    new_words += by_sentence_words.get(-1, [])
-    new_words.sort(key=lambda w: w.start)
-    spliced = np.concatenate(pieces)
-    write_wav(ctx.folder / narration.audio, spliced, sr)
-    narration.sentences = new_spans
-    narration.duration_s = len(spliced) / sr
-    narration.save(ctx.folder)
-    return new_words, tries, {i: text for i, (_, _, text) in kept.items()}
+    return np.concatenate(pieces), new_spans
 
 
 def _timings(scored: Scored, narration: Narration) -> list[tuple[float, float]]:
@@ -205,6 +196,7 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
     transcript = asr.transcribe(ctx.folder / narration.audio)
     ref = reference_tokens([s.text for s in script.sentences])
     scored = score(script, transcript.words, ref)
+    first_pass = scored.wer
     ctx.log(f"check: WER {scored.wer:.1%} over {len(ref)} words")
 
     tries: dict[int, int] = {}
@@ -212,10 +204,22 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
     bad = [i for i, s in enumerate(scored.sentences) if s.wer > settings.sentence_max_wer]
     if bad and settings.max_retries > 0:
         ctx.log(f"check: {len(bad)} sentence(s) above {settings.sentence_max_wer:.0%}; trying other spoken forms")
-        words, tries, kept = _retry(ctx, script, narration, scored, bad)
-        if kept:
-            scored = score(script, words, ref)
-            ctx.log(f"check: WER {scored.wer:.1%} after {sum(tries.values())} retries")
+        tries, takes = _retry(ctx, script, narration, scored, bad)
+        if takes:
+            # The spliced narration is heard again in full: the WER reported is the published audio's.
+            path = ctx.folder / narration.audio
+            audio, sr = read_audio(path)
+            spliced, spans = _splice(audio, sr, narration.sentences, takes)
+            write_wav(path, spliced, sr)
+            rescored = score(script, asr.transcribe(path).words, ref)
+            ctx.log(f"check: WER {rescored.wer:.1%} after {sum(tries.values())} retries (was {scored.wer:.1%})")
+            if rescored.errors < scored.errors:
+                scored = rescored
+                narration.sentences, narration.duration_s = spans, len(spliced) / sr
+                narration.save(ctx.folder)
+                kept = {i: text for i, (_, text) in takes.items()}
+            else:  # in context the new takes did no better; the first narration stands
+                write_wav(path, audio, sr)
 
     timings = _timings(scored, narration)
     sentences = []
@@ -247,6 +251,7 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
         worst=[q.index for q in ranked[:WORST]],
         retries=sum(tries.values()),
         asr_model=str(fingerprint.get("model", getattr(asr, "name", ""))),
+        wer_first_pass=round(first_pass, 4),
     )
     atomic_write_text(ctx.folder / QUALITY_PAGE, render_page(script, quality, settings.sentence_max_wer))
     return quality

@@ -90,3 +90,23 @@ def test_bitrate_setting_maps_onto_lame(tmp_path):
     ctx, script, narration, quality = _episode(tmp_path, overrides={"master.bitrate_kbps": 64})
     result = master.run(ctx, script, narration, quality, vf.source())
     assert abs(MP3(str(ctx.folder / result.audio)).info.bitrate / 1000 - 64) <= 2
+
+
+@pytest.mark.slow
+def test_real_voice_episode_is_mastered_to_spec(tmp_path):
+    from mutagen.id3 import ID3
+
+    from macaw import check, engines
+
+    tts = engines.create("tts", {"engine": "piper", "voice": "", "device": "auto", "speed": 1.0})
+    asr = engines.create("asr", {"engine": "faster-whisper", "model": "", "device": "auto", "compute_type": "int8", "beam_size": 1})
+    ctx = vf.context(tmp_path, engines={"tts": tts, "asr": asr})
+    script = vf.script()
+    narration = speak.run(ctx, script)
+    quality = check.run(ctx, script, narration)
+    result = master.run(ctx, script, narration, quality, vf.source())
+    decoded, sr = read_audio(ctx.folder / result.audio)
+    assert loudness_lufs(decoded, sr) == pytest.approx(-16.0, abs=1.0)
+    assert true_peak_db(decoded) <= -1.0
+    chaps = sorted(ID3(str(ctx.folder / result.audio)).getall("CHAP"), key=lambda c: c.start_time)
+    assert [c.start_time / 1000 for c in chaps[1:]] == pytest.approx([quality.sentences[3].start, quality.sentences[6].start], abs=1e-3)

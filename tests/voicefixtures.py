@@ -89,3 +89,52 @@ def words_for(script: Script, narration, drop: set[int] = frozenset(), replace: 
         step = (span.end - span.start) / max(1, len(words))
         out += [(w, span.start + k * step, span.start + (k + 1) * step) for k, w in enumerate(words)]
     return out
+
+
+class ToneListener:
+    """A fake recogniser for ToneTTS audio: finds the tones (sentences) between the silences and
+    hears each as its script sentence, except those in `wrong` during the first `wrong_times`
+    full-narration passes. A short clip (a retake heard alone) is heard as `clip_text`."""
+
+    name = "tone-listener"
+
+    def __init__(self, script: Script, wrong: dict[int, str] | None = None, wrong_times: int = 1, clip_text: str = ""):
+        self.script = script
+        self.wrong = wrong or {}
+        self.wrong_times = wrong_times
+        self.clip_text = clip_text
+        self.full_passes = 0
+        self.calls: list[Path] = []
+
+    def transcribe(self, audio: Path) -> Transcript:
+        import soundfile as sf
+
+        self.calls.append(Path(audio))
+        data, sr = sf.read(str(audio), dtype="float32")
+        runs = _runs(np.abs(data) > 0, int(0.1 * sr))
+        words: list[Word] = []
+        if len(runs) == len(self.script.sentences):
+            wrong = self.wrong if self.full_passes < self.wrong_times else {}
+            self.full_passes += 1
+            texts = [wrong.get(i, s.text) for i, s in enumerate(self.script.sentences)]
+        else:
+            texts = [self.clip_text] * len(runs)
+        for (a, b), text in zip(runs, texts):
+            parts = text.split()
+            step = (b - a) / sr / max(1, len(parts))
+            words += [Word(w, a / sr + k * step, a / sr + (k + 1) * step) for k, w in enumerate(parts)]
+        return Transcript(words=words)
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"engine": self.name, "model": "tones"}
+
+
+def _runs(mask: np.ndarray, min_gap: int) -> list[tuple[int, int]]:
+    """(start, end) sample ranges where mask is true, joining runs split by gaps shorter than min_gap."""
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > min_gap)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    ends = np.concatenate([idx[breaks] + 1, [idx[-1] + 1]])
+    return list(zip(starts.tolist(), ends.tolist()))

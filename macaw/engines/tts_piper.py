@@ -47,7 +47,14 @@ class PiperTTS:
 
             from macaw.engines import resolve_device
 
-            use_cuda = resolve_device(self.device) == "cuda"
+            use_cuda = resolve_device(self.device) == "cuda" and _onnx_has_cuda()
+            if self.device == "cuda" and not use_cuda:
+                from macaw.errors import EngineUnavailableError
+
+                raise EngineUnavailableError(
+                    "tts.device is 'cuda' but onnxruntime has no CUDA provider",
+                    hint="pip install onnxruntime-gpu, or set [tts] device = 'auto'",
+                )
             self._voice = PiperVoice.load(self.voice_path, config_path=self.config_path, use_cuda=use_cuda)
             self._syn_config = SynthesisConfig(length_scale=1.0 / self.speed)
         return self._voice
@@ -75,6 +82,16 @@ class PiperTTS:
             "config_sha256": file_digest(self.config_path),
             "speed": self.speed,
         }
+
+
+def _onnx_has_cuda() -> bool:
+    # A GPU that ctranslate2 sees is not enough: the CPU-only onnxruntime wheel cannot use it.
+    try:
+        import onnxruntime
+
+        return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    except ImportError:
+        return False
 
 
 def create(settings: dict[str, Any]) -> PiperTTS:
