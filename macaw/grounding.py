@@ -2,12 +2,15 @@
 
 A sentence passes when
   - every number in it (digits, or number words from two to twenty) appears in the source,
+    and near the passage that supports it, so a result is not quoted with another's numbers,
   - every named entity in it (a capitalised word past the first, an acronym, a word with
     digits in it) appears in the source,
   - at least `min_content` of its content words (one word of its own in a short sentence) (not function words, not the few words a
     narrator uses to talk about a document) appear in the source, and
   - at least `min_local` of them appear within one passage of the source (a window of three
-    neighbouring sentences), so a salad of words from all over the document fails.
+    neighbouring sentences), so a salad of words from all over the document fails, and
+  - it keeps the passage's negation or hedge ("not", "unclear whether"), so "it remains
+    unclear whether X" does not become "X".
 
 The passage that best supports it is kept as `support`. Small models invent conferences and
 co-authors; this gate is what keeps them out of the episode.
@@ -54,7 +57,10 @@ _NUMBER_WORDS = {
     "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
     "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19", "twenty": "20",
     "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+    "twice": "2", "double": "2", "triple": "3", "half": "0.5",
 }
+# Words that flip or hedge a claim: a sentence must keep them when its passage has them.
+_POLARITY = frozenset("not no never cannot can't unclear whether n't without neither nor fail fails failed unknown".split())
 
 
 def stem(word: str) -> str:
@@ -179,14 +185,24 @@ class SourceIndex:
                 missing = sorted(w for w in content if stem(w) not in self.stems)
                 problems.append(f"words not in the source: {', '.join(missing[:5])}")
         best = self.best_matches(sentence, 3)
-        support, local = "", 0.0
+        support, local, support_at = "", 0.0, -1
         for _, i in best:
             window = self._window(i)
             share = len(stems & window) / len(stems) if stems else 1.0
             if share > local:
-                support, local = self.sentences[i], share
+                support, local, support_at = self.sentences[i], share, i
         if stems and local < self.min_local:
             problems.append(f"no one passage supports it ({local:.0%} of its words)")
+        if support_at >= 0:
+            nearby = " ".join(self.sentences[max(0, support_at - 1): support_at + 2])
+            near_numbers = set(numbers_in(nearby))
+            for n in numbers_in(sentence):
+                if n in self.numbers and n not in near_numbers:
+                    problems.append(f"number {n} is not in the passage that supports it")
+            said = {t.lower() for t in tokens(sentence)} | ({"n't"} if "n't" in sentence.lower() else set())
+            passage = {t.lower() for t in tokens(support)} | ({"n't"} if "n't" in support.lower() else set())
+            if bool(said & _POLARITY) != bool(passage & _POLARITY):
+                problems.append("it drops or adds a negation or hedge of its passage")
         return Verdict(not problems, support, local, problems)
 
 

@@ -14,6 +14,7 @@ best matches it. Repeated sentences are dropped.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date as Date
 from functools import lru_cache
 from pathlib import Path
@@ -149,13 +150,17 @@ class Writer:
 
     # output
 
-    def add(self, text: str, segment: str, paragraph: int, *, origin: str, grounded: bool = True, support: str = "") -> bool:
-        text = text.strip()
-        if not text:
-            return False
+    def repeats(self, text: str, origin: str = "source", others: list[str] | None = None) -> bool:
+        """Is `text` (nearly) a sentence the script already has?"""
         for earlier in self.sentences:
             if earlier.text == text or (origin != "template" and earlier.origin != "template" and similar(earlier.text, text, 0.9)):
-                return False  # a repeated sentence is dropped
+                return True
+        return any(o == text or similar(o, text, 0.9) for o in others or ())
+
+    def add(self, text: str, segment: str, paragraph: int, *, origin: str, grounded: bool = True, support: str = "") -> bool:
+        text = text.strip()
+        if not text or self.repeats(text, origin):
+            return False  # a repeated sentence is dropped
         self.sentences.append(Sentence(text=text, spoken=to_spoken(text, self.lexicon), segment=segment,
                                        paragraph=paragraph, grounded=grounded, support=support, origin=origin))
         return True
@@ -166,12 +171,14 @@ class Writer:
 
     # the LLM, behind the gate
 
-    def ask(self, prompt: str, max_tokens: int) -> str:
+    def ask(self, prompt: str, max_tokens: int, *, one_sentence: bool = False) -> str:
         messages = [{"role": "system", "content": render("prompt_system.j2")}, {"role": "user", "content": prompt}]
         seed = int(self.ctx.config.llm.seed)
+        # Asked for one sentence, stop at its end: a small CPU model spends most time on tokens.
+        extra = {"stop": [". ", "! ", "? ", ".\n", "\n\n"]} if one_sentence and _takes_stop(self.llm) else {}
         for attempt in range(2):
             self.llm_calls += 1
-            reply = self.llm.generate(messages, max_tokens=max_tokens, seed=seed + attempt)
+            reply = self.llm.generate(messages, max_tokens=max_tokens, seed=seed + attempt, **extra)
             if reply and reply.strip():
                 return reply
         raise EmptyOutputError(
@@ -191,7 +198,7 @@ class Writer:
         fails too it is replaced by the best-matching source sentence not already used.
         """
         exclude = set(exclude or ())
-        drafts = llm_sentences(self.ask(prompt, max_tokens))[:want]
+        drafts = llm_sentences(self.ask(prompt, max_tokens, one_sentence=want == 1))[:want]
         retry: list[str] | None = None
         out: list[tuple[str, bool, str, str]] = []
         for i, draft in enumerate(drafts or [""]):
@@ -201,7 +208,7 @@ class Writer:
                 continue
             if retry is None:
                 self.regenerated += 1
-                retry = llm_sentences(self.ask(strict_prompt, max_tokens))
+                retry = llm_sentences(self.ask(strict_prompt, max_tokens, one_sentence=want == 1))
             second = retry[i] if i < len(retry) else ""
             verdict2 = self.index.check(second) if second else None
             if verdict2 and verdict2.grounded and all(second != o[0] for o in out):
@@ -222,6 +229,16 @@ class Writer:
                      f"{self.regenerated} regenerated, {self.fallbacks} replaced by source sentences")
         return Script(title=self.document.title or self.source.title, sentences=self.sentences,
                       models={"llm": self.model_name})
+
+
+def _takes_stop(llm: Any) -> bool:
+    import inspect
+
+    try:
+        params = inspect.signature(llm.generate).parameters
+    except (TypeError, ValueError):
+        return False
+    return "stop" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 _PREAMBLE = re.compile(r"^(?:sure|certainly|okay|ok|here(?: is|'s)[^:]*?)[,!.:]\s*", re.I)
@@ -297,10 +314,11 @@ def write_journal(w: Writer, mode: str) -> None:
     body_sentences = {s for _, paras in body for para in paras for s in para}
 
     # One sentence about the entry, from the LLM, over the opening of the entry.
-    excerpt = _excerpt(w, [s for _, paras in body for para in paras for s in para])
+    body_sentences_in_order = [s for _, paras in body for para in paras for s in para]
+    excerpt = _excerpt(w, body_sentences_in_order)
     intro = w.grounded_sentences(
         render("prompt_journal_intro.j2", excerpt=excerpt, strict=False),
-        render("prompt_journal_intro.j2", excerpt=excerpt, strict=True),
+        render("prompt_journal_intro.j2", first=_central(w, body_sentences_in_order), strict=True),
         want=1, max_tokens=60,
     )
     if mode == "read":
@@ -347,6 +365,21 @@ def key_terms(text: str, headings: list[str], limit: int = 4) -> list[str]:
     if not terms:
         terms = [h for h in headings if h and not re.fullmatch(r"Part \d+", h)][:limit]
     return terms
+
+
+def _central(w: Writer, sentences: list[str]) -> str:
+    """The sentence that shares the most with the rest of the entry: a fair one-line gist."""
+    from macaw.grounding import content_words, stem
+
+    if not sentences:
+        return ""
+    counts = Counter(stem(t) for s in sentences for t in set(content_words(s)))
+
+    def score(s: str) -> float:
+        stems = {stem(t) for t in content_words(s)}
+        return sum(counts[x] - 1 for x in stems) / (len(stems) ** 0.5 or 1) if 6 <= len(s.split()) <= 40 else -1
+
+    return max(sentences, key=score)
 
 
 def _budget_chars(w: Writer, reserve_tokens: int = 400) -> int:

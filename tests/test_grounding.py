@@ -42,11 +42,20 @@ def test_supported_sentences_pass(index, sentence):
     # Every word is in the source, but no passage says this: a salad fails.
     ("Eight attention pairs compute German days over single BLEU positions.", "no one passage"),
     ("It is what it is.", "says nothing"),
+    # 4.5 is in the source, but far from what self-attention does.
+    ("Self-attention relates 4.5 positions of a single sequence.", "not in the passage"),
+    ("Self-attention does not relate positions of a sequence.", "negation"),
 ])
 def test_unsupported_sentences_fail(index, sentence, problem):
     verdict = index.check(sentence)
     assert not verdict.grounded
     assert any(problem in p for p in verdict.problems), verdict.problems
+
+
+def test_hedges_must_be_kept():
+    index = SourceIndex("It remains unclear whether the adapters can be reused for a related language.")
+    assert not index.check("The adapters can be reused for a related language.").grounded
+    assert index.check("It is unclear whether the adapters can be reused for a related language.").grounded
 
 
 def test_numbers_are_compared_as_values(index):

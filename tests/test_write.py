@@ -30,7 +30,7 @@ def assert_invariants(script: Script, doc: Document, source: Source) -> None:
     assert len(texts) == len(set(texts)), "a sentence is repeated"
     assert all(s.grounded for s in script.sentences)
     assert all(s.spoken and s.segment for s in script.sentences)
-    source_numbers = set(numbers_in(doc.full_text() + " " + doc.date + " " + write.spoken_date(doc.date)))
+    source_numbers = set(numbers_in(doc.full_text() + " " + doc.date + " " + write.spoken_date(doc.date) + " " + source.id))
     for s in script.sentences:
         assert set(numbers_in(s.text)) <= source_numbers, s.text
     assert script.segments()[0] == write.INTRO and script.segments()[-1] == write.CLOSING
@@ -52,7 +52,7 @@ def test_read_mode_narrates_the_entry_verbatim(tmp_path, name):
     assert read == expected
     # The hallucinated intro never reaches the script; it was asked twice (once strictly).
     assert "NeurIPS" not in script.to_markdown() and "Recursive" not in script.to_markdown()
-    assert len(fake.prompts) == 2 and "Copy" in fake.prompts[1]
+    assert len(fake.prompts) == 2 and "fewer words" in fake.prompts[1]
     assert script.models == {"llm": "fake-llm"}
 
 
@@ -121,3 +121,59 @@ def test_spoken_date():
     assert write.spoken_date("2024-10-14") == "October 14th, 2024"
     assert write.spoken_date("2024-11-02") == "November 2nd, 2024"
     assert write.spoken_date("") == ""
+
+
+# -- papers -----------------------------------------------------------------------------------
+
+from llmfixtures import paper_document  # noqa: E402
+
+
+def paper_reply(prompt: str) -> str:
+    # A model that finishes the sentence by copying the first note, or invents when asked to shorten.
+    if "Finish this sentence" in prompt:
+        first = prompt.split("\n")[0]
+        starter = prompt.rsplit('"', 2)[-2].removesuffix(" ...")
+        return f"{starter} {first[0].lower()}{first[1:]}"
+    return "The authors won the Turing Award in 2031 for this work."
+
+
+def test_paper_episode_has_the_parts_in_order(tmp_path):
+    doc, source = paper_document(15)
+    use_fake(paper_reply)
+    script = write.run(context(tmp_path), doc, source)
+    assert_invariants(script, doc, source)
+    from macaw.write_paper import PARTS
+
+    assert script.segments() == [write.INTRO, *(p.name for p in PARTS), write.CLOSING]
+    intro = " ".join(s.text for s in script.sentences if s.segment == write.INTRO)
+    assert doc.title in intro
+    assert "Maya Okafor, Jonas Lindqvist, Priya Raman, Wei Chen, Sofia Alvarez, Tom Becker, and 2 colleagues" in intro
+    assert "University of Lagos and KTH Royal Institute of Technology" in intro
+    closing = " ".join(s.text for s in script.sentences if s.segment == write.CLOSING)
+    assert "2405.01234" in closing and "Maya Okafor" in closing
+    assert "two four zero five dot zero one two three four" in script.sentences[-2].spoken
+    # The LLM's grounded lead-ins are kept; nothing from the invented award survives.
+    assert any(s.origin == "llm" for s in script.sentences)
+    assert "Turing" not in script.to_markdown()
+    # Results carry numbers; the references are never read.
+    results = [s for s in script.sentences if s.segment == "Key results"]
+    assert results and sum(bool(numbers_in(s.text)) for s in results) >= len(results) // 2
+    assert not any("Proc. Interspeech" in s.text for s in script.sentences)
+
+
+@pytest.mark.parametrize("minutes", [2, 8, 20])
+def test_paper_length_follows_minutes(tmp_path, minutes):
+    doc, source = paper_document(40)
+    use_fake(paper_reply)
+    script = write.run(context(tmp_path, script__minutes=minutes), doc, source)
+    words = sum(len(s.text.split()) for s in script.sentences)
+    # The synthetic paper repeats itself, so long targets run out of new sentences first.
+    assert words <= minutes * 150 * 1.25
+    assert words >= min(minutes * 150 * 0.6, 500)
+
+
+def test_paper_prompts_fit_a_small_context(tmp_path):
+    doc, source = paper_document(40)
+    fake = use_fake(paper_reply)
+    write.run(context(tmp_path, llm__context_tokens=1024), doc, source)
+    assert fake.prompts and max(len(p) for p in fake.prompts) < 4 * 1024

@@ -44,7 +44,8 @@ class OpenAILLM:
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)
 
-    def generate(self, messages: list[dict[str, str]], *, max_tokens: int | None = None, seed: int | None = None) -> str:
+    def generate(self, messages: list[dict[str, str]], *, max_tokens: int | None = None, seed: int | None = None,
+                 stop: list[str] | None = None) -> str:
         import httpx
 
         body = {
@@ -58,6 +59,8 @@ class OpenAILLM:
             "repetition_penalty": self.repetition_penalty,
             "stream": False,
         }
+        if stop:
+            body["stop"] = list(stop)[:4]  # OpenAI's API takes at most four
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         url = f"{self.base_url}/chat/completions"
         try:

@@ -12,6 +12,7 @@ here imports torch until `generate()` is first called.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -37,6 +38,7 @@ class TransformersLLM:
         self._tokenizer: Any = None
         self._device = "cpu"
         self._lock = threading.Lock()
+        self._stop_ids: dict[tuple[str, ...], tuple[set[int], set[int]]] = {}
         self._gguf: Path | None = None
         self._folder: Path | None = None
         self._hub_id = ""
@@ -170,7 +172,9 @@ class TransformersLLM:
             return max(1, len(text) // 4)  # before the model loads, a fair estimate for English
         return len(self._tokenizer.encode(text, add_special_tokens=False))
 
-    def generate(self, messages: list[dict[str, str]], *, max_tokens: int | None = None, seed: int | None = None) -> str:
+    def generate(self, messages: list[dict[str, str]], *, max_tokens: int | None = None, seed: int | None = None,
+                 stop: list[str] | None = None) -> str:
+        """The model's reply, greedy; `stop` ends it early at the first of these strings."""
         if not messages:
             raise ConfigError("generate() needs at least one message")
         self._load()
@@ -187,16 +191,67 @@ class TransformersLLM:
                 hint="this is a bug in how the prompt was chunked",
             )
         torch.manual_seed(self.seed if seed is None else seed)
+        from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
+
+        prompt_length = inputs["input_ids"].shape[1]
+        # The penalty applies to what the model writes, not to the prompt: penalising the
+        # prompt's words pushes a small model away from the very facts it should repeat.
+        processors = LogitsProcessorList(
+            [RepetitionPenaltyLogitsProcessor(self.repetition_penalty, prompt_ignore_length=prompt_length)]
+            if self.repetition_penalty != 1.0 else []
+        )
         with torch.inference_mode():
             output = model.generate(
                 **inputs,
                 max_new_tokens=min(limit, room),
                 do_sample=False,  # greedy: the same prompt gives the same script
-                repetition_penalty=self.repetition_penalty,
+                logits_processor=processors,
+                **({"stopping_criteria": self._stop_criteria(stop, prompt_length)} if stop else {}),
                 pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
             )
-        text = tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-        return text.strip()
+        text = tokenizer.decode(output[0, prompt_length:], skip_special_tokens=True).strip()
+        if stop:  # the stop check reads one token past the mark; leave that token out
+            cut = re.match(r"^(.*[.!?])\s+\S*$", text, re.S)
+            text = cut.group(1) if cut else text
+        return text
+
+
+    def _stop_criteria(self, stop: list[str], prompt_length: int) -> Any:
+        """Stop once one of `stop` (a sentence mark and a space or newline) has been written.
+
+        The check is on token ids: a token ending in the mark ('.', '!', '?') followed by one
+        starting with whitespace, so "18.2%" does not stop at "18.". transformers' own
+        stop_strings builds tables over the whole vocabulary on every call, which costs more
+        than the tokens it saves on a small CPU model.
+        """
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        marks = tuple(sorted({s.strip() for s in stop if s.strip()}))
+        if marks not in self._stop_ids:
+            ends, spaces = set(), set()
+            for token_id in range(len(self._tokenizer)):
+                piece = self._tokenizer.decode([token_id])
+                if marks and piece.endswith(marks):
+                    ends.add(token_id)
+                if piece[:1].isspace():
+                    spaces.add(token_id)
+            self._stop_ids[marks] = (ends, spaces)
+        ends, spaces = self._stop_ids[marks]
+        blank_line = any("\n\n" in s for s in stop)
+
+        class AtSentenceEnd(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                import torch
+
+                done = False
+                if input_ids.shape[1] - prompt_length >= 4:
+                    last, before = int(input_ids[0, -1]), int(input_ids[0, -2])
+                    done = before in ends and last in spaces
+                    done = done or (blank_line and "\n\n" in self_tokenizer.decode([before, last]))
+                return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+        self_tokenizer = self._tokenizer
+        return StoppingCriteriaList([AtSentenceEnd()])
 
 
 def _version(package: str) -> str:
