@@ -91,13 +91,14 @@ def make_asr(spec: dict[str, float]):
     return asr
 
 
-def sweep(tts_specs: list[str], asr_specs: list[str], repeats: int, full_check: bool, log=print, dump: Path | None = None, save: list | None = None) -> list[dict[str, Any]]:
+def sweep(tts_specs: list[str], asr_specs: list[str], repeats: int, full_check: bool, log=print, dump: Path | None = None, save: Path | None = None) -> list[dict[str, Any]]:
     from macaw import check, speak
 
     scripts = entries()
     asrs = {spec: make_asr(parse(spec)) for spec in asr_specs}
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
+    saved: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp_dir:
         for tts_spec in tts_specs:
             tspec = parse(tts_spec)
@@ -124,8 +125,9 @@ def sweep(tts_specs: list[str], asr_specs: list[str], repeats: int, full_check: 
                             row["check_wer"] = quality.wer
                             narration = type(narration).load(ctx.folder)
                         rows.append(row)
-                        if save is not None:
-                            save.append({**row, "heard": [[w.text, w.start, w.end] for w in words]})
+                        if save is not None:  # written as it goes, so a long sweep cut short still counts
+                            saved.append({**row, "heard": [[w.text, w.start, w.end] for w in words]})
+                            save.write_text(json.dumps(saved))
                         for i, s in enumerate(scored.sentences):
                             bad = [(scored.ref[o.ref].text if o.ref is not None else "", scored.heard[o.hyp].text if o.hyp is not None else "") for o in s.ops if o.kind != "ok"]
                             if bad:
@@ -185,11 +187,7 @@ def main() -> None:
     if args.rescore:
         table(rescore([r for path in args.rescore for r in json.loads(path.read_text())]))
         return
-    saved: list[dict[str, Any]] = []
-    rows = sweep(args.tts or ["default"], args.asr or ["default"], args.repeats, args.check, dump=args.dump, save=saved)
-    if args.save:
-        args.save.write_text(json.dumps(saved))
-    table(rows)
+    table(sweep(args.tts or ["default"], args.asr or ["default"], args.repeats, args.check, dump=args.dump, save=args.save))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,13 @@ PRONUNCIATIONS = {
     "BERT": "bert",
     "GPU": "G P U",
     "NNFS": "N N F S",
+    # Letters joined by hyphens are said as one term; with spaces Piper swallows the first letter
+    # ("A I safety" came back as "I safety" 3 times in 3, "A-I safety" as "AI safety" 3 in 3;
+    # "M L" as "L" 3/3 vs "M-L" as "ML" 3/3; "A S R" as "SR" 3/3 vs "A-S-R" 3/3 right).
+    "AI": "A-I",
+    "ML": "M-L",
+    "ASR": "A-S-R",
+    "CNN": "C.N.N.",  # "C-N-N" came back right 1 time in 3, "C.N.N." 3 in 3
 }
 
 Lexicon = set[str] | frozenset[str] | dict[str, str]

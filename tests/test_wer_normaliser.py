@@ -54,3 +54,20 @@ def test_retry_scoring_expands_contractions_like_the_whole_script():
     sentence = Sentence(text="It’s what I’ve got.", spoken="It’s what I’ve got.", segment="x")
     heard = [Word(w, 0.0, 0.0) for w in "It is what I have got.".split()]
     assert check.sentence_wer(sentence, heard) == 0.0
+
+
+@pytest.mark.parametrize("script, heard", [
+    ("other AI/ML folks", "other AI/ML folks"),
+    ("other AI/ML folks", "other A.I./M.L. folks"),
+    ("this CNN trained", "this CNN trained"),
+    ("an ASR system", "an A.S.R. system"),
+])
+def test_respelled_acronyms_still_compare_as_written(script, heard):
+    assert errors(script, heard) == 0
+
+
+def test_respelled_acronyms_are_said_as_one_term():
+    from macaw.spoken import to_spoken
+
+    assert to_spoken("AI and ML") == "A-I and M-L"
+    assert errors("AI safety", "I safety") == 1
