@@ -69,7 +69,8 @@ def score(script: Script, words: list[Word], ref: list[Token] | None = None) -> 
 
 
 def sentence_wer(sentence: Sentence, words: list[Word]) -> float:
-    ref = [w for w in wer_words(sentence.text)]
+    # The same tokens as the whole-script score: contractions expanded on both sides.
+    ref = [t.text for t in reference_tokens([sentence.text])]
     heard = [t.text for t in heard_tokens(words)]
     errors = sum(op.kind != "ok" for op in align(ref, heard))
     return errors / len(ref) if ref else float(bool(heard))

@@ -72,7 +72,12 @@ class ASRConfig:
 
 @dataclass
 class QualityConfig:
-    max_wer: float = 0.10  # the gate. The issue asks 5%, but the bundled voice + tiny.en measure 5-12% on the real journal entries (bench_voice); see the voice report
+    # The gate. The issue asks 5%; the bundled voice + tiny.en (beam 1) measure 3.3-7.4% per entry,
+    # 5.3-5.8% overall, on the 3 journal entries + samples/first-light.md (bench/wer_sweep.py, after
+    # the normaliser fixes and joined-letter acronyms; was 6.5-7.5% overall). 8% passes every clean
+    # take measured with a little margin; a sentence lost to silence or noise still fails it.
+    # Lower Piper noise (0.333/0.4) and slower speech (length 1.1) measured no better; beam 5 ~0.5 pt.
+    max_wer: float = 0.08
     sentence_max_wer: float = 0.25  # a sentence above this is synthesised again, differently
     max_retries: int = 2  # alternative spoken forms tried per bad sentence (0: never retry)
 

@@ -32,6 +32,13 @@ PRONUNCIATIONS = {
     "BERT": "bert",
     "GPU": "G P U",
     "NNFS": "N N F S",
+    # Letters joined by hyphens are said as one term; with spaces Piper swallows the first letter
+    # ("A I safety" came back as "I safety" 3 times in 3, "A-I safety" as "AI safety" 3 in 3;
+    # "M L" as "L" 3/3 vs "M-L" as "ML" 3/3; "A S R" as "SR" 3/3 vs "A-S-R" 3/3 right).
+    "AI": "A-I",
+    "ML": "M-L",
+    "ASR": "A-S-R",
+    "CNN": "C.N.N.",  # "C-N-N" came back right 1 time in 3, "C.N.N." 3 in 3
 }
 
 Lexicon = set[str] | frozenset[str] | dict[str, str]
@@ -167,11 +174,43 @@ def to_spoken(text: str, lexicon: Lexicon | None = None) -> str:
     return _to_spoken(text, frozenset(words), frozenset(table.items()))
 
 
+# One spelling for words a recogniser may write either way: the same word, said the same.
+# British -> American (tiny.en writes American), and a few common alternatives. Only whole words
+# that are one word in two spellings belong here, never homophones ("peak"/"peek" differ).
+SPELLING_VARIANTS = {
+    "recogniser": "recognizer", "recognisers": "recognizers", "recognise": "recognize", "recognised": "recognized",
+    "recognises": "recognizes", "recognising": "recognizing", "normalise": "normalize", "normalised": "normalized", "normaliser": "normalizer", "normalisation": "normalization",
+    "normalises": "normalizes", "normalising": "normalizing",
+    "organise": "organize", "organised": "organized", "organisation": "organization", "organising": "organizing",
+    "realise": "realize", "realised": "realized", "realising": "realizing", "realises": "realizes",
+    "optimise": "optimize", "optimised": "optimized", "optimiser": "optimizer", "optimisers": "optimizers",
+    "optimisation": "optimization", "optimising": "optimizing",
+    "summarise": "summarize", "summarised": "summarized", "summarising": "summarizing",
+    "synthesise": "synthesize", "synthesised": "synthesized", "synthesiser": "synthesizer",
+    "visualise": "visualize", "visualised": "visualized", "visualising": "visualizing", "visualisation": "visualization",
+    "tokenise": "tokenize", "tokenised": "tokenized", "tokeniser": "tokenizer", "tokenisation": "tokenization",
+    "analyse": "analyze", "analysed": "analyzed", "analysing": "analyzing",
+    "behaviour": "behavior", "behaviours": "behaviors", "colour": "color", "colours": "colors", "favourite": "favorite",
+    "honour": "honor", "labour": "labor", "neighbour": "neighbor", "neighbours": "neighbors", "humour": "humor",
+    "centre": "center", "centres": "centers", "metre": "meter", "metres": "meters", "litre": "liter",
+    "modelling": "modeling", "modelled": "modeled", "labelled": "labeled", "labelling": "labeling",
+    "travelling": "traveling", "travelled": "traveled", "cancelled": "canceled",
+    "catalogue": "catalog", "dialogue": "dialog", "programme": "program", "grey": "gray", "defence": "defense",
+    "licence": "license", "practise": "practice", "judgement": "judgment",
+    "ok": "okay", "alright": "all right",
+}
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
+_DIGIT_RUN = re.compile(r"\d+")
+
+
 def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Reduce text to lower-case words for comparison: spoken form, no punctuation, no hyphens."""
-    spoken = to_spoken(text, lexicon).lower()
-    spoken = spoken.replace("-", " ").replace("'s", "s").replace("’s", "s")
+    # A typographic apostrophe is an apostrophe: "haven’t" is one word, as "haven't" is.
+    spoken = to_spoken(text.translate(_QUOTES), lexicon).lower()
+    spoken = spoken.replace("-", " ").replace("'s", "s")
     spoken = re.sub(r"[^\w\s']", " ", spoken).replace("'", "")
+    # Digits to_spoken left alone (a recogniser's stray ".9") are still the number said.
+    spoken = _DIGIT_RUN.sub(lambda m: " " + num2words(int(m.group())).replace("-", " ").replace(",", "") + " ", spoken)
     # A run of single letters ("a i" from "AI") compares as one token, as a recogniser may write "AI".
     merged: list[str] = []
     run: list[str] = []
@@ -184,7 +223,7 @@ def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
             run = []
         if w:
             merged.append(w)
-    return merged
+    return [SPELLING_VARIANTS.get(w, w) for w in merged]
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")

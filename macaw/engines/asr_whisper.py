@@ -18,11 +18,15 @@ from macaw.errors import EngineError, ModelNotFoundError
 class WhisperASR:
     name = "faster-whisper"
 
-    def __init__(self, model: str | Path, *, device: str = "auto", compute_type: str = "int8", beam_size: int = 1):
+    def __init__(self, model: str | Path, *, device: str = "auto", compute_type: str = "int8", beam_size: int = 1, options: dict[str, Any] | None = None):
         self.model = str(model)
         self.device = device
         self.compute_type = compute_type
         self.beam_size = int(beam_size)
+        # Extra faster-whisper transcribe() arguments over the defaults below (bench/wer_sweep.py
+        # measures them). Never the script's text as initial_prompt or hotwords: that would bias
+        # the recogniser toward what it expects to hear and hide what the voice actually said.
+        self.options = dict(options or {})
         self._model: Any = None
 
     @property
@@ -52,8 +56,7 @@ class WhisperASR:
     def transcribe(self, audio: Path) -> Transcript:
         model = self._load()
         try:
-            segments, info = model.transcribe(
-                str(audio),
+            settings: dict[str, Any] = dict(
                 language="en",
                 beam_size=self.beam_size,
                 word_timestamps=True,
@@ -66,6 +69,8 @@ class WhisperASR:
                 vad_filter=True,
                 vad_parameters={"speech_pad_ms": 200, "min_silence_duration_ms": 300},
             )
+            settings.update({k: v for k, v in self.options.items() if k not in ("initial_prompt", "hotwords", "prefix")})
+            segments, info = model.transcribe(str(audio), **settings)
             words = [
                 Word(text=w.word.strip(), start=float(w.start), end=float(w.end), probability=float(w.probability))
                 for segment in segments
@@ -93,6 +98,7 @@ class WhisperASR:
             "model_sha256": file_digest(path) if path.exists() else self.model,
             "compute_type": self.compute_type,
             "beam_size": self.beam_size,
+            **({"options": self.options} if self.options else {}),
         }
 
 

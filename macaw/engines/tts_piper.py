@@ -18,7 +18,7 @@ from macaw.errors import ModelNotFoundError
 class PiperTTS:
     name = "piper"
 
-    def __init__(self, voice: Path, *, device: str = "auto", speed: float = 1.0):
+    def __init__(self, voice: Path, *, device: str = "auto", speed: float = 1.0, noise_scale: float | None = None, noise_w_scale: float | None = None):
         self.voice_path = Path(voice)
         self.config_path = self.voice_path.with_name(self.voice_path.name + ".json")
         if not self.voice_path.is_file():
@@ -33,6 +33,9 @@ class PiperTTS:
             )
         self.device = device
         self.speed = float(speed)
+        # None: the voice's own settings (its .onnx.json); see QualityConfig in config.py for measurements.
+        self.noise_scale = noise_scale
+        self.noise_w_scale = noise_w_scale
         try:
             config = json.loads(self.config_path.read_text(encoding="utf-8"))
             self.sample_rate: int = int(config["audio"]["sample_rate"])
@@ -56,7 +59,7 @@ class PiperTTS:
                     hint="pip install onnxruntime-gpu, or set [tts] device = 'auto'",
                 )
             self._voice = PiperVoice.load(self.voice_path, config_path=self.config_path, use_cuda=use_cuda)
-            self._syn_config = SynthesisConfig(length_scale=1.0 / self.speed)
+            self._syn_config = SynthesisConfig(length_scale=1.0 / self.speed, noise_scale=self.noise_scale, noise_w_scale=self.noise_w_scale)
         return self._voice
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
@@ -81,6 +84,8 @@ class PiperTTS:
             "voice_sha256": file_digest(self.voice_path),
             "config_sha256": file_digest(self.config_path),
             "speed": self.speed,
+            "noise_scale": self.noise_scale,
+            "noise_w_scale": self.noise_w_scale,
         }
 
 

@@ -1,0 +1,73 @@
+"""The comparison form both the script and the transcript are reduced to (fast, no models)."""
+
+from __future__ import annotations
+
+import pytest
+
+from macaw import check
+from macaw.align import align, heard_tokens, reference_tokens
+from macaw.artifacts import Sentence
+from macaw.engines import Word
+from macaw.spoken import wer_words
+
+
+def errors(script: str, heard: str) -> int:
+    ref = [t.text for t in reference_tokens([script])]
+    hyp = [t.text for t in heard_tokens([Word(w, 0.0, 0.0) for w in heard.split()])]
+    return sum(op.kind != "ok" for op in align(ref, hyp))
+
+
+@pytest.mark.parametrize("script, heard", [
+    ("I haven’t been watching", "I haven't been watching"),  # typographic apostrophe in the script
+    ("I haven’t been watching", "I have not been watching"),
+    ("chats I’ve gotten", "chats I've gotten"),
+    ("It’s the model’s turn", "It's the model's turn"),
+    ("a speech recogniser listens", "a speech recognizer listens"),  # British / American spelling
+    ("we normalised the colour", "we normalized the color"),
+    ("OK, then", "Okay, then"),
+    ("CS189 was good", "CS100 and 89 was good"),  # a recogniser's digits are words too
+])
+def test_the_same_words_count_as_the_same(script, heard):
+    assert errors(script, heard) == 0
+
+
+@pytest.mark.parametrize("script, heard, expected", [
+    ("a sneak peak", "a sneak peek", 1),  # homophones are different words
+    ("on the Heap cluster", "on the heat cluster", 1),
+    ("a speech recogniser", "a speech recognition", 1),
+    ("I haven’t been", "I have been", 1),
+    ("the AI safety", "the eye safety", 1),
+])
+def test_different_words_still_count(script, heard, expected):
+    assert errors(script, heard) == expected
+
+
+def test_curly_and_straight_apostrophes_reduce_alike():
+    assert wer_words("I’ll make it’s") == wer_words("I'll make it's")
+
+
+def test_stray_digits_become_words():
+    assert wer_words("8 .9") == ["eight", "nine"]
+
+
+def test_retry_scoring_expands_contractions_like_the_whole_script():
+    sentence = Sentence(text="It’s what I’ve got.", spoken="It’s what I’ve got.", segment="x")
+    heard = [Word(w, 0.0, 0.0) for w in "It is what I have got.".split()]
+    assert check.sentence_wer(sentence, heard) == 0.0
+
+
+@pytest.mark.parametrize("script, heard", [
+    ("other AI/ML folks", "other AI/ML folks"),
+    ("other AI/ML folks", "other A.I./M.L. folks"),
+    ("this CNN trained", "this CNN trained"),
+    ("an ASR system", "an A.S.R. system"),
+])
+def test_respelled_acronyms_still_compare_as_written(script, heard):
+    assert errors(script, heard) == 0
+
+
+def test_respelled_acronyms_are_said_as_one_term():
+    from macaw.spoken import to_spoken
+
+    assert to_spoken("AI and ML") == "A-I and M-L"
+    assert errors("AI safety", "I safety") == 1
