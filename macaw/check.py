@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from macaw.align import Token, align, by_sentence, heard_tokens, reference_tokens
-from macaw.artifacts import Narration, Quality, Script, Sentence, SentenceQuality, SpokenSentence
+from macaw.align import Token, align, by_sentence, forgive_names, heard_tokens, name_positions, reference_tokens
+from macaw.artifacts import Narration, Quality, Script, Sentence, SentenceQuality, Source, SpokenSentence
 from macaw.audio import read_audio, silence, write_wav
 from macaw.engines import Word
 from macaw.fsutil import atomic_write_text
@@ -55,10 +55,11 @@ class Scored:
         return self.errors / len(self.ref) if self.ref else (0.0 if not self.heard else 1.0)
 
 
-def score(script: Script, words: list[Word], ref: list[Token] | None = None) -> Scored:
+def score(script: Script, words: list[Word], ref: list[Token] | None = None, names: list[list[str]] | None = None) -> Scored:
     ref = ref if ref is not None else reference_tokens([s.text for s in script.sentences])
     heard = heard_tokens(words)
-    ops = align([t.text for t in ref], [t.text for t in heard])
+    texts = [t.text for t in ref]
+    ops = forgive_names(align(texts, [t.text for t in heard]), name_positions(texts, names or []))
     sentences = by_sentence(ops, ref, len(script.sentences))
     word_sentence = [-1] * len(words)
     for i, s in enumerate(sentences):
@@ -68,11 +69,11 @@ def score(script: Script, words: list[Word], ref: list[Token] | None = None) -> 
     return Scored(words, ref, heard, sentences, word_sentence)
 
 
-def sentence_wer(sentence: Sentence, words: list[Word]) -> float:
+def sentence_wer(sentence: Sentence, words: list[Word], names: list[list[str]] | None = None) -> float:
     # The same tokens as the whole-script score: contractions expanded on both sides.
     ref = [t.text for t in reference_tokens([sentence.text])]
     heard = [t.text for t in heard_tokens(words)]
-    errors = sum(op.kind != "ok" for op in align(ref, heard))
+    errors = sum(op.kind not in ("ok", "name") for op in forgive_names(align(ref, heard), name_positions(ref, names or [])))
     return errors / len(ref) if ref else float(bool(heard))
 
 
@@ -122,7 +123,7 @@ def _hear_clip(ctx: StageContext, audio: np.ndarray, sr: int) -> list[Word]:
     return [Word(w.text, max(0.0, w.start - CLIP_PAD), max(0.0, w.end - CLIP_PAD), w.probability) for w in words]
 
 
-def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scored, bad: list[int]) -> tuple[dict[int, int], dict[int, tuple[np.ndarray, str]]]:
+def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scored, bad: list[int], names: list[list[str]]) -> tuple[dict[int, int], dict[int, tuple[np.ndarray, str]]]:
     """Try other spoken forms for each bad sentence, each heard on its own; keep the better takes."""
     limit = ctx.config.quality.max_retries
     threshold = ctx.config.quality.sentence_max_wer
@@ -138,7 +139,7 @@ def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scor
             clip = render(tts, text)
             if clip.size == 0:
                 continue
-            wer = sentence_wer(sentence, _hear_clip(ctx, clip, int(tts.sample_rate)))
+            wer = sentence_wer(sentence, _hear_clip(ctx, clip, int(tts.sample_rate)), names)
             ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best:.0%} -> {wer:.0%} with {text!r}")
             if wer < best:
                 best, kept[i] = wer, (clip, text)
@@ -190,13 +191,26 @@ def _timings(scored: Scored, narration: Narration) -> list[tuple[float, float]]:
     return out
 
 
+def proper_names(ctx: StageContext) -> list[list[str]]:
+    """Names the recogniser cannot be expected to spell: the authors, the show, the arXiv id."""
+    texts = [ctx.config.show.title]
+    source_path = ctx.folder / Source.filename
+    if source_path.exists():
+        source = Source.load(ctx.folder)
+        texts += [a.name for a in source.authors]
+        if source.kind == "arxiv":
+            texts.append(str(source.metadata.get("id", "")))
+    return [words for words in (wer_words(t) for t in texts) if words]
+
+
 def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
     settings = ctx.config.quality
     asr = ctx.asr()
     ctx.log(f"check: transcribing {narration.duration_s:.0f} s of narration")
     transcript = asr.transcribe(ctx.folder / narration.audio)
     ref = reference_tokens([s.text for s in script.sentences])
-    scored = score(script, transcript.words, ref)
+    names = proper_names(ctx)
+    scored = score(script, transcript.words, ref, names)
     first_pass = scored.wer
     ctx.log(f"check: WER {scored.wer:.1%} over {len(ref)} words")
 
@@ -205,14 +219,14 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
     bad = [i for i, s in enumerate(scored.sentences) if s.wer > settings.sentence_max_wer]
     if bad and settings.max_retries > 0:
         ctx.log(f"check: {len(bad)} sentence(s) above {settings.sentence_max_wer:.0%}; trying other spoken forms")
-        tries, takes = _retry(ctx, script, narration, scored, bad)
+        tries, takes = _retry(ctx, script, narration, scored, bad, names)
         if takes:
             # The spliced narration is heard again in full: the WER reported is the published audio's.
             path = ctx.folder / narration.audio
             audio, sr = read_audio(path)
             spliced, spans = _splice(audio, sr, narration.sentences, takes)
             write_wav(path, spliced, sr)
-            rescored = score(script, asr.transcribe(path).words, ref)
+            rescored = score(script, asr.transcribe(path).words, ref, names)
             ctx.log(f"check: WER {rescored.wer:.1%} after {sum(tries.values())} retries (was {scored.wer:.1%})")
             if rescored.errors < scored.errors:
                 scored = rescored
@@ -271,6 +285,9 @@ def _diff_html(diff: list[list[str]]) -> str:
             parts.append(f'<del title="not heard">{html.escape(ref)}</del><ins title="heard instead">{html.escape(heard)}</ins>')
         elif kind == "del":
             parts.append(f'<del title="not heard">{html.escape(ref)}</del>')
+        elif kind == "name":  # a proper name heard with the recogniser's own spelling: not an error
+            shown = html.escape(ref) + (f" <small>({html.escape(heard)})</small>" if heard else "") if ref else f"<small>({html.escape(heard)})</small>"
+            parts.append(f'<span class="name" title="a name, heard with another spelling">{shown}</span>')
         else:
             parts.append(f'<ins title="heard, not in the script">{html.escape(heard)}</ins>')
     return " ".join(parts)
@@ -295,7 +312,7 @@ def render_page(script: Script, quality: Quality, sentence_threshold: float | No
 <style>
 body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}
 table{{border-collapse:collapse;width:100%}} td{{border-top:1px solid #ddd;padding:.4rem;vertical-align:top}}
-td:nth-child(-n+3){{white-space:nowrap;color:#555}} .diff{{font-family:ui-monospace,monospace;font-size:.85em;color:#555;margin-top:.2rem}}
+td:nth-child(-n+3){{white-space:nowrap;color:#555}} .diff{{font-family:ui-monospace,monospace;font-size:.85em;color:#555;margin-top:.2rem}} .name{{color:#06c}}
 del{{background:#fdd;color:#900}} ins{{background:#dfd;color:#060;text-decoration:none}}
 tr.bad{{background:#fff4f4}} tr.meh{{background:#fffbea}} .FAILED{{color:#b00}} .passed{{color:#070}}
 </style></head><body>

@@ -200,3 +200,20 @@ def test_retries_repair_a_lost_sentence_with_the_real_voice(real_episode, tmp_pa
     # the repaired narration, heard again from scratch, agrees
     again = check.run(ctx, script, Narration.load(ctx.folder))
     assert again.passed and again.retries == 0
+
+
+def test_misspelled_names_are_forgiven_but_skipped_names_are_not() -> None:
+    from macaw.align import align, forgive_names, name_positions
+    from macaw.spoken import wer_words
+
+    ref = wer_words("by Jakob Uszkoreit and Ashish Vaswani today")
+    names = [wer_words("Jakob Uszkoreit"), wer_words("Ashish Vaswani")]
+    heard = wer_words("by yakob oskar wright and ashish best swanie today")
+    ops = forgive_names(align(ref, heard), name_positions(ref, names))
+    assert [op.kind for op in ops if op.kind not in ("ok", "name")] == []
+    skipped = wer_words("by and ashish vaswani today")  # "Jakob Uszkoreit" never said
+    ops = forgive_names(align(ref, skipped), name_positions(ref, names))
+    assert sum(op.kind == "del" for op in ops) == 2
+    # Outside a name, the same substitution is an error.
+    ops = forgive_names(align(wer_words("the jakob rule"), wer_words("the yakob rule")), name_positions(wer_words("the jakob rule"), names))
+    assert [op.kind for op in ops] == ["ok", "sub", "ok"]
