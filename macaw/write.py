@@ -14,6 +14,7 @@ best matches it. Repeated sentences are dropped.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from datetime import date as Date
 from functools import lru_cache
@@ -147,6 +148,7 @@ class Writer:
         self.llm_calls = 0
         self.regenerated = 0
         self.fallbacks = 0
+        self.llm_seconds = 0.0
 
     # output
 
@@ -178,7 +180,9 @@ class Writer:
         extra = {"stop": [". ", "! ", "? ", ".\n", "\n\n"]} if one_sentence and _takes_stop(self.llm) else {}
         for attempt in range(2):
             self.llm_calls += 1
+            started = time.perf_counter()
             reply = self.llm.generate(messages, max_tokens=max_tokens, seed=seed + attempt, **extra)
+            self.llm_seconds += time.perf_counter() - started
             if reply and reply.strip():
                 return reply
         raise EmptyOutputError(
@@ -218,14 +222,15 @@ class Writer:
             used = exclude | {o[0] for o in out}
             best = self.index.best_sentence(draft or second or prompt, exclude=used)
             if best:
-                out.append((finish(best), True, best, "source"))
+                spoken_form = " ".join(clean_paragraph(best)) or best
+                out.append((finish(spoken_form), True, best, "source"))
         return out[:want] if drafts else out[:1]
 
     def script(self) -> Script:
         if not self.sentences:
             raise EmptySourceError(f"nothing to say about {self.source.id}: the document has no sentences",
                                    hint="check document.json")
-        self.ctx.log(f"script: {len(self.sentences)} sentences, {self.llm_calls} LLM calls, "
+        self.ctx.log(f"script: {len(self.sentences)} sentences, {self.llm_calls} LLM calls ({self.llm_seconds:.1f} s), "
                      f"{self.regenerated} regenerated, {self.fallbacks} replaced by source sentences")
         return Script(title=self.document.title or self.source.title, sentences=self.sentences,
                       models={"llm": self.model_name})
@@ -337,16 +342,23 @@ def write_journal(w: Writer, mode: str) -> None:
                 for sentence in para:
                     w.add(sentence, name, p, origin="source", grounded=True, support=sentence)
     else:
+        # A grounded summary: per section, one sentence by the LLM (through the gate) and the
+        # section's most central sentences, in the entry's order.
         for name, paras in body:
-            text = "\n\n".join(" ".join(para) for para in paras)
-            for chunk in _chunks(w, text):
-                wanted = 2 if len(chunk) > 400 else 1
+            sentences = [s for para in paras for s in para]
+            for chunk in _chunks(w, "\n\n".join(" ".join(para) for para in paras)):
+                in_chunk = [s for s in sentences if s in chunk]
                 for line, grounded, support, origin in w.grounded_sentences(
-                    render("prompt_summary.j2", text=chunk, sentences=wanted, strict=False),
-                    render("prompt_summary.j2", text=chunk, sentences=wanted, strict=True),
-                    want=wanted, max_tokens=40 * wanted + 20,
+                    render("prompt_summary.j2", text=chunk, strict=False),
+                    render("prompt_summary.j2", first=_central(w, in_chunk), strict=True),
+                    want=1, max_tokens=60,
                 ):
                     w.add(line, name, 0, origin=origin, grounded=grounded, support=support)
+                keep = max(1, len(in_chunk) // 6)
+                scores = _centrality(in_chunk)
+                ranked = sorted(in_chunk, key=lambda s: -scores[s])[:keep]
+                for sentence in [s for s in in_chunk if s in ranked]:
+                    w.add(sentence, name, 1, origin="source", grounded=True, support=sentence)
     w.add_template("script_journal_outro.j2", CLOSING, 0, **values)
 
 
@@ -367,19 +379,19 @@ def key_terms(text: str, headings: list[str], limit: int = 4) -> list[str]:
     return terms
 
 
-def _central(w: Writer, sentences: list[str]) -> str:
-    """The sentence that shares the most with the rest of the entry: a fair one-line gist."""
+def _centrality(sentences: list[str]) -> dict[str, float]:
+    """How much each sentence shares with the others: a fair measure of a one-line gist."""
     from macaw.grounding import content_words, stem
 
-    if not sentences:
-        return ""
-    counts = Counter(stem(t) for s in sentences for t in set(content_words(s)))
+    stems = {s: {stem(t) for t in content_words(s)} for s in sentences}
+    counts = Counter(x for group in stems.values() for x in group)
+    return {s: (sum(counts[x] - 1 for x in group) / len(group) ** 0.5 if group and 6 <= len(s.split()) <= 40 else -1.0)
+            for s, group in stems.items()}
 
-    def score(s: str) -> float:
-        stems = {stem(t) for t in content_words(s)}
-        return sum(counts[x] - 1 for x in stems) / (len(stems) ** 0.5 or 1) if 6 <= len(s.split()) <= 40 else -1
 
-    return max(sentences, key=score)
+def _central(w: Writer, sentences: list[str]) -> str:
+    scores = _centrality(sentences)
+    return max(sentences, key=lambda s: scores[s]) if sentences else ""
 
 
 def _budget_chars(w: Writer, reserve_tokens: int = 400) -> int:

@@ -177,3 +177,18 @@ def test_paper_prompts_fit_a_small_context(tmp_path):
     fake = use_fake(paper_reply)
     write.run(context(tmp_path, llm__context_tokens=1024), doc, source)
     assert fake.prompts and max(len(p) for p in fake.prompts) < 4 * 1024
+
+
+@pytest.mark.slow
+def test_real_model_journal_and_paper(tmp_path):
+    """The bundled SmolLM2 behind the gate: everything grounded, numbers from the source, no repeats."""
+    doc, source = journal_document(journal_path("end-of-batch.txt"))
+    ctx = context(tmp_path)
+    ctx.config.llm.engine = "transformers"
+    script = write.run(ctx, doc, source)
+    assert_invariants(script, doc, source)
+    paper, paper_source = paper_document(6)
+    ctx.config.script.minutes = 2
+    script = write.run(ctx, paper, paper_source)
+    assert_invariants(script, paper, paper_source)
+    assert script.models["llm"].startswith("SmolLM2")
