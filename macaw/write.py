@@ -346,7 +346,8 @@ def write_journal(w: Writer, mode: str) -> None:
         # section's most central sentences, in the entry's order.
         for name, paras in body:
             sentences = [s for para in paras for s in para]
-            for chunk in _chunks(w, "\n\n".join(" ".join(para) for para in paras)):
+            # Short prompts: a small model loses the thread (and time) on long ones.
+            for chunk in _chunks(w, "\n\n".join(" ".join(para) for para in paras), 1600):
                 in_chunk = [s for s in sentences if s in chunk]
                 for line, grounded, support, origin in w.grounded_sentences(
                     render("prompt_summary.j2", text=chunk, strict=False),
@@ -411,9 +412,9 @@ def _excerpt(w: Writer, sentences: list[str], limit: int | None = None) -> str:
     return " ".join(out)
 
 
-def _chunks(w: Writer, text: str) -> list[str]:
+def _chunks(w: Writer, text: str, limit: int | None = None) -> list[str]:
     """Paragraph-aligned pieces of `text` that fit the model's context with room for the prompt."""
-    limit = _budget_chars(w)
+    limit = min(limit or _budget_chars(w), _budget_chars(w))
     chunks: list[str] = []
     for para in text.split("\n\n"):
         pieces = [para] if len(para) <= limit else [" ".join(split_sentences(para)[i:i + 8]) for i in range(0, len(split_sentences(para)), 8)]
