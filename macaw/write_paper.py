@@ -136,7 +136,7 @@ def _section_chunks(w: Writer, text: str) -> list[str]:
 
 def write(w: Writer, minutes: float) -> None:
     cfg, doc, source = w.ctx.config, w.document, w.source
-    authors = name_list(w.authors) or "authors the paper does not name"
+    authors = name_list(w.authors)
     affiliations = list(dict.fromkeys(a.affiliation.strip() for a in doc.authors if a.affiliation.strip()))
     arxiv_id = str(source.metadata.get("arxiv_id") or (source.id.removeprefix("arxiv-") if source.kind == "arxiv" else ""))
     values = dict(show=cfg.show.title, title=doc.title or source.title, authors=authors,

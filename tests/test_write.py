@@ -192,3 +192,27 @@ def test_real_model_journal_and_paper(tmp_path):
     script = write.run(ctx, paper, paper_source)
     assert_invariants(script, paper, paper_source)
     assert script.models["llm"].startswith("SmolLM2")
+
+
+def test_lexicon_from_config_shapes_the_spoken_form(tmp_path):
+    doc, source = journal_document(journal_path(ENTRIES[0]))
+    (tmp_path / "words.txt").write_text("ARENA = arena\nNNFS = neural networks from scratch\n", encoding="utf-8")
+    use_fake([HALLUCINATION])
+    script = write.run(context(tmp_path, script__lexicon="words.txt"), doc, source)
+    spoken = " ".join(s.spoken for s in script.sentences)
+    assert "arena and neural networks from scratch" in spoken
+    use_fake([HALLUCINATION])
+    from macaw.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="lexicon"):
+        write.run(context(tmp_path, script__lexicon="missing.txt"), doc, source)
+
+
+def test_paper_without_authors_or_arxiv_id(tmp_path):
+    doc, source = paper_document(3)
+    doc.authors, source.authors = [], []
+    source = Source(kind="pdf", id="pdf-abc123", title=doc.title, origin="paper.pdf")
+    use_fake(paper_reply)
+    script = write.run(context(tmp_path), doc, source)
+    text = script.to_markdown()
+    assert f'Today\'s paper is "{doc.title}".' in text and "arXiv" not in text
