@@ -195,11 +195,14 @@ class Writer:
         return str(getattr(self.llm, "model_name", "") or self.ctx.config.llm.engine)
 
     def grounded_sentences(self, prompt: str, strict_prompt: str, *, want: int, max_tokens: int,
-                           exclude: set[str] | None = None) -> list[tuple[str, bool, str, str]]:
+                           exclude: set[str] | None = None, anchor: str = "") -> list[tuple[str, bool, str, str]]:
         """Up to `want` sentences from the LLM, each (text, grounded, support, origin).
 
         A sentence that fails the gate is regenerated once (with the strict prompt); if that
-        fails too it is replaced by the best-matching source sentence not already used.
+        fails too it is replaced by the best-matching source sentence not already used. When
+        the draft shares too little with any source sentence for "best matching" to mean
+        anything (an invented story), the sentence best matching `anchor` (what the prompt
+        was about) stands in.
         """
         exclude = set(exclude or ())
         drafts = llm_sentences(self.ask(prompt, max_tokens, one_sentence=want == 1))[:want]
@@ -220,7 +223,12 @@ class Writer:
                 continue
             self.fallbacks += 1
             used = exclude | {o[0] for o in out}
-            best = self.index.best_sentence(draft or second or prompt, exclude=used)
+            draft_text = draft or second
+            best = self.index.best_sentence(draft_text, exclude=used) if draft_text else ""
+            if anchor and (not best or self.index.check(draft_text).score < 0.3):
+                best = self.index.best_sentence(anchor, exclude=used) or best
+            if not best:
+                best = self.index.best_sentence(prompt, exclude=used)
             if best:
                 spoken_form = " ".join(clean_paragraph(best)) or best
                 out.append((finish(spoken_form), True, best, "source"))
@@ -324,7 +332,7 @@ def write_journal(w: Writer, mode: str) -> None:
     intro = w.grounded_sentences(
         render("prompt_journal_intro.j2", excerpt=excerpt, strict=False),
         render("prompt_journal_intro.j2", first=_central(w, body_sentences_in_order), strict=True),
-        want=1, max_tokens=60,
+        want=1, max_tokens=60, anchor=_central(w, body_sentences_in_order),
     )
     if mode == "read":
         # A source-sentence fallback would repeat a sentence the entry reads out anyway; name
@@ -352,7 +360,7 @@ def write_journal(w: Writer, mode: str) -> None:
                 for line, grounded, support, origin in w.grounded_sentences(
                     render("prompt_summary.j2", text=chunk, strict=False),
                     render("prompt_summary.j2", first=_central(w, in_chunk), strict=True),
-                    want=1, max_tokens=60,
+                    want=1, max_tokens=60, anchor=_central(w, in_chunk),
                 ):
                     w.add(line, name, 0, origin=origin, grounded=grounded, support=support)
                 keep = max(1, len(in_chunk) // 6)

@@ -155,7 +155,7 @@ def write(w: Writer, minutes: float) -> None:
         lead = w.grounded_sentences(
             render("prompt_paper_part.j2", notes=notes, starter=part.starter, strict=False),
             render("prompt_paper_part.j2", first=mine[0].text, strict=True),
-            want=1, max_tokens=48, exclude=used,
+            want=1, max_tokens=48, exclude=used, anchor=mine[0].text,
         )
         spent = 0.0
         for text, grounded, support, origin in lead:

@@ -216,3 +216,11 @@ def test_paper_without_authors_or_arxiv_id(tmp_path):
     script = write.run(context(tmp_path), doc, source)
     text = script.to_markdown()
     assert f'Today\'s paper is "{doc.title}".' in text and "arXiv" not in text
+
+
+def test_an_invented_sentence_is_replaced_by_what_the_prompt_was_about(tmp_path):
+    doc, source = journal_document(journal_path(ENTRIES[0]))
+    use_fake([HALLUCINATION])
+    script = write.run(context(tmp_path, journal__mode="summary"), doc, source)
+    intro = [s for s in script.sentences if s.segment == write.INTRO and s.origin == "source"]
+    assert [s.support for s in intro] == [write._central(None, body_sentences(doc))]
