@@ -95,6 +95,64 @@ _ARXIV_ID = re.compile(r"(?<![\w.])(\d{4})\.(\d{4,5})(?:v(\d+))?(?!\w|\.\d)")
 _DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
+_ABBREVIATION_WORDS = [
+    (re.compile(r"\be\.g\.,?"), "for example,"),
+    (re.compile(r"\bi\.e\.,?"), "that is,"),
+    (re.compile(r"\bet al\.(?=\s|$|,)"), "and colleagues"),
+    (re.compile(r"\bvs\.?(?=\s)"), "versus"),
+    (re.compile(r"\bcf\.(?=\s)"), "compare"),
+    (re.compile(r"\bFig\.(?=\s)"), "Figure"),
+    (re.compile(r"\bEq\.(?=\s)"), "Equation"),
+    (re.compile(r"\bSec\.(?=\s)"), "Section"),
+]
+_UNITS = {
+    "ms": "millisecond", "µs": "microsecond", "ns": "nanosecond", "s": "second", "sec": "second", "min": "minute",
+    "h": "hour", "hr": "hour", "KB": "kilobyte", "MB": "megabyte", "GB": "gigabyte", "TB": "terabyte",
+    "Hz": "hertz", "kHz": "kilohertz", "MHz": "megahertz", "GHz": "gigahertz", "dB": "decibel",
+    "km": "kilometre", "cm": "centimetre", "mm": "millimetre", "kg": "kilogram", "mg": "milligram",
+    "W": "watt", "kW": "kilowatt", "V": "volt", "°C": "degrees Celsius", "°F": "degrees Fahrenheit",
+}
+_SPACED_UNITS = ("s", "h", "W", "V", "min", "sec", "hr")  # "1990s" is a decade, "5 s" five seconds
+_UNIT = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)(?:\s?(" + "|".join(sorted((re.escape(u) for u in _UNITS if u not in _SPACED_UNITS), key=len, reverse=True))
+    + r")|\s(" + "|".join(_SPACED_UNITS) + r"))(?![\w°])"
+)
+_SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([-+]?)(\d+)(?![\w.])")
+_MAGNITUDE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)([kKMB])(?![\w])")
+_TIMES = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[x×](?![\w])")
+_MATH = re.compile(r"\$([^$]{1,200})\$")
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta", "λ": "lambda",
+    "μ": "mu", "π": "pi", "σ": "sigma", "τ": "tau", "φ": "phi", "ω": "omega", "Δ": "delta", "Σ": "sigma",
+}
+_LATEX_WORDS = {r"\cdot": " times ", r"\times": " times ", r"\leq": " at most ", r"\geq": " at least ", r"\approx": " approximately ",
+                r"\sum": " the sum of ", r"\log": " log ", r"\in": " in ", r"\infty": " infinity ", r"\pm": " plus or minus "}
+
+
+def _unit(m: re.Match[str]) -> str:
+    word = _UNITS[m.group(2) or m.group(3)]
+    plural = m.group(1) != "1" and not word.startswith("degrees") and not word.endswith("hertz")
+    return f"{m.group(1)} {word}{'s' if plural else ''}"
+
+
+def _scientific(m: re.Match[str]) -> str:
+    mantissa, sign, exponent = m.group(1), m.group(2), m.group(3)
+    power = f"ten to the {'minus ' if sign == '-' else ''}{num2words(int(exponent))}"
+    return power if mantissa == "1" else f"{mantissa} times {power}"
+
+
+def _math(m: re.Match[str]) -> str:
+    """Inline math said in words: symbols, Greek letters, powers and subscripts."""
+    text = m.group(1)
+    for command, words in _LATEX_WORDS.items():
+        text = text.replace(command, words)
+    text = re.sub(r"\\([A-Za-z]+)", r" \1 ", text)  # \alpha -> alpha
+    text = re.sub(r"\^\{?2\}?", " squared ", text)
+    text = re.sub(r"\^\{?([^{}\s]+)\}?", r" to the power of \1 ", text)
+    text = re.sub(r"_\{?([^{}\s]+)\}?", r" sub \1 ", text)
+    return " " + text.replace("{", " ").replace("}", " ") + " "
+
+
 def _digits(run: str) -> str:
     return " ".join(_DIGIT_NAMES[int(d)] for d in run)
 
@@ -146,6 +204,15 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     text = _CITATION_BRACKET.sub("", text)
     text = _CITATION_PAREN.sub("", text)
     text = _ARXIV_ID.sub(_arxiv_id, text)
+    for pattern, words in _ABBREVIATION_WORDS:
+        text = pattern.sub(words, text)
+    text = _MATH.sub(_math, text)
+    for letter, name in _GREEK.items():
+        text = text.replace(letter, f" {name} ")
+    text = _SCIENTIFIC.sub(_scientific, text)
+    text = _MAGNITUDE.sub(lambda m: f"{m.group(1)} {dict(k='thousand', K='thousand', M='million', B='billion')[m.group(2)]}", text)
+    text = _TIMES.sub(lambda m: f"{m.group(1)} times", text)
+    text = _UNIT.sub(_unit, text)
     text = _PERCENT.sub(lambda m: m.group(1) + " percent", text)
     text = _RANGE.sub(lambda m: f"{m.group(1)} to {m.group(2)}", text)
     text = _COMPACT_DATE.sub(lambda m: f"{_MONTHS[int(m.group(3)) - 1]} {_ordinal(int(m.group(4)))}, {m.group(1)}{m.group(2)}", text)

@@ -14,6 +14,7 @@ best matches it. Repeated sentences are dropped.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from datetime import date as Date
 from functools import lru_cache
@@ -147,6 +148,7 @@ class Writer:
         self.llm_calls = 0
         self.regenerated = 0
         self.fallbacks = 0
+        self.llm_seconds = 0.0
 
     # output
 
@@ -178,7 +180,9 @@ class Writer:
         extra = {"stop": [". ", "! ", "? ", ".\n", "\n\n"]} if one_sentence and _takes_stop(self.llm) else {}
         for attempt in range(2):
             self.llm_calls += 1
+            started = time.perf_counter()
             reply = self.llm.generate(messages, max_tokens=max_tokens, seed=seed + attempt, **extra)
+            self.llm_seconds += time.perf_counter() - started
             if reply and reply.strip():
                 return reply
         raise EmptyOutputError(
@@ -191,11 +195,14 @@ class Writer:
         return str(getattr(self.llm, "model_name", "") or self.ctx.config.llm.engine)
 
     def grounded_sentences(self, prompt: str, strict_prompt: str, *, want: int, max_tokens: int,
-                           exclude: set[str] | None = None) -> list[tuple[str, bool, str, str]]:
+                           exclude: set[str] | None = None, anchor: str = "") -> list[tuple[str, bool, str, str]]:
         """Up to `want` sentences from the LLM, each (text, grounded, support, origin).
 
         A sentence that fails the gate is regenerated once (with the strict prompt); if that
-        fails too it is replaced by the best-matching source sentence not already used.
+        fails too it is replaced by the best-matching source sentence not already used. When
+        the draft shares too little with any source sentence for "best matching" to mean
+        anything (an invented story), the sentence best matching `anchor` (what the prompt
+        was about) stands in.
         """
         exclude = set(exclude or ())
         drafts = llm_sentences(self.ask(prompt, max_tokens, one_sentence=want == 1))[:want]
@@ -216,16 +223,22 @@ class Writer:
                 continue
             self.fallbacks += 1
             used = exclude | {o[0] for o in out}
-            best = self.index.best_sentence(draft or second or prompt, exclude=used)
+            draft_text = draft or second
+            best = self.index.best_sentence(draft_text, exclude=used) if draft_text else ""
+            if anchor and (not best or self.index.check(draft_text).score < 0.3):
+                best = self.index.best_sentence(anchor, exclude=used) or best
+            if not best:
+                best = self.index.best_sentence(prompt, exclude=used)
             if best:
-                out.append((finish(best), True, best, "source"))
+                spoken_form = " ".join(clean_paragraph(best)) or best
+                out.append((finish(spoken_form), True, best, "source"))
         return out[:want] if drafts else out[:1]
 
     def script(self) -> Script:
         if not self.sentences:
             raise EmptySourceError(f"nothing to say about {self.source.id}: the document has no sentences",
                                    hint="check document.json")
-        self.ctx.log(f"script: {len(self.sentences)} sentences, {self.llm_calls} LLM calls, "
+        self.ctx.log(f"script: {len(self.sentences)} sentences, {self.llm_calls} LLM calls ({self.llm_seconds:.1f} s), "
                      f"{self.regenerated} regenerated, {self.fallbacks} replaced by source sentences")
         return Script(title=self.document.title or self.source.title, sentences=self.sentences,
                       models={"llm": self.model_name})
@@ -319,7 +332,7 @@ def write_journal(w: Writer, mode: str) -> None:
     intro = w.grounded_sentences(
         render("prompt_journal_intro.j2", excerpt=excerpt, strict=False),
         render("prompt_journal_intro.j2", first=_central(w, body_sentences_in_order), strict=True),
-        want=1, max_tokens=60,
+        want=1, max_tokens=60, anchor=_central(w, body_sentences_in_order),
     )
     if mode == "read":
         # A source-sentence fallback would repeat a sentence the entry reads out anyway; name
@@ -337,16 +350,24 @@ def write_journal(w: Writer, mode: str) -> None:
                 for sentence in para:
                     w.add(sentence, name, p, origin="source", grounded=True, support=sentence)
     else:
+        # A grounded summary: per section, one sentence by the LLM (through the gate) and the
+        # section's most central sentences, in the entry's order.
         for name, paras in body:
-            text = "\n\n".join(" ".join(para) for para in paras)
-            for chunk in _chunks(w, text):
-                wanted = 2 if len(chunk) > 400 else 1
+            sentences = [s for para in paras for s in para]
+            # Short prompts: a small model loses the thread (and time) on long ones.
+            for chunk in _chunks(w, "\n\n".join(" ".join(para) for para in paras), 1600):
+                in_chunk = [s for s in sentences if s in chunk]
                 for line, grounded, support, origin in w.grounded_sentences(
-                    render("prompt_summary.j2", text=chunk, sentences=wanted, strict=False),
-                    render("prompt_summary.j2", text=chunk, sentences=wanted, strict=True),
-                    want=wanted, max_tokens=40 * wanted + 20,
+                    render("prompt_summary.j2", text=chunk, strict=False),
+                    render("prompt_summary.j2", first=_central(w, in_chunk), strict=True),
+                    want=1, max_tokens=60, anchor=_central(w, in_chunk),
                 ):
                     w.add(line, name, 0, origin=origin, grounded=grounded, support=support)
+                keep = max(1, len(in_chunk) // 6)
+                scores = _centrality(in_chunk)
+                ranked = sorted(in_chunk, key=lambda s: -scores[s])[:keep]
+                for sentence in [s for s in in_chunk if s in ranked]:
+                    w.add(sentence, name, 1, origin="source", grounded=True, support=sentence)
     w.add_template("script_journal_outro.j2", CLOSING, 0, **values)
 
 
@@ -367,19 +388,19 @@ def key_terms(text: str, headings: list[str], limit: int = 4) -> list[str]:
     return terms
 
 
-def _central(w: Writer, sentences: list[str]) -> str:
-    """The sentence that shares the most with the rest of the entry: a fair one-line gist."""
+def _centrality(sentences: list[str]) -> dict[str, float]:
+    """How much each sentence shares with the others: a fair measure of a one-line gist."""
     from macaw.grounding import content_words, stem
 
-    if not sentences:
-        return ""
-    counts = Counter(stem(t) for s in sentences for t in set(content_words(s)))
+    stems = {s: {stem(t) for t in content_words(s)} for s in sentences}
+    counts = Counter(x for group in stems.values() for x in group)
+    return {s: (sum(counts[x] - 1 for x in group) / len(group) ** 0.5 if group and 6 <= len(s.split()) <= 40 else -1.0)
+            for s, group in stems.items()}
 
-    def score(s: str) -> float:
-        stems = {stem(t) for t in content_words(s)}
-        return sum(counts[x] - 1 for x in stems) / (len(stems) ** 0.5 or 1) if 6 <= len(s.split()) <= 40 else -1
 
-    return max(sentences, key=score)
+def _central(w: Writer, sentences: list[str]) -> str:
+    scores = _centrality(sentences)
+    return max(sentences, key=lambda s: scores[s]) if sentences else ""
 
 
 def _budget_chars(w: Writer, reserve_tokens: int = 400) -> int:
@@ -399,9 +420,9 @@ def _excerpt(w: Writer, sentences: list[str], limit: int | None = None) -> str:
     return " ".join(out)
 
 
-def _chunks(w: Writer, text: str) -> list[str]:
+def _chunks(w: Writer, text: str, limit: int | None = None) -> list[str]:
     """Paragraph-aligned pieces of `text` that fit the model's context with room for the prompt."""
-    limit = _budget_chars(w)
+    limit = min(limit or _budget_chars(w), _budget_chars(w))
     chunks: list[str] = []
     for para in text.split("\n\n"):
         pieces = [para] if len(para) <= limit else [" ".join(split_sentences(para)[i:i + 8]) for i in range(0, len(split_sentences(para)), 8)]

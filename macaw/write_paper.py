@@ -136,7 +136,7 @@ def _section_chunks(w: Writer, text: str) -> list[str]:
 
 def write(w: Writer, minutes: float) -> None:
     cfg, doc, source = w.ctx.config, w.document, w.source
-    authors = name_list(w.authors) or "authors the paper does not name"
+    authors = name_list(w.authors)
     affiliations = list(dict.fromkeys(a.affiliation.strip() for a in doc.authors if a.affiliation.strip()))
     arxiv_id = str(source.metadata.get("arxiv_id") or (source.id.removeprefix("arxiv-") if source.kind == "arxiv" else ""))
     values = dict(show=cfg.show.title, title=doc.title or source.title, authors=authors,
@@ -155,7 +155,7 @@ def write(w: Writer, minutes: float) -> None:
         lead = w.grounded_sentences(
             render("prompt_paper_part.j2", notes=notes, starter=part.starter, strict=False),
             render("prompt_paper_part.j2", first=mine[0].text, strict=True),
-            want=1, max_tokens=60, exclude=used,
+            want=1, max_tokens=48, exclude=used, anchor=mine[0].text,
         )
         spent = 0.0
         for text, grounded, support, origin in lead:
@@ -176,7 +176,7 @@ def write(w: Writer, minutes: float) -> None:
     w.add_template("script_paper_outro.j2", CLOSING, 0, **values)
 
 
-def _notes(w: Writer, ranked: list[Candidate], limit_chars: int = 1400) -> str:
+def _notes(w: Writer, ranked: list[Candidate], limit_chars: int = 900) -> str:
     """The part's best sentences, as many as fit a short prompt, in the paper's order."""
     picked, size = [], 0
     for c in ranked:

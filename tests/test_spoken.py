@@ -18,6 +18,14 @@ from macaw.spoken import load_lexicon, split_sentences, to_spoken, wer_words
     ("A ResNet34 on a GPU.", "A res net thirty-four on a G P U."),
     ("We met NASA at the 3rd day.", "We met Nasa at the third day."),
     ("x ≤ 5 and y ≥ 2", "x at most five and y at least two"),
+    ("Latency is 10 ms at 2.4 GHz, or 1 ms.", "Latency is ten milliseconds at two point four gigahertz, or one millisecond."),
+    ("It uses 5 GB and runs at 25°C.", "It uses five gigabytes and runs at twenty-five degrees Celsius."),
+    ("A rate of 1e-4 and 2.5e3 steps.", "A rate of ten to the minus four and two point five times ten to the three steps."),
+    ("A 7B model with 1.5M adapters and 100k steps.", "A seven billion model with one point five million adapters and one hundred thousand steps."),
+    ("It is 3x faster.", "It is three times faster."),
+    ("We minimise $x^2 + \\alpha y_i$ here.", "We minimise x squared plus alpha y sub i here."),
+    ("Vaswani et al. show it, e.g. here, i.e. now.", "Vaswani and colleagues show it, for example, here, that is, now."),
+    ("See Fig. 4 vs. Eq. 2.", "See Figure four versus Equation two."),
 ])
 def test_to_spoken(written, said):
     assert to_spoken(written) == said

@@ -177,3 +177,50 @@ def test_paper_prompts_fit_a_small_context(tmp_path):
     fake = use_fake(paper_reply)
     write.run(context(tmp_path, llm__context_tokens=1024), doc, source)
     assert fake.prompts and max(len(p) for p in fake.prompts) < 4 * 1024
+
+
+@pytest.mark.slow
+def test_real_model_journal_and_paper(tmp_path):
+    """The bundled SmolLM2 behind the gate: everything grounded, numbers from the source, no repeats."""
+    doc, source = journal_document(journal_path("end-of-batch.txt"))
+    ctx = context(tmp_path)
+    ctx.config.llm.engine = "transformers"
+    script = write.run(ctx, doc, source)
+    assert_invariants(script, doc, source)
+    paper, paper_source = paper_document(6)
+    ctx.config.script.minutes = 2
+    script = write.run(ctx, paper, paper_source)
+    assert_invariants(script, paper, paper_source)
+    assert script.models["llm"].startswith("SmolLM2")
+
+
+def test_lexicon_from_config_shapes_the_spoken_form(tmp_path):
+    doc, source = journal_document(journal_path(ENTRIES[0]))
+    (tmp_path / "words.txt").write_text("ARENA = arena\nNNFS = neural networks from scratch\n", encoding="utf-8")
+    use_fake([HALLUCINATION])
+    script = write.run(context(tmp_path, script__lexicon="words.txt"), doc, source)
+    spoken = " ".join(s.spoken for s in script.sentences)
+    assert "arena and neural networks from scratch" in spoken
+    use_fake([HALLUCINATION])
+    from macaw.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="lexicon"):
+        write.run(context(tmp_path, script__lexicon="missing.txt"), doc, source)
+
+
+def test_paper_without_authors_or_arxiv_id(tmp_path):
+    doc, source = paper_document(3)
+    doc.authors, source.authors = [], []
+    source = Source(kind="pdf", id="pdf-abc123", title=doc.title, origin="paper.pdf")
+    use_fake(paper_reply)
+    script = write.run(context(tmp_path), doc, source)
+    text = script.to_markdown()
+    assert f'Today\'s paper is "{doc.title}".' in text and "arXiv" not in text
+
+
+def test_an_invented_sentence_is_replaced_by_what_the_prompt_was_about(tmp_path):
+    doc, source = journal_document(journal_path(ENTRIES[0]))
+    use_fake([HALLUCINATION])
+    script = write.run(context(tmp_path, journal__mode="summary"), doc, source)
+    intro = [s for s in script.sentences if s.segment == write.INTRO and s.origin == "source"]
+    assert [s.support for s in intro] == [write._central(None, body_sentences(doc))]

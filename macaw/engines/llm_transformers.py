@@ -34,6 +34,7 @@ class TransformersLLM:
         self.max_tokens = int(settings.get("max_tokens") or 120)
         self.seed = int(settings.get("seed") or 0)
         self.repetition_penalty = float(settings.get("repetition_penalty") or 1.0)
+        self._context = int(settings.get("context_tokens") or 0)
         self._model: Any = None
         self._tokenizer: Any = None
         self._device = "cpu"
@@ -76,6 +77,17 @@ class TransformersLLM:
 
     @property
     def context_tokens(self) -> int:
+        """How many tokens the prompt and reply may take together, for chunking."""
+        if self._context:
+            return self._context
+        if self._folder is not None:  # a local folder says so in its config.json, cheaply
+            try:
+                import json
+
+                config = json.loads((self._folder / "config.json").read_text())
+                return int(config.get("max_position_embeddings") or DEFAULT_CONTEXT)
+            except (OSError, ValueError):
+                pass
         return DEFAULT_CONTEXT
 
     def fingerprint(self) -> dict[str, Any]:

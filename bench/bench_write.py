@@ -1,0 +1,115 @@
+"""Bench the write stage on the bundled model: faithfulness figures and the time for a paper.
+
+    python bench/bench_write.py          (or `make bench`, which calls bench_write())
+
+Fixtures: the journal entries in shared/journals (read and summary modes) and a synthetic
+15-page paper (tests/llmfixtures.paper_document) until a real fixture PDF is there.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from macaw import write  # noqa: E402
+from macaw.artifacts import Document, Script, Source  # noqa: E402
+from macaw.config import Config  # noqa: E402
+from macaw.grounding import numbers_in  # noqa: E402
+from macaw.stage import StageContext  # noqa: E402
+
+
+def _fixtures() -> list[tuple[str, str, Document, Source]]:
+    from llmfixtures import JOURNALS, journal_document, paper_document
+
+    out = []
+    for path in sorted(JOURNALS.glob("*.txt")) if JOURNALS.is_dir() else []:
+        doc, source = journal_document(path, author="Ada Writer")
+        out += [(path.name, "read", doc, source), (path.name, "summary", doc, source)]
+    doc, source = paper_document(15)
+    out.append(("synthetic 15-page paper", "paper", doc, source))
+    return out
+
+
+def _numbers(script: Script, doc: Document, source: Source) -> tuple[int, int]:
+    known = set(numbers_in(" ".join([doc.full_text(), doc.date, write.spoken_date(doc.date), source.id,
+                                     str(source.metadata.get("arxiv_id", ""))])))
+    found = [n for s in script.sentences for n in numbers_in(s.text)]
+    return sum(n in known for n in found), len(found)
+
+
+def bench_write(log: bool = True) -> dict:
+    say = print if log else (lambda *a, **k: None)
+    results = []
+    totals = {"numbers_ok": 0, "numbers": 0, "sentences": 0, "grounded": 0, "repeated": 0, "llm": 0}
+    intro_ok = True
+    paper_seconds = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, mode, doc, source in _fixtures():
+            config = Config(out=Path(tmp))
+            config.journal.mode = mode if mode != "paper" else "read"
+            ctx = StageContext(config=config, folder=Path(tmp), episode_id=source.id)
+            if not results:  # load (and on a fresh machine convert) the model outside the timings
+                ctx.llm().generate([{"role": "user", "content": "Hello."}], max_tokens=1, seed=0)
+            ctx._engines["llm"] = _shared_llm(ctx)
+            start = time.perf_counter()
+            script = write.run(ctx, doc, source)
+            seconds = time.perf_counter() - start
+            ok, count = _numbers(script, doc, source)
+            texts = [s.text for s in script.sentences]
+            repeated = len(texts) - len(set(texts))
+            intro = " ".join(s.text for s in script.sentences if s.segment == write.INTRO)
+            names = [a.name for a in doc.authors][:6]
+            names_title = doc.title in intro and all(n in intro for n in names)
+            intro_ok &= names_title
+            llm = sum(s.origin == "llm" for s in script.sentences)
+            totals["numbers_ok"] += ok
+            totals["numbers"] += count
+            totals["sentences"] += len(texts)
+            totals["grounded"] += sum(s.grounded for s in script.sentences)
+            totals["repeated"] += repeated
+            totals["llm"] += llm
+            if mode == "paper":
+                paper_seconds = seconds
+            row = {"fixture": name, "mode": mode, "sentences": len(texts), "llm_sentences": llm,
+                   "grounded": script.grounded_ratio(), "numbers": f"{ok}/{count}", "repeated": repeated,
+                   "intro_names_title_and_authors": names_title, "seconds": round(seconds, 1)}
+            results.append(row)
+            say(f"  {name:32} {mode:8} {len(texts):3} sentences ({llm} by the LLM)  grounded {script.grounded_ratio():.0%}"
+                f"  numbers {ok}/{count}  repeated {repeated}  intro ok {names_title}  {seconds:.1f} s")
+    summary = {
+        "numbers_supported_pct": round(100 * totals["numbers_ok"] / max(1, totals["numbers"]), 1),
+        "grounded_pct": round(100 * totals["grounded"] / max(1, totals["sentences"]), 1),
+        "repeated_sentences": totals["repeated"],
+        "llm_sentences": totals["llm"],
+        "intro_names_title_and_authors": intro_ok,
+        "paper_15_pages_write_seconds": round(paper_seconds, 1),
+        "fixtures": results,
+    }
+    load = os.getloadavg()[0]
+    summary["load_average"] = round(load, 2)
+    say(f"(load average {load:.1f} on {os.cpu_count()} cores while this ran: timings scale with it)")
+    say(f"write: numbers supported {summary['numbers_supported_pct']}%, grounded {summary['grounded_pct']}%, "
+        f"repeated {summary['repeated_sentences']}, intro names title+authors {intro_ok}, "
+        f"15-page paper {summary['paper_15_pages_write_seconds']} s")
+    return summary
+
+
+_LLM = None
+
+
+def _shared_llm(ctx: StageContext):
+    """One loaded model for every fixture, as one build would have."""
+    global _LLM
+    if _LLM is None:
+        _LLM = ctx.llm()
+    return _LLM
+
+
+if __name__ == "__main__":
+    bench_write()
