@@ -9,6 +9,7 @@ Fixtures: the journal entries in shared/journals (read and summary modes) and a 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import time
@@ -53,7 +54,8 @@ def bench_write(log: bool = True) -> dict:
         for name, mode, doc, source in _fixtures():
             config = Config(out=Path(tmp))
             config.journal.mode = mode if mode != "paper" else "read"
-            ctx = StageContext(config=config, folder=Path(tmp), episode_id=source.id)
+            logs: list[str] = []
+            ctx = StageContext(config=config, folder=Path(tmp), episode_id=source.id, log=logs.append)
             if not results:  # load (and on a fresh machine convert) the model outside the timings
                 ctx.llm().generate([{"role": "user", "content": "Hello."}], max_tokens=1, seed=0)
             ctx._engines["llm"] = _shared_llm(ctx)
@@ -68,6 +70,10 @@ def bench_write(log: bool = True) -> dict:
             names_title = doc.title in intro and all(n in intro for n in names)
             intro_ok &= names_title
             llm = sum(s.origin == "llm" for s in script.sentences)
+            gate = re.search(r"(\d+) LLM calls .*?(\d+) regenerated, (\d+) replaced", " ".join(logs))
+            calls, regenerated, replaced = (int(g) for g in gate.groups()) if gate else (0, 0, 0)
+            totals["calls"] = totals.get("calls", 0) + calls
+            totals["replaced"] = totals.get("replaced", 0) + replaced
             totals["numbers_ok"] += ok
             totals["numbers"] += count
             totals["sentences"] += len(texts)
@@ -78,15 +84,18 @@ def bench_write(log: bool = True) -> dict:
                 paper_seconds = seconds
             row = {"fixture": name, "mode": mode, "sentences": len(texts), "llm_sentences": llm,
                    "grounded": script.grounded_ratio(), "numbers": f"{ok}/{count}", "repeated": repeated,
-                   "intro_names_title_and_authors": names_title, "seconds": round(seconds, 1)}
+                   "intro_names_title_and_authors": names_title, "seconds": round(seconds, 1),
+                   "llm_calls": calls, "regenerated": regenerated, "replaced_by_source": replaced}
             results.append(row)
-            say(f"  {name:32} {mode:8} {len(texts):3} sentences ({llm} by the LLM)  grounded {script.grounded_ratio():.0%}"
+            say(f"  {name:32} {mode:8} {len(texts):3} sentences ({llm} by the LLM, {replaced} replaced)  grounded {script.grounded_ratio():.0%}"
                 f"  numbers {ok}/{count}  repeated {repeated}  intro ok {names_title}  {seconds:.1f} s")
     summary = {
         "numbers_supported_pct": round(100 * totals["numbers_ok"] / max(1, totals["numbers"]), 1),
         "grounded_pct": round(100 * totals["grounded"] / max(1, totals["sentences"]), 1),
         "repeated_sentences": totals["repeated"],
         "llm_sentences": totals["llm"],
+        "llm_calls": totals.get("calls", 0),
+        "llm_sentences_replaced_by_source": totals.get("replaced", 0),
         "intro_names_title_and_authors": intro_ok,
         "paper_15_pages_write_seconds": round(paper_seconds, 1),
         "fixtures": results,

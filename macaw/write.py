@@ -195,21 +195,31 @@ class Writer:
         return str(getattr(self.llm, "model_name", "") or self.ctx.config.llm.engine)
 
     def grounded_sentences(self, prompt: str, strict_prompt: str, *, want: int, max_tokens: int,
-                           exclude: set[str] | None = None, anchor: str = "") -> list[tuple[str, bool, str, str]]:
+                           exclude: set[str] | None = None, anchor: str = "",
+                           host_voice: bool = False) -> list[tuple[str, bool, str, str]]:
         """Up to `want` sentences from the LLM, each (text, grounded, support, origin).
 
         A sentence that fails the gate is regenerated once (with the strict prompt); if that
         fails too it is replaced by the best-matching source sentence not already used. When
         the draft shares too little with any source sentence for "best matching" to mean
         anything (an invented story), the sentence best matching `anchor` (what the prompt
-        was about) stands in.
+        was about) stands in. `host_voice`: the host says it, so the author's "I" and "my"
+        would put the author's words in the host's mouth; such a sentence fails too.
         """
+
+        def passes(text: str) -> Any:
+            verdict = self.index.check(text) if text else None
+            if verdict and host_voice and _FIRST_PERSON.search(text):
+                verdict.grounded = False
+                verdict.problems.append("first person in the host's voice")
+            return verdict
+
         exclude = set(exclude or ())
         drafts = llm_sentences(self.ask(prompt, max_tokens, one_sentence=want == 1))[:want]
         retry: list[str] | None = None
         out: list[tuple[str, bool, str, str]] = []
         for i, draft in enumerate(drafts or [""]):
-            verdict = self.index.check(draft) if draft else None
+            verdict = passes(draft)
             if verdict and verdict.grounded:
                 out.append((draft, True, verdict.support, "llm"))
                 continue
@@ -217,7 +227,7 @@ class Writer:
                 self.regenerated += 1
                 retry = llm_sentences(self.ask(strict_prompt, max_tokens, one_sentence=want == 1))
             second = retry[i] if i < len(retry) else ""
-            verdict2 = self.index.check(second) if second else None
+            verdict2 = passes(second)
             if verdict2 and verdict2.grounded and all(second != o[0] for o in out):
                 out.append((second, True, verdict2.support, "llm"))
                 continue
@@ -254,6 +264,7 @@ def _takes_stop(llm: Any) -> bool:
     return "stop" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+_FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|I'll|me|my|mine|myself|we|our|us)\b", re.I)
 _PREAMBLE = re.compile(r"^(?:sure|certainly|okay|ok|here(?: is|'s)[^:]*?)[,!.:]\s*", re.I)
 
 
@@ -332,7 +343,7 @@ def write_journal(w: Writer, mode: str) -> None:
     intro = w.grounded_sentences(
         render("prompt_journal_intro.j2", excerpt=excerpt, strict=False),
         render("prompt_journal_intro.j2", first=_central(w, body_sentences_in_order), strict=True),
-        want=1, max_tokens=60, anchor=_central(w, body_sentences_in_order),
+        want=1, max_tokens=60, anchor=_central(w, body_sentences_in_order), host_voice=True,
     )
     if mode == "read":
         # A source-sentence fallback would repeat a sentence the entry reads out anyway; name

@@ -159,6 +159,7 @@ def write(w: Writer, minutes: float) -> None:
         )
         spent = 0.0
         for text, grounded, support, origin in lead:
+            text = third_person(text) if len(w.authors) != 1 else text
             if w.add(text, part.name, 0, origin=origin, grounded=grounded, support=support):
                 used.add(support if origin == "source" else text)
                 spent += len(text.split())
@@ -172,8 +173,28 @@ def write(w: Writer, minutes: float) -> None:
             used.add(c.text)
             spent += len(c.text.split())
         for c in sorted(chosen, key=lambda c: c.order):
-            w.add(c.text, part.name, 1, origin="source", grounded=True, support=c.text)
+            text = third_person(c.text) if len(w.authors) != 1 else c.text
+            w.add(text, part.name, 1, origin="source", grounded=True, support=c.text)
     w.add_template("script_paper_outro.j2", CLOSING, 0, **values)
+
+
+_WE = {"we": "the authors", "our": "their", "ours": "theirs", "us": "them", "ourselves": "themselves"}
+_WE_PATTERN = re.compile(r"\b(we|our|ours|us|ourselves)\b", re.I)
+
+
+def third_person(sentence: str) -> str:
+    """'We propose X' -> 'The authors propose X': the host reports, the authors' "we" is theirs.
+
+    "we" and "the authors" are both plural, so the verbs stay right.
+    """
+    def swap(m: re.Match[str]) -> str:
+        word = m.group(1)
+        if word == "US":  # the country, not the pronoun
+            return word
+        said = _WE[word.lower()]
+        return said[0].upper() + said[1:] if word[0].isupper() else said
+
+    return _WE_PATTERN.sub(swap, sentence)
 
 
 def _notes(w: Writer, ranked: list[Candidate], limit_chars: int = 900) -> str:

@@ -224,3 +224,21 @@ def test_an_invented_sentence_is_replaced_by_what_the_prompt_was_about(tmp_path)
     script = write.run(context(tmp_path, journal__mode="summary"), doc, source)
     intro = [s for s in script.sentences if s.segment == write.INTRO and s.origin == "source"]
     assert [s.support for s in intro] == [write._central(None, body_sentences(doc))]
+
+
+def test_the_host_does_not_speak_in_the_authors_first_person(tmp_path):
+    doc, source = journal_document(journal_path(ENTRIES[0]))
+    use_fake(["In this entry, I built an implementation of ResNet34 from scratch."])
+    script = write.run(context(tmp_path), doc, source)
+    assert not [s for s in script.sentences if s.origin == "llm"]
+    use_fake(["In this entry, the author built an implementation of ResNet34 from scratch."])
+    script = write.run(context(tmp_path), doc, source)
+    assert len([s for s in script.sentences if s.origin == "llm"]) == 1
+
+
+def test_third_person():
+    from macaw.write_paper import third_person
+
+    assert third_person("We propose X, and our method beats theirs; it helps us.") == \
+        "The authors propose X, and their method beats theirs; it helps them."
+    assert third_person("In the US we ran it.") == "In the US the authors ran it."
