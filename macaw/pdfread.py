@@ -9,6 +9,7 @@ kind is not_pdf | encrypted | damaged | limit | no_text.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
@@ -150,7 +151,12 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
         raise Refusal("limit", f"has a stream too large to decompress safely ({exc})") from None
     except RecursionError:
         raise Refusal("damaged", "is damaged (circular references)") from None
-    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
+    except OSError as exc:
+        if exc.errno == errno.ENOMEM:
+            raise MemoryError from None
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise Refusal("damaged", f"is damaged and cannot be read ({message[:120]})") from None
+    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise Refusal("damaged", f"is damaged and cannot be read ({message[:120]})") from None
     chars = sum(len(f[3].strip()) for p in pages for f in p["frags"])
@@ -175,6 +181,10 @@ def main() -> int:
         answer = {"ok": False, "error": exc.kind, "message": exc.message}
     except MemoryError:
         answer = {"ok": False, "error": "limit", "message": "needs more memory than allowed"}
+    except (ImportError, SystemError):
+        # Under the address-space limit a C extension can fail to map, or the interpreter fail
+        # inside an allocation: that is memory, not the PDF.
+        answer = {"ok": False, "error": "limit", "message": "needs more memory than allowed (a library could not be loaded)"}
     except RecursionError:
         answer = {"ok": False, "error": "damaged", "message": "is damaged (circular references)"}
     except Exception as exc:  # noqa: BLE001  - any other failure is one line for the parent
