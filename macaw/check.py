@@ -123,13 +123,16 @@ def _hear_clip(ctx: StageContext, audio: np.ndarray, sr: int) -> list[Word]:
     return [Word(w.text, max(0.0, w.start - CLIP_PAD), max(0.0, w.end - CLIP_PAD), w.probability) for w in words]
 
 
-def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scored, bad: list[int], names: list[list[str]]) -> tuple[dict[int, int], dict[int, tuple[np.ndarray, str]]]:
+Take = tuple[np.ndarray, str, list[Word]]  # the audio, the text spoken, what the recogniser heard in it
+
+
+def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scored, bad: list[int], names: list[list[str]]) -> tuple[dict[int, int], dict[int, Take]]:
     """Try other spoken forms for each bad sentence, each heard on its own; keep the better takes."""
     limit = ctx.config.quality.max_retries
     threshold = ctx.config.quality.sentence_max_wer
     tts = ctx.tts()
     tries: dict[int, int] = {}
-    kept: dict[int, tuple[np.ndarray, str]] = {}
+    kept: dict[int, Take] = {}
     for i in bad:
         sentence = script.sentences[i]
         trouble = {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"}
@@ -139,16 +142,17 @@ def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scor
             clip = render(tts, text)
             if clip.size == 0:
                 continue
-            wer = sentence_wer(sentence, _hear_clip(ctx, clip, int(tts.sample_rate)), names)
+            heard = _hear_clip(ctx, clip, int(tts.sample_rate))
+            wer = sentence_wer(sentence, heard, names)
             ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best:.0%} -> {wer:.0%} with {text!r}")
             if wer < best:
-                best, kept[i] = wer, (clip, text)
+                best, kept[i] = wer, (clip, text, heard)
             if best <= threshold:
                 break
     return tries, kept
 
 
-def _splice(audio: np.ndarray, sr: int, spans: list[SpokenSentence], takes: dict[int, tuple[np.ndarray, str]]) -> tuple[np.ndarray, list[SpokenSentence]]:
+def _splice(audio: np.ndarray, sr: int, spans: list[SpokenSentence], takes: dict[int, Take]) -> tuple[np.ndarray, list[SpokenSentence]]:
     """Put new takes in place of old ones; every later sentence moves by the change in length."""
     pieces: list[np.ndarray] = []
     new_spans: list[SpokenSentence] = []
@@ -168,6 +172,27 @@ def _splice(audio: np.ndarray, sr: int, spans: list[SpokenSentence], takes: dict
     return np.concatenate(pieces), new_spans
 
 
+def _respliced_words(words: list[Word], old: list[SpokenSentence], new: list[SpokenSentence], takes: dict[int, Take]) -> list[Word]:
+    """What the recogniser hears in the spliced narration, without hearing all of it again.
+
+    Words heard inside a replaced sentence give way to what was heard in its new take (the same
+    samples, heard on their own); every other word moves with the audio around it.
+    """
+    replaced = [(o.start, o.end) for o in old if o.index in takes]
+    shifts = sorted((o.end, (n.end - n.start) - (o.end - o.start)) for o, n in zip(old, new) if o.index in takes)
+    out: list[Word] = []
+    for w in words:
+        middle = (w.start + w.end) / 2
+        if any(start <= middle <= end for start, end in replaced):
+            continue
+        shift = sum(delta for end, delta in shifts if end <= middle)
+        out.append(Word(w.text, w.start + shift, w.end + shift, w.probability))
+    starts = {n.index: n.start for n in new}
+    for index, (_, _, heard) in takes.items():
+        out += [Word(w.text, w.start + starts[index], w.end + starts[index], w.probability) for w in heard]
+    return sorted(out, key=lambda w: w.start)
+
+
 def _timings(scored: Scored, narration: Narration) -> list[tuple[float, float]]:
     """Each sentence's start and end from its recognised words, within reason; else speak's."""
     spans = {s.index: s for s in narration.sentences}
@@ -176,7 +201,7 @@ def _timings(scored: Scored, narration: Narration) -> list[tuple[float, float]]:
     for i, s in enumerate(scored.sentences):
         span = spans.get(i)
         fallback = (span.start, span.end) if span else (previous_end, previous_end)
-        heard = [scored.words[scored.heard[op.hyp].owner] for op in s.ops if op.hyp is not None and op.kind in ("ok", "sub")]
+        heard = [scored.words[scored.heard[op.hyp].owner] for op in s.ops if op.hyp is not None and op.kind in ("ok", "sub", "name")]
         start, end = fallback
         if heard:
             h_start, h_end = heard[0].start, heard[-1].end
@@ -221,18 +246,19 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
         ctx.log(f"check: {len(bad)} sentence(s) above {settings.sentence_max_wer:.0%}; trying other spoken forms")
         tries, takes = _retry(ctx, script, narration, scored, bad, names)
         if takes:
-            # The spliced narration is heard again in full: the WER reported is the published audio's.
+            # Scored on what was heard in each take (the same samples as the published audio), not a
+            # second full transcription: that doubled the check stage for one sentence.
             path = ctx.folder / narration.audio
             audio, sr = read_audio(path)
             spliced, spans = _splice(audio, sr, narration.sentences, takes)
             write_wav(path, spliced, sr)
-            rescored = score(script, asr.transcribe(path).words, ref, names)
+            rescored = score(script, _respliced_words(scored.words, narration.sentences, spans, takes), ref, names)
             ctx.log(f"check: WER {rescored.wer:.1%} after {sum(tries.values())} retries (was {scored.wer:.1%})")
             if rescored.errors < scored.errors:
                 scored = rescored
                 narration.sentences, narration.duration_s = spans, len(spliced) / sr
                 narration.save(ctx.folder)
-                kept = {i: text for i, (_, text) in takes.items()}
+                kept = {i: text for i, (_, text, _) in takes.items()}
             else:  # in context the new takes did no better; the first narration stands
                 write_wav(path, audio, sr)
 

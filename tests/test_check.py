@@ -73,7 +73,7 @@ def test_a_fumbled_sentence_is_resynthesised_and_spliced_in(tmp_path):
     retake_text = quality.sentences[4].spoken
     assert retake_text.startswith("I, road,") or ", " in retake_text  # a pause around the fumbled words
     assert retake_text == tts.calls[-1]
-    assert listener.full_passes == 2  # the spliced narration was heard again in full
+    assert listener.full_passes == 1  # the take is scored on what was heard in it, not a second full pass
     spliced = Narration.load(ctx.folder)
     delta = (len(retake_text) - len(script.sentences[4].spoken)) * 0.05
     assert delta > 0
@@ -83,16 +83,29 @@ def test_a_fumbled_sentence_is_resynthesised_and_spliced_in(tmp_path):
     assert quality.sentences[5].start == pytest.approx(spliced.sentences[5].start, abs=2e-3)
 
 
-def test_a_retake_that_does_no_better_in_context_is_undone(tmp_path):
+def test_a_retake_no_better_on_its_own_leaves_the_narration_alone(tmp_path):
     ctx, script, narration, tts = _spoken(tmp_path, overrides={"quality.max_retries": 1})
     wav = (ctx.folder / "narration.wav").read_bytes()
-    # heard alone the retake is perfect, but the full narration stays wrong every time
-    listener = vf.ToneListener(script, wrong={4: "I road a smell training loop and washed the loss go town."}, wrong_times=99, clip_text=script.sentences[4].text)
+    # the retake, heard on its own, is as wrong as the first take
+    wrong = "I road a smell training loop and washed the loss go town."
+    listener = vf.ToneListener(script, wrong={4: wrong}, wrong_times=99, clip_text=wrong)
     ctx._engines["asr"] = listener
     quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
     assert quality.retries == 1 and quality.sentences[4].spoken == ""
     assert (ctx.folder / "narration.wav").read_bytes() == wav
     assert Narration.load(ctx.folder) == narration
+
+
+def test_respliced_words_follow_the_audio() -> None:
+    from macaw.artifacts import SpokenSentence
+    from macaw.engines import Word
+
+    old = [SpokenSentence(0, 0.0, 1.0), SpokenSentence(1, 1.5, 2.5), SpokenSentence(2, 3.0, 4.0)]
+    new = [SpokenSentence(0, 0.0, 1.0), SpokenSentence(1, 1.5, 3.0), SpokenSentence(2, 3.5, 4.5)]  # take 1 is 0.5 s longer
+    heard = [Word("a", 0.1, 0.5), Word("wrong", 1.6, 2.0), Word("c", 3.1, 3.5)]
+    take = (np.zeros(1), "b", [Word("b", 0.2, 0.6)])
+    words = check._respliced_words(heard, old, new, {1: take})
+    assert [(w.text, w.start) for w in words] == [("a", 0.1), ("b", pytest.approx(1.7)), ("c", pytest.approx(3.6))]
 
 
 def test_retries_stop_at_the_limit_and_a_broken_voice_still_fails(tmp_path):
