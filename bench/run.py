@@ -66,6 +66,8 @@ def main() -> None:
             continue
         print(f"== {module}")
         results[module] = fn()
+        if module in ("bench.bench_papers", "bench.bench_publish"):  # these return figures without printing them
+            print(json.dumps(results[module], indent=1, default=str))
     path = Path(tempfile.gettempdir()) / "macaw-bench.json"
     path.write_text(json.dumps(results, indent=2, default=str))
     print(f"figures saved to {path}")
