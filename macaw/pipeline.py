@@ -238,12 +238,8 @@ def _check(ctx: StageContext, _: Request, a: dict[str, Any]) -> Quality:
 def _master(ctx: StageContext, _: Request, a: dict[str, Any]) -> Master:
     from macaw import master
 
-    return master.run(ctx, a["write"], _narration(ctx.folder, a), a["check"], a["fetch"])
-
-
-def _narration(folder: Path, a: dict[str, Any]) -> Narration:
     # check may re-speak sentences that failed; its saved narration is the one to master.
-    return Narration.load(folder)
+    return master.run(ctx, a["write"], Narration.load(ctx.folder), a["check"], a["fetch"])
 
 
 def _publish(ctx: StageContext, _: Request, a: dict[str, Any]) -> Manifest:
