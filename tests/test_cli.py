@@ -52,3 +52,19 @@ def test_mistakes_give_one_line_and_a_distinct_code(tmp_path: Path, args, files,
     if code != 2:
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "feeds" / "macaw.xml").exists()
+
+
+def test_publish_with_no_episodes_writes_a_valid_empty_feed(tmp_path: Path) -> None:
+    result = macaw("publish", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "published 0 episode(s)" in result.stdout
+    import feedparser
+
+    feed = feedparser.parse((tmp_path / "feeds" / "macaw.xml").read_bytes())
+    assert not feed.bozo and feed.feed.title == "Macaw" and feed.entries == []
+
+
+def test_bad_base_url_flag_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "e.md").write_text("Hi there.\n")
+    result = macaw("build", "--journal", "e.md", "--base-url", "ftp://nope", cwd=tmp_path)
+    assert result.returncode == 3 and "base_url" in result.stderr
