@@ -305,6 +305,8 @@ def run(ctx: StageContext, document: Document, source: Source) -> Script:
     if not has_words(document):
         raise EmptySourceError(f"{source.origin or source.id} has no text to turn into a script",
                                hint="check that the file is not empty and has a text layer")
+    if getattr(ctx.llm(), "needs_conversion", False):
+        ctx.log("first run: converting the bundled language model once (about 30 s; later runs load it in a second)")
     if source.kind == "journal":
         writer = Writer(ctx, document, source)
         write_journal(writer, ctx.config.journal.mode)

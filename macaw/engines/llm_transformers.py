@@ -147,6 +147,13 @@ class TransformersLLM:
             model.eval()
             self._tokenizer, self._model = tokenizer, model
 
+    @property
+    def needs_conversion(self) -> bool:
+        """True before the first use of a GGUF: loading will convert it once (tens of seconds)."""
+        if self._gguf is None or self._model is not None:
+            return False
+        return not (models.cache_dir() / "models" / models.file_digest(self._gguf)[:16] / "config.json").is_file()
+
     def _converted(self, gguf: Path) -> Path:
         """The GGUF, dequantised and saved as a transformers folder, converted once per file."""
         target = models.cache_dir() / "models" / models.file_digest(gguf)[:16]
