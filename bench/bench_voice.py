@@ -109,7 +109,7 @@ def bench_voice(journals: Path = JOURNALS, log=print) -> dict[str, Any]:
                 # Raw faster-whisper on the same narration: beam 1, word timestamps, library defaults.
                 t = time.perf_counter()
                 segments, _ = asr._model.transcribe(str(ctx.folder / narration.audio), language="en", beam_size=1, word_timestamps=True)
-                n_words = sum(len(s.words or []) for s in segments)
+                list(segments)  # transcription happens as the generator is consumed
                 raw_asr_s = time.perf_counter() - t
                 row["raw_whisper_rtf"] = round(raw_asr_s / narration.duration_s, 4)
             t = time.perf_counter()

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import soundfile as sf
 
 import voicefixtures as vf
 from macaw import master, speak

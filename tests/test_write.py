@@ -9,7 +9,7 @@ from macaw.artifacts import Author, Document, Script, Section, Source
 from macaw.errors import EmptyOutputError, EmptySourceError
 from macaw.grounding import numbers_in
 
-from llmfixtures import JOURNALS, context, journal_document, journal_path, use_fake
+from llmfixtures import context, journal_document, journal_path, use_fake
 
 ENTRIES = ["2024-10-14-normalization.txt", "2024-11-19-gestation.txt", "end-of-batch.txt"]
 HALLUCINATION = "In this entry, the author presents Recursive Descent at the NeurIPS 2023 conference with 42 colleagues."
