@@ -97,3 +97,75 @@ def test_openai_engine_against_a_server_running_the_bundled_model(server):
     llm = openai(server, max_tokens=30)
     reply = llm.generate(MESSAGES, max_tokens=30, seed=0)
     assert reply and reply == llm.generate(MESSAGES, max_tokens=30, seed=0)
+
+
+# -- the native Llama runner (the bundled model's fast path) -------------------------------------
+
+
+def _write_config(folder: Path, **changes) -> Path:
+    import json
+
+    config = {"architectures": ["LlamaForCausalLM"], "hidden_act": "silu", "num_attention_heads": 2,
+              "num_hidden_layers": 1, "hidden_size": 8, "intermediate_size": 16}
+    config.update(changes)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "model.safetensors").write_bytes(b"")
+    (folder / "tokenizer.json").write_text("{}")
+    (folder / "chat_template.jinja").write_text("{% for m in messages %}{{ m['content'] }}{% endfor %}")
+    return folder
+
+
+def test_native_runner_takes_only_plain_llamas(tmp_path):
+    from macaw.engines import llama_native
+
+    assert llama_native.supports(_write_config(tmp_path / "plain"))
+    assert not llama_native.supports(_write_config(tmp_path / "mistral", architectures=["MistralForCausalLM"]))
+    assert not llama_native.supports(_write_config(tmp_path / "scaled", rope_scaling={"type": "linear", "factor": 2.0}))
+    assert not llama_native.supports(_write_config(tmp_path / "yarn", rope_parameters={"rope_type": "yarn"}))
+    assert not llama_native.supports(_write_config(tmp_path / "bias", attention_bias=True))
+    no_template = _write_config(tmp_path / "no-template")
+    (no_template / "chat_template.jinja").unlink()
+    assert not llama_native.supports(no_template)
+    assert not llama_native.supports(tmp_path / "missing")
+
+
+def test_llm_runtime_setting_is_checked():
+    with pytest.raises(ConfigError, match="runtime"):
+        engines.create("llm", {"engine": "transformers", "runtime": "llama.cpp"})
+    assert engines.create("llm", {"engine": "transformers", "runtime": "transformers"}).fingerprint()["runtime"] == "transformers"
+
+
+@pytest.mark.slow
+def test_native_runner_matches_transformers_on_the_bundled_model():
+    """Same prompt text, same logits, same greedy tokens (with the penalty and the stop rule)."""
+    import torch
+
+    native = engines.create("llm", {"engine": "transformers", "repetition_penalty": 1.15})
+    reference = engines.create("llm", {"engine": "transformers", "repetition_penalty": 1.15, "runtime": "transformers"})
+    native._load()
+    reference._load()
+    assert native._native and not reference._native
+    messages = [{"role": "system", "content": "You introduce podcast episodes."}, *MESSAGES]
+    prompt = native._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    assert prompt == reference._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    ids = native._tokenizer.encode(prompt, add_special_tokens=False)
+    assert ids == reference._tokenizer.encode(prompt, add_special_tokens=False)
+    with torch.inference_mode():
+        ours = native._model.forward(torch.tensor(ids), native._model.new_cache(len(ids)), 0)
+        theirs = reference._model(torch.tensor([ids])).logits[0, -1]
+    assert torch.allclose(ours, theirs, atol=1e-3), float((ours - theirs).abs().max())
+    for stop in (None, [". ", "! ", "? ", ".\n", "\n\n"]):
+        assert native.generate(messages, max_tokens=40, stop=stop) == reference.generate(messages, max_tokens=40, stop=stop)
+    assert native.count_tokens("The cat sat on the mat.") == reference.count_tokens("The cat sat on the mat.")
+
+
+@pytest.mark.slow
+def test_native_runner_does_not_import_transformers():
+    code = (
+        "import sys; from macaw import engines; e = engines.create('llm', {'engine': 'transformers', 'max_tokens': 8}); "
+        "out = e.generate([{'role': 'user', 'content': 'Say hello.'}]); "
+        "assert out and e._native, out; assert 'transformers' not in sys.modules; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]

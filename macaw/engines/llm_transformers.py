@@ -5,6 +5,11 @@ id (resolved offline, from the local hub cache) or a local folder. Loading a GGU
 transformers dequantises it, which takes ~20 s; the dequantised model is saved once under
 `<cache>/models/<digest>` and later loads take well under a second.
 
+A plain Llama (the bundled model is one) runs through `llama_native`, the same weights and
+arithmetic in torch without importing transformers, which saves about 5 s of start-up on a
+2-core laptop; `[llm] runtime = "transformers"` turns that off. Any other model, and the
+one-time GGUF conversion, go through transformers.
+
 Construction is cheap: `fingerprint()` is needed for cache keys on every build, so nothing
 here imports torch until `generate()` is first called.
 """
@@ -35,6 +40,11 @@ class TransformersLLM:
         self.seed = int(settings.get("seed") or 0)
         self.repetition_penalty = float(settings.get("repetition_penalty") or 1.0)
         self._context = int(settings.get("context_tokens") or 0)
+        self.runtime = str(settings.get("runtime") or "auto")
+        if self.runtime not in ("auto", "transformers"):
+            raise ConfigError(f"llm.runtime must be 'auto' or 'transformers', got {self.runtime!r}")
+        self._native = False  # the model runs through llama_native, not transformers
+        self._loaded_from: Path | None = None
         self._model: Any = None
         self._tokenizer: Any = None
         self._device = "cpu"
@@ -104,6 +114,7 @@ class TransformersLLM:
             "max_tokens": self.max_tokens,
             "seed": self.seed,
             "repetition_penalty": self.repetition_penalty,
+            "runtime": self.runtime,
             "transformers": _version("transformers"),
         }
 
@@ -117,24 +128,31 @@ class TransformersLLM:
                 return
             try:
                 import torch  # noqa: F401
-                from transformers import AutoModelForCausalLM, AutoTokenizer
             except ImportError as exc:
-                raise EngineUnavailableError(f"the transformers LLM engine needs torch and transformers: {exc}", hint="run `make install`") from None
-            import transformers
-
-            from macaw.engines import resolve_device
-
-            transformers.utils.logging.disable_progress_bar()  # library code does not print
+                raise EngineUnavailableError(f"the transformers LLM engine needs torch: {exc}", hint="run `make install`") from None
+            from macaw.engines import llama_native, resolve_device
 
             self._device = resolve_device(self.device_setting)
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            kwargs: dict[str, Any] = {}
             if self._gguf is not None:
                 folder = self._converted(self._gguf)
-                kwargs: dict[str, Any] = {}
             elif self._folder is not None:
-                folder, kwargs = self._folder, {}
+                folder = self._folder
             else:
                 folder, kwargs = Path(self._hub_id), {"local_files_only": True}
+            self._loaded_from = folder
+            if self.runtime == "auto" and not kwargs and llama_native.supports(folder):
+                self._tokenizer = llama_native.Tokenizer(folder)
+                self._model = llama_native.Llama(folder, self._device)
+                self._native = True
+                return
+            try:
+                import transformers
+                from transformers import AutoModelForCausalLM, AutoTokenizer
+            except ImportError as exc:
+                raise EngineUnavailableError(f"the transformers LLM engine needs transformers: {exc}", hint="run `make install`") from None
+            transformers.utils.logging.disable_progress_bar()  # library code does not print
             try:
                 tokenizer = AutoTokenizer.from_pretrained(str(folder), **kwargs)
                 model = AutoModelForCausalLM.from_pretrained(str(folder), **kwargs)
@@ -159,8 +177,10 @@ class TransformersLLM:
         target = models.cache_dir() / "models" / models.file_digest(gguf)[:16]
         if (target / "config.json").is_file():
             return target
+        import transformers
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        transformers.utils.logging.disable_progress_bar()  # library code does not print
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
@@ -201,18 +221,25 @@ class TransformersLLM:
 
         tokenizer, model = self._tokenizer, self._model
         prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self._device)
+        prompt_ids = tokenizer.encode(prompt, add_special_tokens=False)
+        prompt_length = len(prompt_ids)
         limit = int(max_tokens or self.max_tokens)
-        room = self.context_tokens - inputs["input_ids"].shape[1]
+        room = self.context_tokens - prompt_length
         if room < 8:
             raise EmptyOutputError(
-                f"the prompt ({inputs['input_ids'].shape[1]} tokens) fills the model's {self.context_tokens}-token context",
+                f"the prompt ({prompt_length} tokens) fills the model's {self.context_tokens}-token context",
                 hint="this is a bug in how the prompt was chunked",
             )
         torch.manual_seed(self.seed if seed is None else seed)
+        if self._native:
+            ids = model.generate(
+                prompt_ids, max_new_tokens=min(limit, room), eos=self._eos_ids(), repetition_penalty=self.repetition_penalty,
+                stop=self._stop_check(stop) if stop else None,
+            )
+            return self._finish(tokenizer.decode(ids, skip_special_tokens=True), stop)
+        inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self._device)
         from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
-        prompt_length = inputs["input_ids"].shape[1]
         # The penalty applies to what the model writes, not to the prompt: penalising the
         # prompt's words pushes a small model away from the very facts it should repeat.
         processors = LogitsProcessorList(
@@ -228,11 +255,60 @@ class TransformersLLM:
                 **({"stopping_criteria": self._stop_criteria(stop, prompt_length)} if stop else {}),
                 pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
             )
-        text = tokenizer.decode(output[0, prompt_length:], skip_special_tokens=True).strip()
+        return self._finish(tokenizer.decode(output[0, prompt_length:], skip_special_tokens=True), stop)
+
+    @staticmethod
+    def _finish(text: str, stop: list[str] | None) -> str:
+        text = text.strip()
         if stop:  # the stop check reads one token past the mark; leave that token out
             cut = re.match(r"^(.*[.!?])\s+\S*$", text, re.S)
             text = cut.group(1) if cut else text
         return text
+
+    def _eos_ids(self) -> set[int]:
+        """What ends a reply: generation_config.json's eos ids (as transformers reads them), else the tokenizer's."""
+        import json
+
+        ids: set[int] = set()
+        folder = self._loaded_from or Path()
+        for name in ("generation_config.json", "config.json"):
+            try:
+                value = json.loads((folder / name).read_text()).get("eos_token_id")
+            except (OSError, ValueError):
+                continue
+            if value is not None:
+                ids = set(value) if isinstance(value, list) else {int(value)}
+                break
+        if not ids and self._tokenizer.eos_token_id is not None:
+            ids = {int(self._tokenizer.eos_token_id)}
+        return ids
+
+    def _stop_tables(self, stop: list[str]) -> tuple[set[int], set[int], bool]:
+        marks = tuple(sorted({s.strip() for s in stop if s.strip()}))
+        if marks not in self._stop_ids:
+            ends, spaces = set(), set()
+            for token_id in range(len(self._tokenizer)):
+                piece = self._tokenizer.decode([token_id])
+                if marks and piece.endswith(marks):
+                    ends.add(token_id)
+                if piece[:1].isspace():
+                    spaces.add(token_id)
+            self._stop_ids[marks] = (ends, spaces)
+        ends, spaces = self._stop_ids[marks]
+        return ends, spaces, any("\n\n" in s for s in stop)
+
+    def _stop_check(self, stop: list[str]) -> Any:
+        """The stop rule of `_stop_criteria` on a plain list of written ids (the native runner)."""
+        ends, spaces, blank_line = self._stop_tables(stop)
+        tokenizer = self._tokenizer
+
+        def done(ids: list[int]) -> bool:
+            if len(ids) < 4:
+                return False
+            before, last = ids[-2], ids[-1]
+            return (before in ends and last in spaces) or (blank_line and "\n\n" in tokenizer.decode([before, last]))
+
+        return done
 
 
     def _stop_criteria(self, stop: list[str], prompt_length: int) -> Any:
@@ -245,18 +321,7 @@ class TransformersLLM:
         """
         from transformers import StoppingCriteria, StoppingCriteriaList
 
-        marks = tuple(sorted({s.strip() for s in stop if s.strip()}))
-        if marks not in self._stop_ids:
-            ends, spaces = set(), set()
-            for token_id in range(len(self._tokenizer)):
-                piece = self._tokenizer.decode([token_id])
-                if marks and piece.endswith(marks):
-                    ends.add(token_id)
-                if piece[:1].isspace():
-                    spaces.add(token_id)
-            self._stop_ids[marks] = (ends, spaces)
-        ends, spaces = self._stop_ids[marks]
-        blank_line = any("\n\n" in s for s in stop)
+        ends, spaces, blank_line = self._stop_tables(stop)
 
         class AtSentenceEnd(StoppingCriteria):
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
