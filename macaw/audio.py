@@ -1,11 +1,14 @@
 """Audio helpers shared by speak, check and master: WAV in and out, resampling, loudness, true peak.
 
-Everything runs in-process (numpy, scipy, soundfile, pyloudnorm); there is no ffmpeg.
+Everything runs in-process; there is no ffmpeg. Resampling and the 4x oversampling behind
+true peak are libsoxr's (soxr), loudness is libebur128's (pyebur128, the reference C
+implementation of ITU-R BS.1770 / EBU R128), the limiter is numpy. scipy.signal and pyloudnorm
+did the same in about a second more per episode, most of it importing scipy.signal;
+tests/test_master.py checks these figures against pyloudnorm and scipy.
 """
 
 from __future__ import annotations
 
-from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +40,9 @@ def read_audio(path: Path) -> tuple[np.ndarray, int]:
 def resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
     if source_rate == target_rate:
         return audio
-    from scipy.signal import resample_poly
+    import soxr
 
-    g = gcd(source_rate, target_rate)
-    return resample_poly(audio, target_rate // g, source_rate // g).astype(np.float32)
+    return np.asarray(soxr.resample(audio.astype(np.float32), source_rate, target_rate, quality="HQ"), dtype=np.float32)
 
 
 def silence(seconds: float, sample_rate: int) -> np.ndarray:
@@ -49,11 +51,15 @@ def silence(seconds: float, sample_rate: int) -> np.ndarray:
 
 def peak_envelope(audio: np.ndarray, factor: int = 4) -> np.ndarray:
     """Per-sample peak of the 4x oversampled signal: the inter-sample peaks a DAC would produce."""
-    from scipy.signal import resample_poly
+    import soxr
 
-    over = np.abs(resample_poly(audio, factor, 1))
     n = len(audio)
-    return over[: n * factor].reshape(n, factor).max(axis=1)
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    over = np.abs(np.asarray(soxr.resample(audio.astype(np.float32), 1, factor, quality="HQ"), dtype=np.float32))
+    if len(over) < n * factor:
+        over = np.pad(over, (0, n * factor - len(over)))
+    return np.maximum(over[: n * factor].reshape(n, factor).max(axis=1), np.abs(audio))
 
 
 def true_peak_db(audio: np.ndarray) -> float:
@@ -65,10 +71,33 @@ def true_peak_db(audio: np.ndarray) -> float:
 
 
 def loudness_lufs(audio: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness (ITU-R BS.1770, gated), via pyloudnorm."""
-    import pyloudnorm
+    """Integrated loudness (ITU-R BS.1770-4, gated) of mono audio, by libebur128."""
+    import pyebur128
 
-    return float(pyloudnorm.Meter(sample_rate).integrated_loudness(audio.astype(np.float64)))
+    state = pyebur128.R128State(1, int(sample_rate), pyebur128.MeasurementMode.MODE_I)
+    data = np.ascontiguousarray(audio, dtype=np.float64)
+    if data.size:
+        state.add_frames(data, len(data))
+    return float(pyebur128.get_loudness_global(state))
+
+
+def moving_min(x: np.ndarray, radius: int) -> np.ndarray:
+    """The minimum over [i - radius, i + radius] for every i (edges repeat), in O(n): van Herk/Gil-Werman."""
+    size = 2 * radius + 1
+    n = len(x)
+    padded = np.pad(x, (radius, radius + (-(n + 2 * radius)) % size), mode="edge")
+    blocks = padded.reshape(-1, size)
+    prefix = np.minimum.accumulate(blocks, axis=1).ravel()
+    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    return np.minimum(suffix[:n], prefix[size - 1 : size - 1 + n])
+
+
+def moving_mean(x: np.ndarray, size: int) -> np.ndarray:
+    """The mean over `size` samples around every i (edges repeat), by a running sum."""
+    n = len(x)
+    padded = np.pad(x.astype(np.float64), (size // 2, size - size // 2), mode="edge")
+    total = np.concatenate([[0.0], np.cumsum(padded)])
+    return (total[size : size + n] - total[:n]) / size
 
 
 def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float, window_s: float = 0.005, envelope: np.ndarray | None = None) -> np.ndarray:
@@ -79,13 +108,11 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float, window_s: floa
     moves over milliseconds rather than jumping (no clicks). `envelope` (from `peak_envelope` of
     the same audio) saves the oversampling when the caller limits one signal at several gains.
     """
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
     ceiling = 10 ** (ceiling_db / 20)
     envelope = peak_envelope(audio) if envelope is None else envelope
     needed = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
     if needed.min() >= 1.0:
         return audio
     w = max(3, int(window_s * sample_rate))
-    gain = uniform_filter1d(minimum_filter1d(needed, size=2 * w + 1), size=w)
+    gain = moving_mean(moving_min(needed, w), w)
     return (audio * gain).astype(np.float32)

@@ -53,6 +53,9 @@ def test_master_meets_loudness_and_true_peak_and_tags_chapters(tmp_path):
     decoded, sr = read_audio(path)
     assert sr == 44100
     assert loudness_lufs(decoded, sr) == pytest.approx(-16.0, abs=1.0)
+    import pyloudnorm  # an independent meter, not the one master levels with
+
+    assert pyloudnorm.Meter(sr).integrated_loudness(decoded.astype(np.float64)) == pytest.approx(-16.0, abs=1.0)
     assert true_peak_db(decoded) <= -1.0
     assert result.lufs == pytest.approx(-16.0, abs=1.0) and result.true_peak_db <= -1.0
     info = MP3(str(path)).info
@@ -106,6 +109,64 @@ def test_real_voice_episode_is_mastered_to_spec(tmp_path):
     result = master.run(ctx, script, narration, quality, vf.source())
     decoded, sr = read_audio(ctx.folder / result.audio)
     assert loudness_lufs(decoded, sr) == pytest.approx(-16.0, abs=1.0)
+    import pyloudnorm  # an independent meter, not the one master levels with
+
+    assert pyloudnorm.Meter(sr).integrated_loudness(decoded.astype(np.float64)) == pytest.approx(-16.0, abs=1.0)
     assert true_peak_db(decoded) <= -1.0
     chaps = sorted(ID3(str(ctx.folder / result.audio)).getall("CHAP"), key=lambda c: c.start_time)
     assert [c.start_time / 1000 for c in chaps[1:]] == pytest.approx([quality.sentences[3].start, quality.sentences[6].start], abs=1e-3)
+
+
+# -- the measurements themselves, against independent implementations --------------------------
+
+
+def test_loudness_agrees_with_pyloudnorm():
+    import pyloudnorm
+
+    for sr, seconds, gain in ((44100, 12.0, 1.0), (22050, 8.0, 0.2), (48000, 5.0, 0.6)):
+        audio = _speechlike(seconds, sr, seed=sr) * gain
+        ours = loudness_lufs(audio, sr)
+        theirs = pyloudnorm.Meter(sr).integrated_loudness(audio.astype(np.float64))
+        assert ours == pytest.approx(theirs, abs=0.1), (sr, ours, theirs)
+    # A 1 kHz sine at -20 dBFS peak reads -23 LUFS +- 0.1 (the K-weighting's +0.7 dB at 1 kHz, -3 dB for RMS).
+    t = np.arange(44100 * 5) / 44100
+    assert loudness_lufs((0.1 * np.sin(2 * np.pi * 997 * t)).astype(np.float32), 44100) == pytest.approx(-23.0, abs=0.2)
+    assert loudness_lufs(np.zeros(44100, dtype=np.float32), 44100) == float("-inf")
+
+
+def test_true_peak_sees_between_the_samples():
+    # A sine at a quarter of the rate, sampled at its 45-degree points: every sample is 0.707 of
+    # the peak, the true peak is 1.0 (+3 dB over the sample peak).
+    sr = 44100
+    n = np.arange(sr)
+    audio = np.sin(2 * np.pi * (sr / 4) * n / sr + np.pi / 4).astype(np.float32)
+    assert 20 * np.log10(np.abs(audio).max()) == pytest.approx(-3.01, abs=0.05)
+    assert true_peak_db(audio) == pytest.approx(0.0, abs=0.2)
+
+
+def test_resample_matches_scipy():
+    from scipy.signal import resample_poly
+
+    from macaw.audio import resample
+
+    audio = _speechlike(3.0, 22050)
+    ours = resample(audio, 22050, 44100)
+    theirs = resample_poly(audio, 2, 1)
+    assert len(ours) == len(theirs)
+    middle = slice(1000, -1000)
+    assert np.max(np.abs(ours[middle] - theirs[middle])) < 0.02
+
+
+def test_moving_filters():
+    from macaw.audio import moving_mean, moving_min
+
+    rng = np.random.default_rng(1)
+    for n, radius in ((1, 1), (10, 3), (1000, 7), (999, 50)):
+        x = rng.random(n)
+        padded = np.pad(x, radius, mode="edge")
+        expected = np.array([padded[i : i + 2 * radius + 1].min() for i in range(n)])
+        assert np.array_equal(moving_min(x, radius), expected)
+        size = 2 * radius
+        padded = np.pad(x, (size // 2, size - size // 2), mode="edge")
+        expected = np.array([padded[i : i + size].mean() for i in range(n)])
+        assert np.allclose(moving_mean(x, size), expected)
