@@ -8,7 +8,6 @@ episode before publish, so the feed and the other episodes are never touched by 
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,12 +116,11 @@ def build(
         role = SPECS[stage].engine
         if role:
             engines[role] = create_engine(role, config.section(role))
-    warmer = Warmer(engines, until)
     for index, request in enumerate(requests, 1):
         reporter.episode(request.episode_id, index, len(requests))
         outcome = Outcome(request)
         try:
-            build_one(config, request, until, reporter, engines, outcome, force, warmer)
+            build_one(config, request, until, reporter, engines, outcome, force)
         except MacawError as exc:
             outcome.error = exc
             if len(requests) == 1:
@@ -132,36 +130,8 @@ def build(
     return outcomes
 
 
-class Warmer:
-    """Loads the voice and the recogniser in a background thread.
-
-    Started when the first stage before speak actually runs (never on a cached rebuild), so the
-    models load while the LLM writes: on a 2-core laptop the LLM leaves most of a core idle.
-    A load that fails here is left for the stage itself to raise, with its own message.
-    """
-
-    def __init__(self, engines: dict[str, Any], until: str):
-        later = STAGES[STAGES.index("speak"):STAGES.index(until) + 1] if until in STAGES[STAGES.index("speak"):] else ()
-        self.targets = [engines[SPECS[s].engine] for s in later if SPECS[s].engine in engines]
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self.thread is None and self.targets:
-            self.thread = threading.Thread(target=self._run, name="macaw-warm", daemon=True)
-            self.thread.start()
-
-    def _run(self) -> None:
-        for engine in self.targets:
-            warm = getattr(engine, "warm", None)
-            try:
-                if callable(warm):
-                    warm()
-            except Exception:  # noqa: BLE001 - the stage reports it properly when it loads
-                pass
-
-
 def build_one(config: Config, request: Request, until: str, reporter: Reporter, engines: dict[str, Any], outcome: Outcome,
-              force: set[str] | frozenset[str] = frozenset(), warmer: Warmer | None = None) -> None:
+              force: set[str] | frozenset[str] = frozenset()) -> None:
     folder = config.episodes_dir / request.episode_id
     new_folder = not folder.exists()
     outcome.folder = folder
@@ -182,8 +152,6 @@ def build_one(config: Config, request: Request, until: str, reporter: Reporter, 
                 seconds = cache.seconds(stage) or 0.0
             else:
                 folder.mkdir(parents=True, exist_ok=True)
-                if warmer is not None and STAGES.index(stage) < STAGES.index("speak"):
-                    warmer.start()
                 result = spec.run(ctx, request, artifacts)
                 spec.save(result, folder)
                 seconds = time.perf_counter() - started

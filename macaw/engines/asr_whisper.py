@@ -8,7 +8,6 @@ cheap; the model loads on the first `transcribe`.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +28,14 @@ class WhisperASR:
         # the recogniser toward what it expects to hear and hide what the voice actually said.
         self.options = dict(options or {})
         self._model: Any = None
-        self._lock = threading.Lock()
 
     @property
     def model_label(self) -> str:
         path = Path(self.model)
         return path.parent.name + "/" + path.name if path.exists() else self.model
 
-    def warm(self) -> None:
-        """Load the model now (the pipeline does this in the background while earlier stages run)."""
-        self._load()
-
     def _load(self) -> Any:
-        if self._model is not None:
-            return self._model
-        with self._lock:
-            if self._model is not None:
-                return self._model
+        if self._model is None:
             from faster_whisper import WhisperModel
 
             from macaw.engines import resolve_device

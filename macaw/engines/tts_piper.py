@@ -7,7 +7,6 @@ the ONNX model loads on the first `synthesize`.
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -44,18 +43,9 @@ class PiperTTS:
             raise ModelNotFoundError(f"{self.config_path} is not a Piper voice config ({exc})", hint="use the .onnx.json that came with the voice") from None
         self._voice: Any = None
         self._syn_config: Any = None
-        self._lock = threading.Lock()
-
-    def warm(self) -> None:
-        """Load the voice now (the pipeline does this in the background while the script is written)."""
-        self._load()
 
     def _load(self) -> Any:
-        if self._voice is not None:
-            return self._voice
-        with self._lock:
-            if self._voice is not None:
-                return self._voice
+        if self._voice is None:
             from piper import PiperVoice, SynthesisConfig
 
             from macaw.engines import resolve_device
@@ -68,9 +58,8 @@ class PiperTTS:
                     "tts.device is 'cuda' but onnxruntime has no CUDA provider",
                     hint="pip install onnxruntime-gpu, or set [tts] device = 'auto'",
                 )
-            voice = PiperVoice.load(self.voice_path, config_path=self.config_path, use_cuda=use_cuda)
+            self._voice = PiperVoice.load(self.voice_path, config_path=self.config_path, use_cuda=use_cuda)
             self._syn_config = SynthesisConfig(length_scale=1.0 / self.speed, noise_scale=self.noise_scale, noise_w_scale=self.noise_w_scale)
-            self._voice = voice
         return self._voice
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
