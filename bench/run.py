@@ -45,9 +45,12 @@ def bench_foundation() -> dict:
     rtf = in_process / manifest.duration_s
     print(f"  build    {in_process:7.2f} s   RTF {rtf:.3f}  (in-process, models loaded once; target <= 0.25)")
 
-    cold_cli_out = Path(tempfile.mkdtemp(prefix="macaw-bench-cli-"))
-    cli_seconds = cli("build", "--journal", str(SAMPLE), "--out", str(cold_cli_out), "-q")
-    print(f"  build    {cli_seconds:7.2f} s   RTF {cli_seconds / manifest.duration_s:.3f}  (a fresh `macaw build` process, imports and model loads included)")
+    # Piper's takes vary run to run (and with them the retries), so the fresh-process figure is
+    # the median of three first builds, each in a new output root.
+    runs = sorted(cli("build", "--journal", str(SAMPLE), "--out", tempfile.mkdtemp(prefix="macaw-bench-cli-"), "-q") for _ in range(3))
+    cli_seconds = runs[1]
+    print(f"  build    {cli_seconds:7.2f} s   RTF {cli_seconds / manifest.duration_s:.3f}  (a fresh `macaw build` process, imports and model loads "
+          f"included; median of {', '.join(f'{r:.1f}' for r in runs)} s)")
     cached = min(cli("build", "--journal", str(SAMPLE), "--out", str(out), "-q") for _ in range(3))
     print(f"  cached rebuild {cached:5.2f} s  (best of 3, whole CLI process; target < 3 s)")
     voice = cli("build", "--journal", str(SAMPLE), "--out", str(out), "-q", "--speed", "1.1")
