@@ -80,6 +80,9 @@ class QualityConfig:
     max_wer: float = 0.08
     sentence_max_wer: float = 0.25  # a sentence above this is synthesised again, differently
     max_retries: int = 2  # alternative spoken forms tried per bad sentence (0: never retry)
+    # Sentences with errors are heard again, with beam search, in one batch; a sentence keeps the
+    # second hearing only when it scores better. The recogniser is never told the expected text.
+    relisten: bool = True
 
 
 @dataclass
