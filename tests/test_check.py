@@ -307,6 +307,7 @@ WRONG_4 = "I road a smell training loop and washed the loss go town."
 
 def test_a_careful_second_listen_replaces_a_greedy_mishearing(tmp_path, monkeypatch):
     monkeypatch.setattr(check, "RELISTEN_MARGIN", None)  # the whole sentence, so the fake's text fits it
+    monkeypatch.setattr(check, "RELISTEN_DOUBT", 1.01)  # the fake hears every word with probability 1
     ctx, script, narration, tts = _spoken(tmp_path)
     wav = (ctx.folder / "narration.wav").read_bytes()
     listener = CarefulListener(script, wrong={4: WRONG_4}, careful_text=script.sentences[4].text)
@@ -323,11 +324,32 @@ def test_a_careful_second_listen_replaces_a_greedy_mishearing(tmp_path, monkeypa
 
 def test_a_second_listen_no_better_is_not_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(check, "RELISTEN_MARGIN", None)
+    monkeypatch.setattr(check, "RELISTEN_DOUBT", 1.01)
     ctx, script, narration, _ = _spoken(tmp_path, overrides={"quality.max_retries": 0})
     ctx._engines["asr"] = CarefulListener(script, wrong={4: WRONG_4}, wrong_times=99, careful_text=WRONG_4 + " and more")
     quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
     assert quality.relistened == 1 and not quality.sentences[4].relistened
     assert quality.wer == quality.wer_first_pass > 0.05
+
+
+def test_only_doubted_trouble_is_heard_again() -> None:
+    from macaw.artifacts import SpokenSentence
+    from macaw.engines import Word
+
+    script = vf.script([("x", 0, "one two three four five six seven eight nine ten")])
+    said = "one two tree four five six seven ate nine ten".split()
+    sure = {"tree": 0.95, "ate": 0.3}
+    words = [Word(w, 0.5 * k, 0.5 * k + 0.4, sure.get(w, 0.9)) for k, w in enumerate(said)]
+    scored = check.score(script, words)
+    span = SpokenSentence(0, 0.0, 5.0)
+    # "tree" was heard with confidence: only the stretch around the doubted "ate" is heard again
+    assert check._trouble_windows(scored, 0, span, 0.5, doubt=0.7) == [(pytest.approx(3.0), pytest.approx(4.4))]
+    assert len(check._trouble_windows(scored, 0, span, 0.5, doubt=1.0)) == 2
+    assert check._trouble_windows(scored, 0, span, None) == [(0.0, 5.0)]
+    # a word not heard at all is always worth hearing again
+    missing = [w for w in words if w.text != "five"]
+    scored = check.score(script, [Word(w.text, w.start, w.end, 0.99) for w in missing])
+    assert check._trouble_windows(scored, 0, span, 0.5, doubt=0.7) != []
 
 
 def test_the_second_listen_can_be_turned_off(tmp_path):
