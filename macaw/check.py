@@ -482,6 +482,8 @@ def render_page(script: Script, quality: Quality, sentence_threshold: float | No
         text = script.sentences[q.index].text if q.index < len(script.sentences) else q.reference
         cls = "bad" if q.errors and (sentence_threshold is None or q.wer > sentence_threshold) else ("ok" if not q.errors else "meh")
         retry = f"<br><small>retried {q.retries}&times;{'; now says: ' + html.escape(q.spoken) if q.spoken else ''}</small>" if q.retries else ""
+        if q.relistened:
+            retry += "<br><small>as heard the second, careful time</small>"
         rows.append(
             f'<tr id="s{q.index}" class="{cls}"><td>{q.index + 1}</td><td>{_fmt_time(q.start)}</td>'
             f"<td>{q.wer:.0%}</td><td>{html.escape(text)}<div class=diff>{_diff_html(q.diff)}</div>{retry}</td></tr>"
@@ -500,7 +502,7 @@ tr.bad{{background:#fff4f4}} tr.meh{{background:#fffbea}} .FAILED{{color:#b00}} 
 <h1>{html.escape(script.title)}</h1>
 <p>Round-trip word error rate <b class="{verdict}">{quality.wer:.1%}</b> over {quality.words} words
 (gate: {quality.threshold:.0%}, <span class="{verdict}">{verdict}</span>); recogniser {html.escape(quality.asr_model)};
-{quality.retries} retries. Worst sentences: {worst}.</p>
+{quality.relistened} sentence(s) heard a second time; {quality.retries} retries. Worst sentences: {worst}.</p>
 <p><del>struck red</del>: in the script, not heard. <ins>green</ins>: heard, not in the script.</p>
 <table><thead><tr><th>#</th><th>at</th><th>WER</th><th>sentence</th></tr></thead><tbody>
 {chr(10).join(rows)}

@@ -319,6 +319,8 @@ def test_a_careful_second_listen_replaces_a_greedy_mishearing(tmp_path, monkeypa
     assert quality.relistened == 1 and quality.sentences[4].relistened and not quality.sentences[3].relistened
     assert quality.retries == 0 and len(tts.calls) == calls_before  # no retake needed
     assert listener.beams == [None, check.CAREFUL_BEAM]  # one full pass, one batched careful pass
+    page = (ctx.folder / "quality.html").read_text()
+    assert "1 sentence(s) heard a second time" in page and "careful time" in page
     assert (ctx.folder / "narration.wav").read_bytes() == wav  # the audio is not touched
 
 
