@@ -121,8 +121,11 @@ def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
     return unique
 
 
-CAREFUL_BEAM = 5  # the second listen: beam search where the first pass was greedy
-# Measured on the 3 journal entries + the sample, 2 takes each (bench/wer_sweep.py --check): a
+# The second listen: beam search where the first pass was greedy. Hearing the stretch on its own
+# does most of the good; beams 2, 3 and 5 measured alike in WER (3.8-4.1% over 8 takes, greedy
+# 4.3%), and beam 2 cost least of them (bench/check_ab.py).
+CAREFUL_BEAM = 2
+# Measured on the 3 journal entries + the sample, 2 takes each (bench/check_ab.py): a
 # 0.5 s margin heard as well as 1.0 s or the whole sentence for less time; of the second hearings
 # that scored better, 27 in 30 had a wrong word below probability 0.7 (or a word not heard), for
 # two thirds of the audio.
@@ -223,7 +226,7 @@ def _relisten(ctx: StageContext, script: Script, narration: Narration, scored: S
     The first pass is greedy (beam 1) over the whole narration; tiny.en's slips there ("neural"
     as "neuro") are often its own, not the voice's. Beam search over the same samples, without
     any hint of the expected text, hears a clear sentence right more often. Only the stretch
-    around the errors is heard again (decoding time grows with the words heard), and a sentence
+    around the errors is heard again (its cost grows with the seconds heard), and a sentence
     keeps the second hearing only when it scores better. Silence or noise stays silence or noise.
     Returns the (possibly) new score, the sentences heard again and those that kept it.
     """
