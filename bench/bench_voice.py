@@ -118,7 +118,7 @@ def bench_voice(journals: Path = JOURNALS, log=print) -> dict[str, Any]:
             row["check_rtf"] = round(check_s / narration.duration_s, 4)
             if entry.name == REFERENCE:
                 row["check_overhead"] = round(row["check_rtf"] / row["raw_whisper_rtf"] - 1, 3)
-            row.update(wer=quality.wer, wer_first_pass=quality.wer_first_pass, retries=quality.retries, words=quality.words, worst=[quality.sentences[i].diff for i in quality.worst[:2]])
+            row.update(wer=quality.wer, wer_first_pass=quality.wer_first_pass, relistened=quality.relistened, retries=quality.retries, words=quality.words, worst=[quality.sentences[i].diff for i in quality.worst[:2]])
             results["entries"][entry.stem] = row
             log(f"{entry.stem}: {row}")
     all_words = sum(r["words"] for r in results["entries"].values())

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from macaw.engines import Word
-from macaw.spoken import wer_words
+from macaw.spoken import canonical_dates, wer_words
 
 
 @dataclass
@@ -61,7 +61,9 @@ _CONTRACTIONS = {
 
 
 def _expand(tokens: list[Token]) -> list[Token]:
-    return [Token(part, t.owner) for t in tokens for part in _CONTRACTIONS.get(t.text, t.text).split()]
+    expanded = [Token(part, t.owner) for t in tokens for part in _CONTRACTIONS.get(t.text, t.text).split()]
+    # Dates across token boundaries: the recogniser's "November" and "2" are separate words.
+    return [Token(text, t.owner) for text, t in zip(canonical_dates([t.text for t in expanded]), expanded)]
 
 
 def reference_tokens(texts: list[str]) -> list[Token]:

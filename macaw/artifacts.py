@@ -161,6 +161,7 @@ class SentenceQuality(Artifact):
     errors: int = 0  # substitutions + deletions + insertions
     retries: int = 0  # alternative spoken forms tried for this sentence
     spoken: str = ""  # the alternative spoken form now in the audio, when a retry was kept
+    relistened: bool = False  # what was heard in it comes from check's careful second listen
     diff: list[list[str]] = field(default_factory=list)  # [kind, script word, heard word] per aligned word
 
 
@@ -175,7 +176,8 @@ class Quality(Artifact):
     worst: list[int] = field(default_factory=list)
     retries: int = 0
     asr_model: str = ""
-    wer_first_pass: float = 0.0  # before any sentence was synthesised again
+    wer_first_pass: float = 0.0  # the greedy first listen, before any second listen or retake
+    relistened: int = 0  # sentences heard a second time, carefully (beam search), in one batch
 
 
 @dataclass

@@ -4,15 +4,22 @@ The round trip is the quality reference: the recogniser hears narration.wav, bot
 through the shared spoken-form normaliser, and one word-level alignment gives the overall WER,
 each sentence's WER, and each sentence's start and end in the audio (for the transcript).
 
-A sentence whose WER is above `quality.sentence_max_wer` is synthesised again with an
-alternative spoken form (a pause around the troublesome words, spelled acronyms and expanded
-symbols, the plain spoken form of the written text), heard on its own, and spliced into
-narration.wav when it scores better. Check only reports; the pipeline enforces the gate.
+The first listen is greedy (beam 1). The stretches around each sentence's errors are then heard
+a second time with beam search, all in one batched transcription, and a sentence keeps that
+hearing only when it scores better (`quality.relisten`): tiny.en's greedy slips on clear speech
+are its own, and the recogniser is never told what it should hear, so a real mumble stays wrong.
+
+A sentence still above `quality.sentence_max_wer` is synthesised again with an alternative
+spoken form (a pause around the troublesome words, spelled acronyms and expanded symbols, the
+plain spoken form of the written text); each round's takes are heard in one transcription, and
+a take is spliced into narration.wav when it scores better. Check only reports; the pipeline
+enforces the gate.
 """
 
 from __future__ import annotations
 
 import html
+import inspect
 import re
 import tempfile
 from dataclasses import dataclass
@@ -114,41 +121,181 @@ def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
     return unique
 
 
-def _hear_clip(ctx: StageContext, audio: np.ndarray, sr: int) -> list[Word]:
+# The second listen: beam search where the first pass was greedy. Hearing the stretch on its own
+# does most of the good; beams 2, 3 and 5 measured alike in WER (3.8-4.1% over 8 takes, greedy
+# 4.3%), and beam 2 cost least of them (bench/check_ab.py).
+CAREFUL_BEAM = 2
+# Measured on the 3 journal entries + the sample, 2 takes each (bench/check_ab.py): a
+# 0.5 s margin heard as well as 1.0 s or the whole sentence for less time; of the second hearings
+# that scored better, 27 in 30 had a wrong word below probability 0.7 (or a word not heard), for
+# two thirds of the audio.
+RELISTEN_MARGIN: float | None = 0.5  # seconds heard again either side of an error (None: the whole sentence)
+RELISTEN_DOUBT = 0.7  # a wrong word heard with a probability at or above this is not heard again
+
+
+def _can_listen_carefully(asr: Any) -> bool:
+    """Whether the engine takes a per-call beam (WhisperASR does; other engines hear once)."""
+    try:
+        return "beam_size" in inspect.signature(asr.transcribe).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _split_by_time(words: list[Word], bounds: list[tuple[float, float]]) -> list[list[Word]]:
+    """Give each recognised word to the clip it lies in (by its middle; in a gap, the nearer
+    clip), with times from that clip's start."""
+    out: list[list[Word]] = [[] for _ in bounds]
+    if not bounds:
+        return out
+    for w in words:
+        middle = (w.start + w.end) / 2
+        k = min(range(len(bounds)), key=lambda j: max(bounds[j][0] - middle, middle - bounds[j][1], 0.0))
+        start = bounds[k][0]
+        out[k].append(Word(w.text, max(0.0, w.start - start), max(0.0, w.end - start), w.probability))
+    return out
+
+
+def _hear_clips(ctx: StageContext, clips: list[np.ndarray], sr: int, careful: bool = False) -> list[list[Word]]:
+    """Hear many clips in ONE transcription: joined with silence between them, each word given
+    back to its clip by time. Heard one by one, every short clip is padded to a 30 s window and
+    costs nearly as much as 30 s of speech."""
+    if not clips:
+        return []
     pad = silence(CLIP_PAD, sr)
+    pieces: list[np.ndarray] = [pad]
+    bounds: list[tuple[float, float]] = []
+    cursor = len(pad)
+    for clip in clips:
+        pieces += [clip, pad]
+        bounds.append((cursor / sr, (cursor + len(clip)) / sr))
+        cursor += len(clip) + len(pad)
+    asr = ctx.asr()
     with tempfile.TemporaryDirectory(dir=ctx.folder, prefix=".retry-") as tmp:
-        path = Path(tmp) / "sentence.wav"
-        write_wav(path, np.concatenate([pad, audio, pad]), sr)
-        words = ctx.asr().transcribe(path).words
-    return [Word(w.text, max(0.0, w.start - CLIP_PAD), max(0.0, w.end - CLIP_PAD), w.probability) for w in words]
+        path = Path(tmp) / "clips.wav"
+        write_wav(path, np.concatenate(pieces), sr)
+        words = (asr.transcribe(path, beam_size=CAREFUL_BEAM) if careful else asr.transcribe(path)).words
+    return _split_by_time(words, bounds)
 
 
 Take = tuple[np.ndarray, str, list[Word]]  # the audio, the text spoken, what the recogniser heard in it
 
 
-def _retry(ctx: StageContext, script: Script, narration: Narration, scored: Scored, bad: list[int], names: list[list[str]]) -> tuple[dict[int, int], dict[int, Take]]:
-    """Try other spoken forms for each bad sentence, each heard on its own; keep the better takes."""
+def _trouble_windows(scored: Scored, i: int, span: SpokenSentence, margin: float | None, doubt: float = 1.0) -> list[tuple[float, float]]:
+    """The stretches of sentence i's audio around its errors, `margin` seconds either side of each
+    (near ones joined), never cutting through a word the first pass heard; the whole sentence when
+    margin is None or nothing in it was heard.
+
+    Only stretches the recogniser itself doubted are returned: a word not heard at all, or a
+    wrong word it gave a probability below `doubt`. A confident mishearing is rarely heard
+    differently, and every second of audio heard again costs decoding time.
+    """
+    ops = scored.sentences[i].ops or []
+    heard_at = [scored.words[scored.heard[op.hyp].owner] if op.hyp is not None else None for op in ops]
+    if margin is None or not any(heard_at):
+        return [(span.start, span.end)]
+    trouble: list[tuple[float, float, bool]] = []
+    for k, op in enumerate(ops):
+        if op.kind in ("ok", "name"):
+            continue
+        w = heard_at[k]
+        if w is not None:
+            trouble.append((w.start, w.end, w.probability < doubt))
+        else:  # a word not heard lies between the heard words either side of it
+            before = [x.end for x in heard_at[:k] if x is not None]
+            after = [x.start for x in heard_at[k + 1 :] if x is not None]
+            trouble.append((before[-1] if before else span.start, after[0] if after else span.end, True))
+    windows: list[list[Any]] = []
+    for a, b, doubted in sorted(trouble):
+        a, b = max(span.start, a - margin), min(span.end, b + margin)
+        for w in scored.words:  # widen rather than cut a word in two
+            if w.start < a < w.end:
+                a = max(span.start, w.start - 0.05)
+            if w.start < b < w.end:
+                b = min(span.end, w.end + 0.05)
+        if windows and a <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], b)
+            windows[-1][2] = windows[-1][2] or doubted
+        else:
+            windows.append([a, b, doubted])
+    return [(a, b) for a, b, doubted in windows if doubted]
+
+
+def _relisten(ctx: StageContext, script: Script, narration: Narration, scored: Scored, names: list[list[str]]) -> tuple[Scored, list[int], set[int]]:
+    """Hear the trouble in every sentence with errors a second time, carefully, all in one batch.
+
+    The first pass is greedy (beam 1) over the whole narration; tiny.en's slips there ("neural"
+    as "neuro") are often its own, not the voice's. Beam search over the same samples, without
+    any hint of the expected text, hears a clear sentence right more often. Only the stretch
+    around the errors is heard again (its cost grows with the seconds heard), and a sentence
+    keeps the second hearing only when it scores better. Silence or noise stays silence or noise.
+    Returns the (possibly) new score, the sentences heard again and those that kept it.
+    """
+    spans = {s.index: s for s in narration.sentences}
+    flagged = [i for i, s in enumerate(scored.sentences) if s.errors and i in spans and spans[i].end > spans[i].start]
+    if not flagged:
+        return scored, [], set()
+    windows = {i: _trouble_windows(scored, i, spans[i], RELISTEN_MARGIN, RELISTEN_DOUBT) for i in flagged}
+    flagged = [i for i in flagged if windows[i]]
+    if not flagged:
+        return scored, [], set()
+    audio, sr = read_audio(ctx.folder / narration.audio)
+    order = [(i, a, b) for i in flagged for a, b in windows[i]]
+    heard = _hear_clips(ctx, [audio[int(round(a * sr)) : int(round(b * sr))] for _, a, b in order], sr, careful=True)
+    again: dict[int, list[Word]] = {i: [] for i in flagged}
+    for (i, a, _), words in zip(order, heard):
+        again[i] += [Word(w.text, w.start + a, w.end + a, w.probability) for w in words]
+
+    def inside(w: Word, i: int) -> bool:
+        return any(a <= (w.start + w.end) / 2 <= b for a, b in windows[i])
+
+    kept: set[int] = set()
+    for i in flagged:
+        span = spans[i]
+        mine = [w for w in scored.words if span.start <= (w.start + w.end) / 2 <= span.end]
+        new = sorted([w for w in mine if not inside(w, i)] + again[i], key=lambda w: w.start)
+        if sentence_wer(script.sentences[i], new, names) < sentence_wer(script.sentences[i], mine, names):
+            kept.add(i)
+    if not kept:
+        return scored, flagged, set()
+    # The same audio, so nothing moves: in each kept window the second hearing replaces the first.
+    merged = [w for w in scored.words if not any(inside(w, i) for i in kept)] + [w for i in kept for w in again[i]]
+    rescored = score(script, sorted(merged, key=lambda w: w.start), scored.ref, names)
+    if rescored.errors >= scored.errors:
+        return scored, flagged, set()
+    return rescored, flagged, kept
+
+
+def _retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], names: list[list[str]], careful: bool = False) -> tuple[dict[int, int], dict[int, Take]]:
+    """Try other spoken forms for each bad sentence; keep the better takes.
+
+    Round by round: every sentence still bad gets its next alternative, and all of a round's
+    takes are heard in one transcription.
+    """
     limit = ctx.config.quality.max_retries
     threshold = ctx.config.quality.sentence_max_wer
     tts = ctx.tts()
+    sr = int(tts.sample_rate)
     tries: dict[int, int] = {}
     kept: dict[int, Take] = {}
-    for i in bad:
-        sentence = script.sentences[i]
-        trouble = {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"}
-        best = scored.sentences[i].wer
-        for text in alternatives(sentence, trouble)[:limit]:
+    options = {i: alternatives(script.sentences[i], {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"})[:limit] for i in bad}
+    best = {i: scored.sentences[i].wer for i in bad}
+    for attempt in range(limit):
+        todo = [i for i in bad if best[i] > threshold and attempt < len(options[i])]
+        if not todo:
+            break
+        clips: dict[int, tuple[np.ndarray, str]] = {}
+        for i in todo:
             tries[i] = tries.get(i, 0) + 1
+            text = options[i][attempt]
             clip = render(tts, text)
-            if clip.size == 0:
-                continue
-            heard = _hear_clip(ctx, clip, int(tts.sample_rate))
-            wer = sentence_wer(sentence, heard, names)
-            ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best:.0%} -> {wer:.0%} with {text!r}")
-            if wer < best:
-                best, kept[i] = wer, (clip, text, heard)
-            if best <= threshold:
-                break
+            if clip.size:
+                clips[i] = (clip, text)
+        heard = _hear_clips(ctx, [clip for clip, _ in clips.values()], sr, careful)
+        for (i, (clip, text)), words in zip(clips.items(), heard):
+            wer = sentence_wer(script.sentences[i], words, names)
+            ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best[i]:.0%} -> {wer:.0%} with {text!r}")
+            if wer < best[i]:
+                best[i], kept[i] = wer, (clip, text, words)
     return tries, kept
 
 
@@ -239,12 +386,20 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
     first_pass = scored.wer
     ctx.log(f"check: WER {scored.wer:.1%} over {len(ref)} words")
 
+    careful = _can_listen_carefully(asr)
+    relistened: list[int] = []
+    second: set[int] = set()
+    if settings.relisten and careful:
+        scored, relistened, second = _relisten(ctx, script, narration, scored, names)
+        if relistened:
+            ctx.log(f"check: {len(relistened)} sentence(s) heard again with beam search, {len(second)} kept; WER {scored.wer:.1%}")
+
     tries: dict[int, int] = {}
     kept: dict[int, str] = {}
     bad = [i for i, s in enumerate(scored.sentences) if s.wer > settings.sentence_max_wer]
     if bad and settings.max_retries > 0:
         ctx.log(f"check: {len(bad)} sentence(s) above {settings.sentence_max_wer:.0%}; trying other spoken forms")
-        tries, takes = _retry(ctx, script, narration, scored, bad, names)
+        tries, takes = _retry(ctx, script, scored, bad, names, careful and settings.relisten)
         if takes:
             # Scored on what was heard in each take (the same samples as the published audio), not a
             # second full transcription: that doubled the check stage for one sentence.
@@ -259,6 +414,7 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
                 narration.sentences, narration.duration_s = spans, len(spliced) / sr
                 narration.save(ctx.folder)
                 kept = {i: text for i, (_, text, _) in takes.items()}
+                second -= set(takes)  # a new take's words come from its own hearing
             else:  # in context the new takes did no better; the first narration stands
                 write_wav(path, audio, sr)
 
@@ -278,6 +434,7 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
                 errors=s.errors,
                 retries=tries.get(i, 0),
                 spoken=kept.get(i, ""),
+                relistened=i in second,
                 diff=diff,
             )
         )
@@ -293,6 +450,7 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
         retries=sum(tries.values()),
         asr_model=str(fingerprint.get("model", getattr(asr, "name", ""))),
         wer_first_pass=round(first_pass, 4),
+        relistened=len(relistened),
     )
     atomic_write_text(ctx.folder / QUALITY_PAGE, render_page(script, quality, settings.sentence_max_wer))
     return quality
@@ -327,6 +485,8 @@ def render_page(script: Script, quality: Quality, sentence_threshold: float | No
         text = script.sentences[q.index].text if q.index < len(script.sentences) else q.reference
         cls = "bad" if q.errors and (sentence_threshold is None or q.wer > sentence_threshold) else ("ok" if not q.errors else "meh")
         retry = f"<br><small>retried {q.retries}&times;{'; now says: ' + html.escape(q.spoken) if q.spoken else ''}</small>" if q.retries else ""
+        if q.relistened:
+            retry += "<br><small>as heard the second, careful time</small>"
         rows.append(
             f'<tr id="s{q.index}" class="{cls}"><td>{q.index + 1}</td><td>{_fmt_time(q.start)}</td>'
             f"<td>{q.wer:.0%}</td><td>{html.escape(text)}<div class=diff>{_diff_html(q.diff)}</div>{retry}</td></tr>"
@@ -345,7 +505,7 @@ tr.bad{{background:#fff4f4}} tr.meh{{background:#fffbea}} .FAILED{{color:#b00}} 
 <h1>{html.escape(script.title)}</h1>
 <p>Round-trip word error rate <b class="{verdict}">{quality.wer:.1%}</b> over {quality.words} words
 (gate: {quality.threshold:.0%}, <span class="{verdict}">{verdict}</span>); recogniser {html.escape(quality.asr_model)};
-{quality.retries} retries. Worst sentences: {worst}.</p>
+{quality.relistened} sentence(s) heard a second time; {quality.retries} retries. Worst sentences: {worst}.</p>
 <p><del>struck red</del>: in the script, not heard. <ins>green</ins>: heard, not in the script.</p>
 <table><thead><tr><th>#</th><th>at</th><th>WER</th><th>sentence</th></tr></thead><tbody>
 {chr(10).join(rows)}

@@ -290,7 +290,41 @@ def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
             run = []
         if w:
             merged.append(w)
-    return [SPELLING_VARIANTS.get(w, w) for w in merged]
+    return canonical_dates([SPELLING_VARIANTS.get(w, w) for w in merged])
+
+
+# A day after a month name is one day however it is written: "November second", "November 2nd"
+# and the recogniser's "November 2" all compare as "november second". Word sequences, so it works
+# on the token lists align.py builds (where "November" and "2" come from separate recognised words).
+_MONTH_WORDS = {m.lower() for m in _MONTHS} - {"may"}  # "may one day" is not a date
+_DAY_ORDINALS = {tuple(num2words(d, to="ordinal").replace("-", " ").split()): d for d in range(1, 32)}
+_DAY_CARDINALS = {tuple(num2words(d).replace("-", " ").split()): d for d in range(1, 32)}
+# A cardinal that can start a year ("October twenty twenty-four", "May two thousand") is left alone.
+_YEAR_STARTS = {tuple(num2words(n).split()) for n in range(10, 21)}
+_NUMBER_WORDS = {w for table in (_DAY_ORDINALS, _DAY_CARDINALS) for key in table for w in key} | {"thousand", "hundred"}
+
+
+def canonical_dates(words: list[str]) -> list[str]:
+    """The same list with each day after a month name in ordinal words; never changes its length."""
+    out = list(words)
+    for i, w in enumerate(words[:-1]):
+        if w not in _MONTH_WORDS:
+            continue
+        for size in (2, 1):  # the longest day first: "twenty first" before "twenty"
+            key = tuple(words[i + 1 : i + 1 + size])
+            if len(key) < size:
+                continue
+            if key in _DAY_ORDINALS:
+                break
+            if key in _DAY_CARDINALS:
+                following = words[i + 1 + size] if i + 1 + size < len(words) else ""
+                if following in _NUMBER_WORDS and (size == 1 and key in _YEAR_STARTS or key == ("two",) and following == "thousand"):
+                    break  # a year, not a day
+                ordinal = num2words(_DAY_CARDINALS[key], to="ordinal").replace("-", " ").split()
+                if len(ordinal) == size:
+                    out[i + 1 : i + 1 + size] = ordinal
+                break
+    return out
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -200,6 +201,8 @@ def test_a_sentence_lost_to_silence_or_noise_fails_the_gate(real_episode, tmp_pa
     assert not quality.passed
     assert quality.wer > ctx.config.quality.max_wer
     assert quality.worst[0] == 3 and quality.sentences[3].wer >= 0.5
+    # the careful second listen heard it again, and could not make words out of silence or noise
+    assert quality.relistened >= 1 and not quality.sentences[3].relistened
 
 
 @pytest.mark.slow
@@ -212,7 +215,7 @@ def test_retries_repair_a_lost_sentence_with_the_real_voice(real_episode, tmp_pa
     assert quality.passed
     # the repaired narration, heard again from scratch, agrees
     again = check.run(ctx, script, Narration.load(ctx.folder))
-    assert again.passed and again.retries == 0
+    assert again.passed and again.sentences[3].retries == 0  # the repaired sentence needs no retake
 
 
 def test_misspelled_names_are_forgiven_but_skipped_names_are_not() -> None:
@@ -230,3 +233,144 @@ def test_misspelled_names_are_forgiven_but_skipped_names_are_not() -> None:
     # Outside a name, the same substitution is an error.
     ops = forgive_names(align(wer_words("the jakob rule"), wer_words("the yakob rule")), name_positions(wer_words("the jakob rule"), names))
     assert [op.kind for op in ops] == ["ok", "sub", "ok"]
+
+
+# --- Batched hearing: the second listen and the retakes, one transcription each ----------------
+
+
+class RunNamer:
+    """Hears each stretch of sound in a file as one word: its order ("w0", "w1", ...), at its time."""
+
+    def __init__(self):
+        self.calls = []
+
+    def transcribe(self, audio, beam_size=None):
+        from macaw.engines import Transcript, Word
+
+        data, sr = sf.read(str(audio), dtype="float32")
+        self.calls.append((Path(audio).name, beam_size, len(data) / sr))
+        runs = vf._runs(np.abs(data) > 0, int(0.1 * sr))
+        return Transcript(words=[Word(f"w{k}", a / sr, b / sr) for k, (a, b) in enumerate(runs)])
+
+
+def test_words_go_back_to_their_clip_by_time():
+    from macaw.engines import Word
+
+    bounds = [(0.3, 1.3), (1.6, 2.1), (2.4, 4.0)]
+    words = [Word("a", 0.35, 0.8), Word("b", 0.9, 1.35), Word("c", 1.5, 1.8), Word("d", 2.2, 2.35), Word("e", 3.0, 3.5)]
+    out = check._split_by_time(words, bounds)
+    assert [[w.text for w in clip] for clip in out] == [["a", "b"], ["c"], ["d", "e"]]  # "d" in the gap: the nearer clip
+    assert out[0][0].start == pytest.approx(0.05) and out[2][1].start == pytest.approx(0.6)
+    assert all(w.start >= 0 for clip in out for w in clip)
+
+
+def test_many_clips_are_heard_in_one_transcription(tmp_path):
+    ctx = vf.context(tmp_path)
+    listener = RunNamer()
+    ctx._engines["asr"] = listener
+    sr = 16000
+    tone = lambda s: (0.3 * np.sin(np.arange(int(s * sr)) * 0.1)).astype(np.float32)
+    heard = check._hear_clips(ctx, [tone(0.5), tone(1.2), tone(0.7)], sr, careful=True)
+    assert len(listener.calls) == 1 and listener.calls[0][1] == check.CAREFUL_BEAM
+    assert [[w.text for w in clip] for clip in heard] == [["w0"], ["w1"], ["w2"]]
+    for clip, seconds in zip(heard, (0.5, 1.2, 0.7)):  # times from each clip's own start
+        assert clip[0].start == pytest.approx(0.0, abs=1e-3) and clip[0].end == pytest.approx(seconds, abs=1e-3)
+    assert not list(ctx.folder.glob(".retry-*"))
+
+
+class CarefulListener(vf.ToneListener):
+    """A ToneListener that also takes a beam: a careful hearing (beam_size set) of any clip is
+    `careful_text`, spread over each stretch of sound."""
+
+    def __init__(self, *args, careful_text: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.careful_text = careful_text
+        self.beams = []
+
+    def transcribe(self, audio, beam_size=None):
+        self.beams.append(beam_size)
+        if beam_size is None:
+            return super().transcribe(audio)
+        from macaw.engines import Transcript, Word
+
+        data, sr = sf.read(str(audio), dtype="float32")
+        words = []
+        for a, b in vf._runs(np.abs(data) > 0, int(0.1 * sr)):
+            parts = self.careful_text.split()
+            step = (b - a) / sr / max(1, len(parts))
+            words += [Word(w, a / sr + k * step, a / sr + (k + 1) * step) for k, w in enumerate(parts)]
+        return Transcript(words=words)
+
+
+WRONG_4 = "I road a smell training loop and washed the loss go town."
+
+
+def test_a_careful_second_listen_replaces_a_greedy_mishearing(tmp_path, monkeypatch):
+    monkeypatch.setattr(check, "RELISTEN_MARGIN", None)  # the whole sentence, so the fake's text fits it
+    monkeypatch.setattr(check, "RELISTEN_DOUBT", 1.01)  # the fake hears every word with probability 1
+    ctx, script, narration, tts = _spoken(tmp_path)
+    wav = (ctx.folder / "narration.wav").read_bytes()
+    listener = CarefulListener(script, wrong={4: WRONG_4}, careful_text=script.sentences[4].text)
+    ctx._engines["asr"] = listener
+    calls_before = len(tts.calls)
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    assert quality.wer_first_pass > 0.05  # the greedy first pass stays on record
+    assert quality.wer == 0 and quality.passed
+    assert quality.relistened == 1 and quality.sentences[4].relistened and not quality.sentences[3].relistened
+    assert quality.retries == 0 and len(tts.calls) == calls_before  # no retake needed
+    assert listener.beams == [None, check.CAREFUL_BEAM]  # one full pass, one batched careful pass
+    page = (ctx.folder / "quality.html").read_text()
+    assert "1 sentence(s) heard a second time" in page and "careful time" in page
+    assert (ctx.folder / "narration.wav").read_bytes() == wav  # the audio is not touched
+
+
+def test_a_second_listen_no_better_is_not_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(check, "RELISTEN_MARGIN", None)
+    monkeypatch.setattr(check, "RELISTEN_DOUBT", 1.01)
+    ctx, script, narration, _ = _spoken(tmp_path, overrides={"quality.max_retries": 0})
+    ctx._engines["asr"] = CarefulListener(script, wrong={4: WRONG_4}, wrong_times=99, careful_text=WRONG_4 + " and more")
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    assert quality.relistened == 1 and not quality.sentences[4].relistened
+    assert quality.wer == quality.wer_first_pass > 0.05
+
+
+def test_only_doubted_trouble_is_heard_again() -> None:
+    from macaw.artifacts import SpokenSentence
+    from macaw.engines import Word
+
+    script = vf.script([("x", 0, "one two three four five six seven eight nine ten")])
+    said = "one two tree four five six seven ate nine ten".split()
+    sure = {"tree": 0.95, "ate": 0.3}
+    words = [Word(w, 0.5 * k, 0.5 * k + 0.4, sure.get(w, 0.9)) for k, w in enumerate(said)]
+    scored = check.score(script, words)
+    span = SpokenSentence(0, 0.0, 5.0)
+    # "tree" was heard with confidence: only the stretch around the doubted "ate" is heard again
+    assert check._trouble_windows(scored, 0, span, 0.5, doubt=0.7) == [(pytest.approx(3.0), pytest.approx(4.4))]
+    assert len(check._trouble_windows(scored, 0, span, 0.5, doubt=1.0)) == 2
+    assert check._trouble_windows(scored, 0, span, None) == [(0.0, 5.0)]
+    # a word not heard at all is always worth hearing again
+    missing = [w for w in words if w.text != "five"]
+    scored = check.score(script, [Word(w.text, w.start, w.end, 0.99) for w in missing])
+    assert check._trouble_windows(scored, 0, span, 0.5, doubt=0.7) != []
+
+
+def test_the_second_listen_can_be_turned_off(tmp_path):
+    ctx, script, narration, _ = _spoken(tmp_path, overrides={"quality.relisten": False, "quality.max_retries": 0})
+    listener = CarefulListener(script, wrong={4: WRONG_4}, careful_text=script.sentences[4].text)
+    ctx._engines["asr"] = listener
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    assert listener.beams == [None] and quality.relistened == 0 and quality.wer > 0.05
+
+
+def test_retakes_of_a_round_are_heard_in_one_transcription(tmp_path):
+    ctx, script, narration, tts = _spoken(tmp_path, overrides={"quality.relisten": False, "quality.max_retries": 2})
+    # two sentences go wrong, and no retake of either is ever heard right
+    listener = vf.ToneListener(script, wrong={2: "It was written in Octopus.", 4: WRONG_4}, wrong_times=99, clip_text="nothing like it")
+    ctx._engines["asr"] = listener
+    calls_before = len(tts.calls)
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    assert quality.sentences[2].retries == 2 and quality.sentences[4].retries == 2
+    assert len(tts.calls) - calls_before == 4
+    # the full narration, then one transcription per round holding both sentences' retakes
+    assert [p.name for p in listener.calls] == ["narration.wav", "clips.wav", "clips.wav"]
+    assert not quality.passed

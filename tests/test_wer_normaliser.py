@@ -71,3 +71,30 @@ def test_respelled_acronyms_are_said_as_one_term():
 
     assert to_spoken("AI and ML") == "A-I and M-L"
     assert errors("AI safety", "I safety") == 1
+
+
+@pytest.mark.parametrize("script, heard", [
+    ("It was November second.", "It was November 2."),  # the recogniser writes the day as digits
+    ("It was November second.", "It was November 2nd."),
+    ("It was November 2nd, 2024.", "It was November 2, 2024."),
+    ("on March twenty-first", "on March 21"),
+    ("on March 21st", "on March twenty one"),
+])
+def test_a_day_after_a_month_is_one_day_however_written(script, heard):
+    assert errors(script, heard) == 0
+
+
+@pytest.mark.parametrize("script, heard, expected", [
+    ("It was November second.", "It was November 3.", 1),  # a different day is still wrong
+    ("It was November second.", "It was November.", 1),
+    ("we may one day", "we may first day", 1),  # "may" the verb: no date
+    ("two apples", "second apples", 1),  # no month, no date
+])
+def test_days_only_match_days(script, heard, expected):
+    assert errors(script, heard) == expected
+
+
+def test_a_year_after_a_month_is_not_a_day():
+    assert wer_words("October 2024") == ["october", "twenty", "twenty", "four"]
+    assert wer_words("November 2 2024") == ["november", "second", "twenty", "twenty", "four"]
+    assert errors("It was written in October 2024.", "It was written in October twenty twenty-four.") == 0

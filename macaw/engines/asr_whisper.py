@@ -53,12 +53,13 @@ class WhisperASR:
                 ) from None
         return self._model
 
-    def transcribe(self, audio: Path) -> Transcript:
+    def transcribe(self, audio: Path, *, beam_size: int | None = None) -> Transcript:
+        """`beam_size` overrides the configured beam for this call (check's second, careful listen)."""
         model = self._load()
         try:
             settings: dict[str, Any] = dict(
                 language="en",
-                beam_size=self.beam_size,
+                beam_size=int(beam_size or self.beam_size),
                 word_timestamps=True,
                 # One greedy pass: the temperature fallback re-decodes a whole 30 s window up to five
                 # times when it doubts itself, which made a check several times slower for nothing.
