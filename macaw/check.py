@@ -30,7 +30,7 @@ import numpy as np
 
 from macaw.align import Token, align, by_sentence, forgive_names, heard_tokens, name_positions, reference_tokens
 from macaw.artifacts import Narration, Quality, Script, Sentence, SentenceQuality, Source, SpokenSentence
-from macaw.audio import read_audio, silence, write_wav
+from macaw.audio import read_audio, resample, silence, write_wav
 from macaw.engines import Word
 from macaw.fsutil import atomic_write_text
 from macaw.speak import render, spoken_text
@@ -220,7 +220,30 @@ def _trouble_windows(scored: Scored, i: int, span: SpokenSentence, margin: float
     return [(a, b) for a, b, doubted in windows if doubted]
 
 
-def _relisten(ctx: StageContext, script: Script, narration: Narration, scored: Scored, names: list[list[str]]) -> tuple[Scored, list[int], set[int]]:
+@dataclass
+class Relisten:
+    """The stretches of the narration to hear a second time, and the sentences they belong to."""
+
+    windows: dict[int, list[tuple[float, float]]]
+    order: list[tuple[int, float, float]]  # (sentence, start, end) per clip
+    clips: list[np.ndarray]
+
+
+def _relisten_plan(ctx: StageContext, narration: Narration, scored: Scored) -> Relisten:
+    """The doubted stretches around every sentence's errors (see `_trouble_windows`), as clips."""
+    spans = {s.index: s for s in narration.sentences}
+    flagged = [i for i, s in enumerate(scored.sentences) if s.errors and i in spans and spans[i].end > spans[i].start]
+    windows = {i: _trouble_windows(scored, i, spans[i], RELISTEN_MARGIN, RELISTEN_DOUBT) for i in flagged}
+    windows = {i: w for i, w in windows.items() if w}
+    if not windows:
+        return Relisten({}, [], [])
+    audio, sr = read_audio(ctx.folder / narration.audio)
+    order = [(i, a, b) for i, ws in windows.items() for a, b in ws]
+    return Relisten(windows, order, [audio[int(round(a * sr)) : int(round(b * sr))] for _, a, b in order])
+
+
+def _relisten(ctx: StageContext, script: Script, narration: Narration, scored: Scored, names: list[list[str]],
+              plan: Relisten | None = None, heard: list[list[Word]] | None = None) -> tuple[Scored, list[int], set[int]]:
     """Hear the trouble in every sentence with errors a second time, carefully, all in one batch.
 
     The first pass is greedy (beam 1) over the whole narration; tiny.en's slips there ("neural"
@@ -231,16 +254,13 @@ def _relisten(ctx: StageContext, script: Script, narration: Narration, scored: S
     Returns the (possibly) new score, the sentences heard again and those that kept it.
     """
     spans = {s.index: s for s in narration.sentences}
-    flagged = [i for i, s in enumerate(scored.sentences) if s.errors and i in spans and spans[i].end > spans[i].start]
-    if not flagged:
+    plan = plan if plan is not None else _relisten_plan(ctx, narration, scored)
+    if not plan.order:
         return scored, [], set()
-    windows = {i: _trouble_windows(scored, i, spans[i], RELISTEN_MARGIN, RELISTEN_DOUBT) for i in flagged}
-    flagged = [i for i in flagged if windows[i]]
-    if not flagged:
-        return scored, [], set()
-    audio, sr = read_audio(ctx.folder / narration.audio)
-    order = [(i, a, b) for i in flagged for a, b in windows[i]]
-    heard = _hear_clips(ctx, [audio[int(round(a * sr)) : int(round(b * sr))] for _, a, b in order], sr, careful=True)
+    windows, order = plan.windows, plan.order
+    flagged = list(windows)
+    if heard is None:
+        heard = _hear_clips(ctx, plan.clips, read_audio(ctx.folder / narration.audio)[1], careful=True)
     again: dict[int, list[Word]] = {i: [] for i in flagged}
     for (i, a, _), words in zip(order, heard):
         again[i] += [Word(w.text, w.start + a, w.end + a, w.probability) for w in words]
@@ -265,11 +285,27 @@ def _relisten(ctx: StageContext, script: Script, narration: Narration, scored: S
     return rescored, flagged, kept
 
 
-def _retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], names: list[list[str]], careful: bool = False) -> tuple[dict[int, int], dict[int, Take]]:
+def _options(script: Script, scored: Scored, bad: list[int], limit: int) -> dict[int, list[str]]:
+    return {i: alternatives(script.sentences[i], {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"})[:limit] for i in bad}
+
+
+def _render_round(tts: Any, options: dict[int, list[str]], todo: list[int], attempt: int) -> dict[int, tuple[np.ndarray, str]]:
+    clips: dict[int, tuple[np.ndarray, str]] = {}
+    for i in todo:
+        text = options[i][attempt]
+        clip = render(tts, text)
+        if clip.size:
+            clips[i] = (clip, text)
+    return clips
+
+
+def _retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], names: list[list[str]], careful: bool = False,
+           first: tuple[dict[int, list[str]], dict[int, tuple[np.ndarray, str]], list[list[Word]]] | None = None) -> tuple[dict[int, int], dict[int, Take]]:
     """Try other spoken forms for each bad sentence; keep the better takes.
 
     Round by round: every sentence still bad gets its next alternative, and all of a round's
-    takes are heard in one transcription.
+    takes are heard in one transcription. `first`: the first round, already spoken and heard
+    (with the second listen, in the same transcription), as (options, clips, heard).
     """
     limit = ctx.config.quality.max_retries
     threshold = ctx.config.quality.sentence_max_wer
@@ -277,20 +313,20 @@ def _retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], na
     sr = int(tts.sample_rate)
     tries: dict[int, int] = {}
     kept: dict[int, Take] = {}
-    options = {i: alternatives(script.sentences[i], {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"})[:limit] for i in bad}
+    options = first[0] if first else _options(script, scored, bad, limit)
     best = {i: scored.sentences[i].wer for i in bad}
     for attempt in range(limit):
-        todo = [i for i in bad if best[i] > threshold and attempt < len(options[i])]
-        if not todo:
-            break
-        clips: dict[int, tuple[np.ndarray, str]] = {}
-        for i in todo:
-            tries[i] = tries.get(i, 0) + 1
-            text = options[i][attempt]
-            clip = render(tts, text)
-            if clip.size:
-                clips[i] = (clip, text)
-        heard = _hear_clips(ctx, [clip for clip, _ in clips.values()], sr, careful)
+        if attempt == 0 and first:
+            clips, heard = first[1], first[2]
+            tries.update({i: 1 for i in options if options[i]})
+        else:
+            todo = [i for i in bad if best[i] > threshold and attempt < len(options[i])]
+            if not todo:
+                break
+            for i in todo:
+                tries[i] = tries.get(i, 0) + 1
+            clips = _render_round(tts, options, todo, attempt)
+            heard = _hear_clips(ctx, [clip for clip, _ in clips.values()], sr, careful)
         for (i, (clip, text)), words in zip(clips.items(), heard):
             wer = sentence_wer(script.sentences[i], words, names)
             ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best[i]:.0%} -> {wer:.0%} with {text!r}")
@@ -389,17 +425,34 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
     careful = _can_listen_carefully(asr)
     relistened: list[int] = []
     second: set[int] = set()
+    bad = [i for i, s in enumerate(scored.sentences) if s.wer > settings.sentence_max_wer] if settings.max_retries > 0 else []
+    first_round = None
     if settings.relisten and careful:
-        scored, relistened, second = _relisten(ctx, script, narration, scored, names)
-        if relistened:
-            ctx.log(f"check: {len(relistened)} sentence(s) heard again with beam search, {len(second)} kept; WER {scored.wer:.1%}")
+        # One transcription for both: the doubted stretches heard again, and a first new take of
+        # each bad sentence, spoken before knowing whether the second listen clears it. A
+        # transcription costs ~0.6 s before its first second of audio (a 30 s window), a take
+        # ~0.06 s per second spoken.
+        plan = _relisten_plan(ctx, narration, scored)
+        options = _options(script, scored, bad, settings.max_retries)
+        takes_first = _render_round(ctx.tts(), options, [i for i in bad if options[i]], 0) if bad else {}
+        new_clips = [clip for clip, _ in takes_first.values()]
+        if plan.clips or new_clips:
+            sr = read_audio(ctx.folder / narration.audio)[1]
+            if new_clips and int(ctx.tts().sample_rate) != sr:  # a narration at another rate than the voice's
+                new_clips = [resample(c, int(ctx.tts().sample_rate), sr) for c in new_clips]
+            heard_all = _hear_clips(ctx, plan.clips + new_clips, sr, careful=True)
+            heard_plan, heard_takes = heard_all[: len(plan.clips)], heard_all[len(plan.clips) :]
+            scored, relistened, second = _relisten(ctx, script, narration, scored, names, plan, heard_plan)
+            if relistened:
+                ctx.log(f"check: {len(relistened)} sentence(s) heard again with beam search, {len(second)} kept; WER {scored.wer:.1%}")
+            if bad:
+                first_round = (options, takes_first, heard_takes)
 
     tries: dict[int, int] = {}
     kept: dict[int, str] = {}
-    bad = [i for i, s in enumerate(scored.sentences) if s.wer > settings.sentence_max_wer]
-    if bad and settings.max_retries > 0:
+    if bad:
         ctx.log(f"check: {len(bad)} sentence(s) above {settings.sentence_max_wer:.0%}; trying other spoken forms")
-        tries, takes = _retry(ctx, script, scored, bad, names, careful and settings.relisten)
+        tries, takes = _retry(ctx, script, scored, bad, names, careful and settings.relisten, first_round)
         if takes:
             # Scored on what was heard in each take (the same samples as the published audio), not a
             # second full transcription: that doubled the check stage for one sentence.

@@ -317,8 +317,10 @@ def test_a_careful_second_listen_replaces_a_greedy_mishearing(tmp_path, monkeypa
     assert quality.wer_first_pass > 0.05  # the greedy first pass stays on record
     assert quality.wer == 0 and quality.passed
     assert quality.relistened == 1 and quality.sentences[4].relistened and not quality.sentences[3].relistened
-    assert quality.retries == 0 and len(tts.calls) == calls_before  # no retake needed
-    assert listener.beams == [None, check.CAREFUL_BEAM]  # one full pass, one batched careful pass
+    # A first new take of the bad sentence is spoken before the second listen and heard in the
+    # same batch; the second listen cleared the sentence, so the take is not used.
+    assert quality.retries == 1 and len(tts.calls) == calls_before + 1 and quality.sentences[4].spoken == ""
+    assert listener.beams == [None, check.CAREFUL_BEAM]  # one full pass, one batched careful pass for both
     page = (ctx.folder / "quality.html").read_text()
     assert "1 sentence(s) heard a second time" in page and "careful time" in page
     assert (ctx.folder / "narration.wav").read_bytes() == wav  # the audio is not touched
@@ -374,3 +376,17 @@ def test_retakes_of_a_round_are_heard_in_one_transcription(tmp_path):
     # the full narration, then one transcription per round holding both sentences' retakes
     assert [p.name for p in listener.calls] == ["narration.wav", "clips.wav", "clips.wav"]
     assert not quality.passed
+
+
+def test_the_second_listen_and_the_first_retakes_share_one_transcription(tmp_path, monkeypatch):
+    monkeypatch.setattr(check, "RELISTEN_MARGIN", None)
+    monkeypatch.setattr(check, "RELISTEN_DOUBT", 1.01)
+    ctx, script, narration, tts = _spoken(tmp_path, overrides={"quality.max_retries": 2})
+    listener = CarefulListener(script, wrong={2: "It was written in Octopus.", 4: WRONG_4}, careful_text="nothing like it")
+    ctx._engines["asr"] = listener
+    calls_before = len(tts.calls)
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    assert quality.sentences[2].retries == 2 and quality.sentences[4].retries == 2 and len(tts.calls) - calls_before == 4
+    # the full narration; the doubted stretches with the first retakes; the second retakes
+    assert listener.beams == [None, check.CAREFUL_BEAM, check.CAREFUL_BEAM]
+    assert not quality.passed and quality.relistened == 2 and not any(s.relistened for s in quality.sentences)
