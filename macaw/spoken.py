@@ -299,9 +299,17 @@ def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
 _MONTH_WORDS = {m.lower() for m in _MONTHS} - {"may"}  # "may one day" is not a date
 _DAY_ORDINALS = {tuple(num2words(d, to="ordinal").replace("-", " ").split()): d for d in range(1, 32)}
 _DAY_CARDINALS = {tuple(num2words(d).replace("-", " ").split()): d for d in range(1, 32)}
-# A cardinal that can start a year ("October twenty twenty-four", "May two thousand") is left alone.
+# A cardinal that can start a year ("October twenty twenty-four", "May two thousand") is left alone,
+# unless a whole year follows it ("November nineteen twenty twenty-four": the 19th, then 2024).
 _YEAR_STARTS = {tuple(num2words(n).split()) for n in range(10, 21)}
 _NUMBER_WORDS = {w for table in (_DAY_ORDINALS, _DAY_CARDINALS) for key in table for w in key} | {"thousand", "hundred"}
+_YEAR_SECOND = {num2words(n) for n in range(10, 100, 10)} | {num2words(n) for n in range(10, 20)} | {"hundred", "thousand", "oh"}
+
+
+def _year_at(words: list[str], i: int) -> bool:
+    """Do the words from i say a whole year ("twenty twenty four", "two thousand", "nineteen ninety")?"""
+    first, second = (words[i : i + 2] + ["", ""])[:2]
+    return (first,) in _YEAR_STARTS and second in _YEAR_SECOND or (first, second) == ("two", "thousand")
 
 
 def canonical_dates(words: list[str]) -> list[str]:
@@ -318,7 +326,8 @@ def canonical_dates(words: list[str]) -> list[str]:
                 break
             if key in _DAY_CARDINALS:
                 following = words[i + 1 + size] if i + 1 + size < len(words) else ""
-                if following in _NUMBER_WORDS and (size == 1 and key in _YEAR_STARTS or key == ("two",) and following == "thousand"):
+                year_here = following in _NUMBER_WORDS and (size == 1 and key in _YEAR_STARTS or key == ("two",) and following == "thousand")
+                if year_here and not _year_at(words, i + 1 + size):
                     break  # a year, not a day
                 ordinal = num2words(_DAY_CARDINALS[key], to="ordinal").replace("-", " ").split()
                 if len(ordinal) == size:

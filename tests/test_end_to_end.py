@@ -85,7 +85,10 @@ def test_cached_rebuild_from_the_cli_reruns_nothing(built: tuple[Path, Manifest]
 def test_a_real_journal_entry_round_trips(tmp_path: Path) -> None:
     entry = tmp_path / "2024-11-19-gestation.txt"
     shutil.copy(SHARED / "2024-11-19-gestation.txt", entry)
-    outcomes = build(journal=str(entry), config=load(out=tmp_path, env={}))
+    # The entry's own typos ("basesd"), Recurse Center words (recurser, Heap) and surnames keep
+    # tiny.en around 3-6% on it from take to take: at the default 5% gate this test would test
+    # Piper's luck. It checks the round trip at 10%, the figure issue #2 asks of it.
+    outcomes = build(journal=str(entry), config=load(out=tmp_path, env={}, overrides={"quality.max_wer": 0.10}))
     manifest = outcomes[0].manifest
     assert manifest.quality["wer"] <= 0.10
     assert manifest.date == "2024-11-19"

@@ -79,6 +79,9 @@ def test_respelled_acronyms_are_said_as_one_term():
     ("It was November 2nd, 2024.", "It was November 2, 2024."),
     ("on March twenty-first", "on March 21"),
     ("on March 21st", "on March twenty one"),
+    # a day that could start a year, with the whole year after it (seen in a real build)
+    ("written on November nineteenth, twenty twenty-four.", "written on November 19, 2024."),
+    ("Cycle November seventeenth, twenty twenty-four", "cycle November seventeen twenty twenty four"),
 ])
 def test_a_day_after_a_month_is_one_day_however_written(script, heard):
     assert errors(script, heard) == 0
@@ -97,4 +100,6 @@ def test_days_only_match_days(script, heard, expected):
 def test_a_year_after_a_month_is_not_a_day():
     assert wer_words("October 2024") == ["october", "twenty", "twenty", "four"]
     assert wer_words("November 2 2024") == ["november", "second", "twenty", "twenty", "four"]
+    assert wer_words("November 1920") == ["november", "nineteen", "twenty"]
+    assert wer_words("in November 1924") == ["in", "november", "nineteen", "twenty", "four"]
     assert errors("It was written in October 2024.", "It was written in October twenty twenty-four.") == 0
