@@ -50,9 +50,9 @@ def test_read_mode_narrates_the_entry_verbatim(tmp_path, name):
     read = [s.text for s in script.sentences if s.origin == "source"]
     expected = list(dict.fromkeys(body_sentences(doc)))
     assert read == expected
-    # The hallucinated intro never reaches the script; it was asked twice (once strictly).
+    # The hallucinated intro never reaches the script; it was asked twice (strictly first, then openly).
     assert "NeurIPS" not in script.to_markdown() and "Recursive" not in script.to_markdown()
-    assert len(fake.prompts) == 2 and "fewer words" in fake.prompts[1]
+    assert len(fake.prompts) == 2 and "fewer words" in fake.prompts[0] and "In this entry" in fake.prompts[1]
     assert script.models == {"llm": "fake-llm"}
 
 
