@@ -242,25 +242,23 @@ def _relisten_plan(ctx: StageContext, narration: Narration, scored: Scored) -> R
     return Relisten(windows, order, [audio[int(round(a * sr)) : int(round(b * sr))] for _, a, b in order])
 
 
-def _relisten(ctx: StageContext, script: Script, narration: Narration, scored: Scored, names: list[list[str]],
-              plan: Relisten | None = None, heard: list[list[Word]] | None = None) -> tuple[Scored, list[int], set[int]]:
-    """Hear the trouble in every sentence with errors a second time, carefully, all in one batch.
+def _relisten(script: Script, narration: Narration, scored: Scored, names: list[list[str]],
+              plan: Relisten, heard: list[list[Word]]) -> tuple[Scored, list[int], set[int]]:
+    """The second, careful hearing of the doubted stretches (`_relisten_plan`), kept where it scores better.
 
     The first pass is greedy (beam 1) over the whole narration; tiny.en's slips there ("neural"
     as "neuro") are often its own, not the voice's. Beam search over the same samples, without
     any hint of the expected text, hears a clear sentence right more often. Only the stretch
     around the errors is heard again (its cost grows with the seconds heard), and a sentence
     keeps the second hearing only when it scores better. Silence or noise stays silence or noise.
-    Returns the (possibly) new score, the sentences heard again and those that kept it.
+    `heard`: what the careful transcription heard in each of `plan.clips`. Returns the (possibly)
+    new score, the sentences heard again and those that kept it.
     """
     spans = {s.index: s for s in narration.sentences}
-    plan = plan if plan is not None else _relisten_plan(ctx, narration, scored)
     if not plan.order:
         return scored, [], set()
     windows, order = plan.windows, plan.order
     flagged = list(windows)
-    if heard is None:
-        heard = _hear_clips(ctx, plan.clips, read_audio(ctx.folder / narration.audio)[1], careful=True)
     again: dict[int, list[Word]] = {i: [] for i in flagged}
     for (i, a, _), words in zip(order, heard):
         again[i] += [Word(w.text, w.start + a, w.end + a, w.probability) for w in words]
@@ -442,7 +440,7 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
                 new_clips = [resample(c, int(ctx.tts().sample_rate), sr) for c in new_clips]
             heard_all = _hear_clips(ctx, plan.clips + new_clips, sr, careful=True)
             heard_plan, heard_takes = heard_all[: len(plan.clips)], heard_all[len(plan.clips) :]
-            scored, relistened, second = _relisten(ctx, script, narration, scored, names, plan, heard_plan)
+            scored, relistened, second = _relisten(script, narration, scored, names, plan, heard_plan)
             if relistened:
                 ctx.log(f"check: {len(relistened)} sentence(s) heard again with beam search, {len(second)} kept; WER {scored.wer:.1%}")
             if bad:
