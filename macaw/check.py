@@ -227,6 +227,7 @@ class Relisten:
     windows: dict[int, list[tuple[float, float]]]
     order: list[tuple[int, float, float]]  # (sentence, start, end) per clip
     clips: list[np.ndarray]
+    sample_rate: int = 0  # the narration's (0: not read, nothing to hear again)
 
 
 def _relisten_plan(ctx: StageContext, narration: Narration, scored: Scored) -> Relisten:
@@ -239,7 +240,7 @@ def _relisten_plan(ctx: StageContext, narration: Narration, scored: Scored) -> R
         return Relisten({}, [], [])
     audio, sr = read_audio(ctx.folder / narration.audio)
     order = [(i, a, b) for i, ws in windows.items() for a, b in ws]
-    return Relisten(windows, order, [audio[int(round(a * sr)) : int(round(b * sr))] for _, a, b in order])
+    return Relisten(windows, order, [audio[int(round(a * sr)) : int(round(b * sr))] for _, a, b in order], sr)
 
 
 def _relisten(script: Script, narration: Narration, scored: Scored, names: list[list[str]],
@@ -435,7 +436,7 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
         takes_first = _render_round(ctx.tts(), options, [i for i in bad if options[i]], 0) if bad else {}
         new_clips = [clip for clip, _ in takes_first.values()]
         if plan.clips or new_clips:
-            sr = read_audio(ctx.folder / narration.audio)[1]
+            sr = plan.sample_rate or read_audio(ctx.folder / narration.audio)[1]
             if new_clips and int(ctx.tts().sample_rate) != sr:  # a narration at another rate than the voice's
                 new_clips = [resample(c, int(ctx.tts().sample_rate), sr) for c in new_clips]
             heard_all = _hear_clips(ctx, plan.clips + new_clips, sr, careful=True)

@@ -92,14 +92,30 @@ class Tokenizer:
         return str(self._tok.decode(list(ids), skip_special_tokens=skip_special_tokens))
 
 
+def _eos_ids(folder: Path, config: dict[str, Any], tokenizer_eos: int | None) -> set[int]:
+    """What ends a reply, as transformers reads it: generation_config.json's eos ids, else
+    config.json's, else the tokenizer's end-of-sequence token."""
+    value = None
+    try:
+        value = json.loads((folder / "generation_config.json").read_text()).get("eos_token_id")
+    except (OSError, ValueError):
+        pass
+    if value is None:
+        value = config.get("eos_token_id")
+    if value is None:
+        return {int(tokenizer_eos)} if tokenizer_eos is not None else set()
+    return {int(v) for v in value} if isinstance(value, list) else {int(value)}
+
+
 class Llama:
     """The decoder itself. Weights are fused (q/k/v, gate/up) so a step is four matmuls a layer."""
 
-    def __init__(self, folder: Path, device: str = "cpu"):
+    def __init__(self, folder: Path, device: str = "cpu", tokenizer_eos: int | None = None):
         import torch
         from safetensors.torch import load_file
 
         config = json.loads((folder / "config.json").read_text())
+        self.eos = _eos_ids(folder, config, tokenizer_eos)
         w = load_file(str(folder / "model.safetensors"), device=device)
         self.device = device
         self.heads = int(config["num_attention_heads"])

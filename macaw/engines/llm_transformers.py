@@ -44,7 +44,6 @@ class TransformersLLM:
         if self.runtime not in ("auto", "transformers"):
             raise ConfigError(f"llm.runtime must be 'auto' or 'transformers', got {self.runtime!r}")
         self._native = False  # the model runs through llama_native, not transformers
-        self._loaded_from: Path | None = None
         self._model: Any = None
         self._tokenizer: Any = None
         self._device = "cpu"
@@ -141,10 +140,9 @@ class TransformersLLM:
                 folder = self._folder
             else:
                 folder, kwargs = Path(self._hub_id), {"local_files_only": True}
-            self._loaded_from = folder
             if self.runtime == "auto" and not kwargs and llama_native.supports(folder):
                 self._tokenizer = llama_native.Tokenizer(folder)
-                self._model = llama_native.Llama(folder, self._device)
+                self._model = llama_native.Llama(folder, self._device, self._tokenizer.eos_token_id)
                 self._native = True
                 return
             try:
@@ -233,7 +231,7 @@ class TransformersLLM:
         torch.manual_seed(self.seed if seed is None else seed)
         if self._native:
             ids = model.generate(
-                prompt_ids, max_new_tokens=min(limit, room), eos=self._eos_ids(), repetition_penalty=self.repetition_penalty,
+                prompt_ids, max_new_tokens=min(limit, room), eos=model.eos, repetition_penalty=self.repetition_penalty,
                 stop=self._stop_check(stop) if stop else None,
             )
             return self._finish(tokenizer.decode(ids, skip_special_tokens=True), stop)
@@ -264,24 +262,6 @@ class TransformersLLM:
             cut = re.match(r"^(.*[.!?])\s+\S*$", text, re.S)
             text = cut.group(1) if cut else text
         return text
-
-    def _eos_ids(self) -> set[int]:
-        """What ends a reply: generation_config.json's eos ids (as transformers reads them), else the tokenizer's."""
-        import json
-
-        ids: set[int] = set()
-        folder = self._loaded_from or Path()
-        for name in ("generation_config.json", "config.json"):
-            try:
-                value = json.loads((folder / name).read_text()).get("eos_token_id")
-            except (OSError, ValueError):
-                continue
-            if value is not None:
-                ids = set(value) if isinstance(value, list) else {int(value)}
-                break
-        if not ids and self._tokenizer.eos_token_id is not None:
-            ids = {int(self._tokenizer.eos_token_id)}
-        return ids
 
     def _stop_tables(self, stop: list[str]) -> tuple[set[int], set[int], bool]:
         marks = tuple(sorted({s.strip() for s in stop if s.strip()}))
