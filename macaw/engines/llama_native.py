@@ -254,11 +254,21 @@ class Llama:
         a positive logit is divided by it and a negative one multiplied.
         """
         import numpy as np
+        from threadpoolctl import threadpool_limits
 
-        out: list[int] = []
         cache = self.new_cache(len(prompt) + max_new_tokens)
         logits = self.forward(np.asarray(prompt, dtype=np.int64), cache, 0)
-        position = len(prompt)
+        # One token at a time is a few hundred small matmuls: OpenBLAS's second thread gains
+        # little on an idle machine, and on a busy one every call waits for a descheduled worker
+        # (see the module docstring for the figures).
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._decode(logits, cache, len(prompt), max_new_tokens, eos, repetition_penalty, stop)
+
+    def _decode(self, logits: Any, cache: list[tuple[Any, Any]], position: int, max_new_tokens: int, eos: set[int],
+                repetition_penalty: float, stop: Callable[[list[int]], bool] | None) -> list[int]:
+        import numpy as np
+
+        out: list[int] = []
         penalty = np.float32(repetition_penalty)
         for _ in range(max_new_tokens):
             if repetition_penalty != 1.0 and out:
