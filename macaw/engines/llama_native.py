@@ -11,12 +11,17 @@ transformers' repetition penalty, the tokenizer through the `tokenizers` library
 template through jinja2. Weights are memory-mapped from the safetensors file; float16 and
 bfloat16 files are widened to float32 at load.
 
-Measured on the 2-core dev machine with another process using about one core (the usual
-case there): decoding 67-69 ms a token against 79-93 ms for the torch runner this replaces,
-the ~270-token prompt in 1.1 s on one thread, same as torch's. numpy's matmuls run on
-OpenBLAS threads, and a second thread is a trap on a busy machine: every call waits for a
-descheduled worker (decoding 600-1100 ms a token on two threads, 65-130 ms on one; a prompt
-3-8 s against 1-2 s), so generation runs on one BLAS thread (threadpoolctl).
+numpy's matmuls run on OpenBLAS threads, and generation runs on one (threadpoolctl).
+Measured on the 2-core dev machine, bundled model, a 272-token prompt, ms a token decoding /
+seconds for the prompt:
+
+    idle:                      1 thread 72-74 / 1.1-1.3   2 threads 43-48 / 0.8
+    another process on ~1 core: 1 thread 65-85 / 1.1-1.3   2 threads 590-740 / 3.4-5.3
+    plus a busy loop:          1 thread 120-133 / 2.0-2.2  2 threads 860-1080 / 7.7-7.8
+
+A second thread wins a third on an idle machine and loses tenfold on a busy one, where every
+matmul waits at a barrier for a descheduled worker. The torch runner this replaces decoded at
+79-107 ms a token on one thread.
 
 tests/test_llm_engines.py checks the logits, the greedy tokens and the rendered prompt against
 transformers; every other model, and any model on CUDA, goes through transformers.
@@ -268,12 +273,13 @@ class Llama:
         import numpy as np
         from threadpoolctl import threadpool_limits
 
-        cache = self.new_cache(len(prompt) + max_new_tokens)
-        logits = self.forward(np.asarray(prompt, dtype=np.int64), cache, 0)
-        # One token at a time is a few hundred small matmuls: OpenBLAS's second thread gains
-        # little on an idle machine, and on a busy one every call waits for a descheduled worker
-        # (see the module docstring for the figures).
+        # One BLAS thread, prompt and reply alike: on a busy machine every matmul on two threads
+        # waits for a descheduled worker (the module docstring has the figures), and a fixed
+        # count keeps the reply the same on any machine and any load, since the thread count
+        # changes how OpenBLAS sums (logits differ by ~2e-5, enough to flip a near-tie).
         with threadpool_limits(limits=1, user_api="blas"):
+            cache = self.new_cache(len(prompt) + max_new_tokens)
+            logits = self.forward(np.asarray(prompt, dtype=np.int64), cache, 0)
             return self._decode(logits, cache, len(prompt), max_new_tokens, eos, repetition_penalty, stop)
 
     def _decode(self, logits: Any, cache: list[tuple[Any, Any]], position: int, max_new_tokens: int, eos: set[int],
