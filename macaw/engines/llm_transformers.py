@@ -8,9 +8,9 @@ transformers dequantises it, which takes ~20 s; the dequantised model is saved o
 On the CPU a plain Llama (the bundled model is one) runs through `llama_native`: the same
 weights and arithmetic in numpy, importing neither transformers nor torch. torch's import
 alone is ~2.5 s of every fresh build on a 2-core laptop, and the numpy decoder is also faster
-per token (65-74 ms against 79-107 ms for the bundled model, on one thread each); `[llm] runtime = "transformers"`
-turns it off. Any other model, any model on CUDA, and the one-time GGUF conversion go through
-transformers and torch.
+per token (65-74 ms against 79-107 ms for the bundled model, one thread each). `[llm]
+runtime = "transformers"` turns it off. Any other model, any model on CUDA, and the one-time
+GGUF conversion go through transformers and torch.
 
 Construction is cheap: `fingerprint()` is needed for cache keys on every build, so nothing
 here imports torch until `generate()` is first called.
