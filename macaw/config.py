@@ -45,7 +45,7 @@ class LLMConfig:
     seed: int = 0
     repetition_penalty: float = 1.15
     context_tokens: int = 0  # 0: what the model says (2048 for the bundled SmolLM2)
-    runtime: str = "auto"  # auto: a plain Llama runs in torch without transformers (same output, 5 s faster start)
+    runtime: str = "auto"  # auto: a plain Llama on the CPU runs in numpy, without torch (same output, ~2.5 s faster start)
     base_url: str = ""  # engine = "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
     api_key: str = ""  # engine = "openai": sent as a Bearer token when set
     timeout: float = 120.0  # engine = "openai": seconds to wait for one answer
