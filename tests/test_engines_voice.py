@@ -54,3 +54,35 @@ def test_real_piper_speaks_and_whisper_hears_it(tmp_path):
     assert "quick brown fox" in transcript.text.lower()
     for w in transcript.words:
         assert 0 <= w.start <= w.end <= len(audio) / tts.sample_rate + 0.1
+
+
+@pytest.mark.slow
+def test_whisper_hears_windows_side_by_side_in_the_files_time(tmp_path):
+    """Windows cut in the pauses: each heard once, words timed in the whole file; a window longer
+    than the recogniser's 30 s is heard the usual way."""
+    from macaw.audio import silence, write_wav
+
+    tts = tts_piper.create({"device": "cpu"})
+    sr = tts.sample_rate
+    sentences = ["The quick brown fox jumps over the lazy dog.", "Seven cold lakes lie under the northern hills.", "Please bring the red notebook to the kitchen."]
+    pieces, spans, cursor = [silence(0.5, sr)], [], 0.5
+    for text in sentences:
+        clip = np.concatenate(list(tts.synthesize(text)))
+        spans.append((cursor, cursor + len(clip) / sr))
+        pieces += [clip, silence(1.0, sr)]
+        cursor += len(clip) / sr + 1.0
+    write_wav(tmp_path / "three.wav", np.concatenate(pieces), sr)
+    cuts = [(spans[0][1] + spans[1][0]) / 2, (spans[1][1] + spans[2][0]) / 2]
+    asr = asr_whisper.create({"device": "cpu"})
+    words = asr.transcribe(tmp_path / "three.wav", windows=[(0.0, cuts[0]), (cuts[0], cuts[1]), (cuts[1], cursor)]).words
+    text = " ".join(w.text.lower() for w in words)
+    assert "quick brown fox" in text and "cold lakes" in text and "red notebook" in text
+    for word in ("fox", "lakes", "notebook"):  # each word lies in its own sentence's audio
+        at = next(w for w in words if word in w.text.lower())
+        k = [i for i, (a, b) in enumerate(spans) if a - 0.3 <= at.start <= at.end <= b + 0.3]
+        assert k == [next(i for i, s in enumerate(sentences) if word in s)]
+    # one window of 35 s (over the limit): the same words, heard sequentially
+    long = np.concatenate(pieces + [silence(35.0 - cursor, sr)])
+    write_wav(tmp_path / "long.wav", long, sr)
+    again = asr.transcribe(tmp_path / "long.wav", windows=[(0.0, len(long) / sr)]).words
+    assert "red notebook" in " ".join(w.text.lower() for w in again)
