@@ -59,7 +59,7 @@ def compare(audio: Path, settings: list[str]) -> list[dict[str, Any]]:
 
     asr = engines.create("asr", {"engine": "faster-whisper", "model": "", "device": "auto", "compute_type": "int8", "beam_size": 1})
     asr._load()
-    constants = {k: getattr(check, k) for k in ("RELISTEN_MARGIN", "RELISTEN_DOUBT", "CAREFUL_BEAM")}
+    constants = {k: getattr(check, k) for k in ("RELISTEN_MARGIN", "RELISTEN_DOUBT", "CAREFUL_BEAM", "WINDOWED", "WINDOW")}
     parsed = []
     for spec in settings:
         label, _, rest = spec.partition(":")

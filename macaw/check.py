@@ -4,16 +4,19 @@ The round trip is the quality reference: the recogniser hears narration.wav, bot
 through the shared spoken-form normaliser, and one word-level alignment gives the overall WER,
 each sentence's WER, and each sentence's start and end in the audio (for the transcript).
 
-The first listen is greedy (beam 1). The stretches around each sentence's errors are then heard
-a second time with beam search, all in one batched transcription, and a sentence keeps that
-hearing only when it scores better (`quality.relisten`): tiny.en's greedy slips on clear speech
-are its own, and the recogniser is never told what it should hear, so a real mumble stays wrong.
+The first listen is greedy (beam 1), over the whole narration in windows cut in the pauses
+between sentences (`cut_windows`), which the engine decodes side by side. When it leaves the
+episode above `quality.relisten_above` or a sentence above `quality.sentence_max_wer`, the
+stretches around each sentence's errors are heard a second time with beam search, all in one
+batched transcription, and a sentence keeps that hearing only when it scores better
+(`quality.relisten`): tiny.en's greedy slips on clear speech are its own, and the recogniser is
+never told what it should hear, so a real mumble stays wrong.
 
-A sentence still above `quality.sentence_max_wer` is synthesised again with an alternative
-spoken form (a pause around the troublesome words, spelled acronyms and expanded symbols, the
-plain spoken form of the written text); each round's takes are heard in one transcription, and
-a take is spliced into narration.wav when it scores better. Check only reports; the pipeline
-enforces the gate.
+A sentence still above `quality.sentence_max_wer` (or above `quality.rescue_wer`, when the
+episode would fail the gate) is synthesised again with an alternative spoken form (a pause
+around the troublesome words, spelled acronyms and expanded symbols, the plain spoken form of
+the written text); each round's takes are heard in one transcription, and a take is spliced
+into narration.wav when it scores better. Check only reports; the pipeline enforces the gate.
 """
 
 from __future__ import annotations
@@ -133,12 +136,52 @@ RELISTEN_MARGIN: float | None = 0.5  # seconds heard again either side of an err
 RELISTEN_DOUBT = 0.7  # a wrong word heard with a probability at or above this is not heard again
 
 
-def _can_listen_carefully(asr: Any) -> bool:
-    """Whether the engine takes a per-call beam (WhisperASR does; other engines hear once)."""
+def _takes(asr: Any, option: str) -> bool:
+    """Whether the engine's transcribe takes `option` (WhisperASR takes beam_size and windows)."""
     try:
-        return "beam_size" in inspect.signature(asr.transcribe).parameters
+        return option in inspect.signature(asr.transcribe).parameters
     except (TypeError, ValueError):
         return False
+
+
+def _can_listen_carefully(asr: Any) -> bool:
+    """Whether the engine takes a per-call beam (WhisperASR does; other engines hear once)."""
+    return _takes(asr, "beam_size")
+
+
+# The recogniser hears 30 s at a time. Check knows where every sentence lies, so it cuts the audio
+# into windows itself, in the pauses, and an engine that takes `windows` hears them side by side.
+WINDOW = 29.0
+WINDOWED = True  # False: the engine finds its own windows (bench/check_ab.py compares the two)
+
+
+def cut_windows(stretches: list[tuple[float, float]], total: float, limit: float | None = None) -> list[tuple[float, float]]:
+    """Windows that cover [0, total] without a gap, each cut in the middle of a pause between two
+    stretches of speech and at most `limit` (default WINDOW) seconds long, unless one stretch
+    alone is longer."""
+    limit = WINDOW if limit is None else limit
+    stretches = sorted(stretches)
+    cuts = [(stretches[k][1] + stretches[k + 1][0]) / 2 for k in range(len(stretches) - 1)] + [total]
+    windows: list[tuple[float, float]] = []
+    start, end = 0.0, None
+    for cut in cuts:
+        if end is not None and cut - start > limit:
+            windows.append((start, end))
+            start = end
+        end = cut
+    windows.append((start, end if end is not None else total))
+    return windows
+
+
+def _transcribe(asr: Any, path: Path, stretches: list[tuple[float, float]], total: float, careful: bool = False) -> list[Word]:
+    """Hear a file whose speech lies in `stretches`: in windows cut in the pauses when the engine
+    takes them, with beam search when `careful`."""
+    options: dict[str, Any] = {}
+    if careful:
+        options["beam_size"] = CAREFUL_BEAM
+    if WINDOWED and _takes(asr, "windows"):
+        options["windows"] = cut_windows(stretches, total)
+    return asr.transcribe(path, **options).words
 
 
 def _split_by_time(words: list[Word], bounds: list[tuple[float, float]]) -> list[list[Word]]:
@@ -173,7 +216,7 @@ def _hear_clips(ctx: StageContext, clips: list[np.ndarray], sr: int, careful: bo
     with tempfile.TemporaryDirectory(dir=ctx.folder, prefix=".retry-") as tmp:
         path = Path(tmp) / "clips.wav"
         write_wav(path, np.concatenate(pieces), sr)
-        words = (asr.transcribe(path, beam_size=CAREFUL_BEAM) if careful else asr.transcribe(path)).words
+        words = _transcribe(asr, path, bounds, cursor / sr, careful)
     return _split_by_time(words, bounds)
 
 
@@ -288,10 +331,11 @@ def _options(script: Script, scored: Scored, bad: list[int], limit: int) -> dict
     return {i: alternatives(script.sentences[i], {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"})[:limit] for i in bad}
 
 
-def _render_round(tts: Any, options: dict[int, list[str]], todo: list[int], attempt: int) -> dict[int, tuple[np.ndarray, str]]:
+def _render_round(tts: Any, options: dict[int, list[str]], todo: list[int], tries: dict[int, int]) -> dict[int, tuple[np.ndarray, str]]:
+    """Each sentence in `todo` spoken its next way (the one after its `tries` so far)."""
     clips: dict[int, tuple[np.ndarray, str]] = {}
     for i in todo:
-        text = options[i][attempt]
+        text = options[i][tries.get(i, 0)]
         clip = render(tts, text)
         if clip.size:
             clips[i] = (clip, text)
@@ -299,38 +343,39 @@ def _render_round(tts: Any, options: dict[int, list[str]], todo: list[int], atte
 
 
 def _retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], names: list[list[str]], careful: bool = False,
-           first: tuple[dict[int, list[str]], dict[int, tuple[np.ndarray, str]], list[list[Word]]] | None = None) -> tuple[dict[int, int], dict[int, Take]]:
+           first: tuple[dict[int, list[str]], dict[int, tuple[np.ndarray, str]], list[list[Word]]] | None = None,
+           threshold: float | None = None) -> tuple[dict[int, int], dict[int, Take]]:
     """Try other spoken forms for each bad sentence; keep the better takes.
 
-    Round by round: every sentence still bad gets its next alternative, and all of a round's
-    takes are heard in one transcription. `first`: the first round, already spoken and heard
-    (with the second listen, in the same transcription), as (options, clips, heard).
+    Round by round: every sentence still above `threshold` (default `quality.sentence_max_wer`)
+    gets its next alternative, and all of a round's takes are heard in one transcription.
+    `first`: a first take of some of them, already spoken and heard (with the second listen, in
+    the same transcription), as (options, clips, heard).
     """
     limit = ctx.config.quality.max_retries
-    threshold = ctx.config.quality.sentence_max_wer
+    threshold = ctx.config.quality.sentence_max_wer if threshold is None else threshold
     tts = ctx.tts()
     sr = int(tts.sample_rate)
     tries: dict[int, int] = {}
     kept: dict[int, Take] = {}
-    options = first[0] if first else _options(script, scored, bad, limit)
+    options = dict(first[0]) if first else {}
+    options.update(_options(script, scored, [i for i in bad if i not in options], limit))
     best = {i: scored.sentences[i].wer for i in bad}
-    for attempt in range(limit):
-        if attempt == 0 and first:
-            clips, heard = first[1], first[2]
-            tries.update({i: 1 for i in options if options[i]})
-        else:
-            todo = [i for i in bad if best[i] > threshold and attempt < len(options[i])]
-            if not todo:
-                break
-            for i in todo:
-                tries[i] = tries.get(i, 0) + 1
-            clips = _render_round(tts, options, todo, attempt)
-            heard = _hear_clips(ctx, [clip for clip, _ in clips.values()], sr, careful)
+    clips, heard = (first[1], first[2]) if first else ({}, [])
+    tries.update({i: 1 for i in (first[0] if first else {}) if options[i]})
+    while True:
         for (i, (clip, text)), words in zip(clips.items(), heard):
             wer = sentence_wer(script.sentences[i], words, names)
             ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best[i]:.0%} -> {wer:.0%} with {text!r}")
             if wer < best[i]:
                 best[i], kept[i] = wer, (clip, text, words)
+        todo = [i for i in bad if best[i] > threshold and tries.get(i, 0) < len(options[i])]
+        if not todo:
+            break
+        clips = _render_round(tts, options, todo, tries)
+        for i in todo:
+            tries[i] = tries.get(i, 0) + 1
+        heard = _hear_clips(ctx, [clip for clip, _ in clips.values()], sr, careful)
     return tries, kept
 
 
@@ -414,10 +459,10 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
     settings = ctx.config.quality
     asr = ctx.asr()
     ctx.log(f"check: transcribing {narration.duration_s:.0f} s of narration")
-    transcript = asr.transcribe(ctx.folder / narration.audio)
+    first_words = _transcribe(asr, ctx.folder / narration.audio, [(s.start, s.end) for s in narration.sentences], narration.duration_s)
     ref = reference_tokens([s.text for s in script.sentences])
     names = proper_names(ctx)
-    scored = score(script, transcript.words, ref, names)
+    scored = score(script, first_words, ref, names)
     first_pass = scored.wer
     ctx.log(f"check: WER {scored.wer:.1%} over {len(ref)} words")
 
@@ -426,14 +471,14 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
     second: set[int] = set()
     bad = [i for i, s in enumerate(scored.sentences) if s.wer > settings.sentence_max_wer] if settings.max_retries > 0 else []
     first_round = None
-    if settings.relisten and careful:
+    if settings.relisten and careful and (bad or scored.wer > settings.relisten_above):
         # One transcription for both: the doubted stretches heard again, and a first new take of
         # each bad sentence, spoken before knowing whether the second listen clears it. A
         # transcription costs ~0.6 s before its first second of audio (a 30 s window), a take
         # ~0.06 s per second spoken.
         plan = _relisten_plan(ctx, narration, scored)
         options = _options(script, scored, bad, settings.max_retries)
-        takes_first = _render_round(ctx.tts(), options, [i for i in bad if options[i]], 0) if bad else {}
+        takes_first = _render_round(ctx.tts(), options, [i for i in bad if options[i]], {}) if bad else {}
         new_clips = [clip for clip, _ in takes_first.values()]
         if plan.clips or new_clips:
             sr = plan.sample_rate or read_audio(ctx.folder / narration.audio)[1]
@@ -449,9 +494,14 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
 
     tries: dict[int, int] = {}
     kept: dict[int, str] = {}
+    threshold = settings.sentence_max_wer
+    if settings.max_retries > 0 and scored.wer > settings.max_wer:
+        # The episode would fail the gate: try harder, retaking sentences down to rescue_wer too.
+        threshold = min(threshold, settings.rescue_wer)
+        bad += [i for i, s in enumerate(scored.sentences) if s.wer > threshold and i not in bad]
     if bad:
-        ctx.log(f"check: {len(bad)} sentence(s) above {settings.sentence_max_wer:.0%}; trying other spoken forms")
-        tries, takes = _retry(ctx, script, scored, bad, names, careful and settings.relisten, first_round)
+        ctx.log(f"check: {len(bad)} sentence(s) above {threshold:.0%}; trying other spoken forms")
+        tries, takes = _retry(ctx, script, scored, bad, names, careful and settings.relisten, first_round, threshold)
         if takes:
             # Scored on what was heard in each take (the same samples as the published audio), not a
             # second full transcription: that doubled the check stage for one sentence.

@@ -390,3 +390,74 @@ def test_the_second_listen_and_the_first_retakes_share_one_transcription(tmp_pat
     # the full narration; the doubted stretches with the first retakes; the second retakes
     assert listener.beams == [None, check.CAREFUL_BEAM, check.CAREFUL_BEAM]
     assert not quality.passed and quality.relistened == 2 and not any(s.relistened for s in quality.sentences)
+
+
+# --- The first listen in windows; effort where it can matter --------------------------------
+
+
+def test_windows_cover_the_audio_and_are_cut_in_the_pauses():
+    spans = [(0.0, 8.0), (8.4, 17.0), (17.5, 26.0), (26.3, 33.0), (34.0, 40.0)]
+    windows = check.cut_windows(spans, 41.0, limit=29.0)
+    assert windows == [(0.0, pytest.approx(26.15)), (pytest.approx(26.15), 41.0)]
+    assert check.cut_windows(spans, 41.0, limit=10.0) == [
+        (0.0, pytest.approx(8.2)), (pytest.approx(8.2), pytest.approx(17.25)), (pytest.approx(17.25), pytest.approx(26.15)),
+        (pytest.approx(26.15), pytest.approx(33.5)), (pytest.approx(33.5), 41.0)]
+    assert check.cut_windows([(0.5, 40.0)], 41.0) == [(0.0, 41.0)]  # one sentence longer than a window stays whole
+    assert check.cut_windows([], 5.0) == [(0.0, 5.0)]
+
+
+class WindowListener(CarefulListener):
+    """A CarefulListener that is also told the windows to hear."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.windows = []
+
+    def transcribe(self, audio, beam_size=None, windows=None):
+        self.windows.append(windows)
+        return super().transcribe(audio, beam_size)
+
+
+def test_the_first_listen_hears_windows_cut_between_sentences(tmp_path, monkeypatch):
+    monkeypatch.setattr(check, "WINDOW", 4.0)
+    ctx, script, narration, _ = _spoken(tmp_path)
+    listener = WindowListener(script)
+    ctx._engines["asr"] = listener
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    assert quality.wer == 0 and listener.beams == [None]
+    windows = listener.windows[0]
+    assert len(windows) > 3 and windows[0][0] == 0 and windows[-1][1] == pytest.approx(narration.duration_s)
+    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))  # no gap, no overlap
+    pauses = [(s.end, t.start) for s, t in zip(narration.sentences, narration.sentences[1:])]
+    for _, cut in windows[:-1]:
+        assert any(a < cut < b for a, b in pauses)  # never inside a sentence
+
+
+def test_a_good_first_listen_is_final(tmp_path, monkeypatch):
+    one_word = "I road a small training loop and watched the loss go down."  # 1 word in ~54 wrong
+    ctx, script, narration, _ = _spoken(tmp_path)
+    listener = CarefulListener(script, wrong={4: one_word}, careful_text=script.sentences[4].text)
+    ctx._engines["asr"] = listener
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    assert 0 < quality.wer <= ctx.config.quality.relisten_above and listener.beams == [None] and quality.retries == 0
+    ctx, script, narration, _ = _spoken(tmp_path / "always", overrides={"quality.relisten_above": 0.0})
+    listener = CarefulListener(script, wrong={4: one_word}, careful_text=script.sentences[4].text)
+    ctx._engines["asr"] = listener
+    monkeypatch.setattr(check, "RELISTEN_MARGIN", None)  # the whole sentence, so the fake's text fits it
+    monkeypatch.setattr(check, "RELISTEN_DOUBT", 1.01)
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    assert listener.beams == [None, check.CAREFUL_BEAM] and quality.wer == 0
+
+
+@pytest.mark.parametrize("gate, retaken", [(0.05, True), (0.10, False)])
+def test_sentences_under_the_retake_bar_are_retaken_only_to_pass_the_gate(tmp_path, gate, retaken):
+    # 3 words of 12 wrong: 25%, not above sentence_max_wer; ~5.6% of the episode, above a 5% gate.
+    three_words = "I road a smell training loop and washed the loss go down."
+    ctx, script, narration, tts = _spoken(tmp_path, overrides={"quality.max_wer": gate, "quality.relisten": False})
+    ctx._engines["asr"] = vf.ToneListener(script, wrong={4: three_words}, wrong_times=99, clip_text=script.sentences[4].text)
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    assert quality.wer_first_pass > 0.05 and quality.sentences[4].errors == (0 if retaken else 3)
+    if retaken:
+        assert quality.sentences[4].retries == 1 and quality.wer == 0 and quality.passed
+    else:
+        assert quality.retries == 0 and quality.wer == quality.wer_first_pass and quality.passed
