@@ -356,13 +356,12 @@ def _retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], na
     threshold = ctx.config.quality.sentence_max_wer if threshold is None else threshold
     tts = ctx.tts()
     sr = int(tts.sample_rate)
-    tries: dict[int, int] = {}
     kept: dict[int, Take] = {}
     options = dict(first[0]) if first else {}
+    tries: dict[int, int] = {i: 1 for i in options if options[i]}  # the first round's takes
     options.update(_options(script, scored, [i for i in bad if i not in options], limit))
     best = {i: scored.sentences[i].wer for i in bad}
     clips, heard = (first[1], first[2]) if first else ({}, [])
-    tries.update({i: 1 for i in (first[0] if first else {}) if options[i]})
     while True:
         for (i, (clip, text)), words in zip(clips.items(), heard):
             wer = sentence_wer(script.sentences[i], words, names)
