@@ -3,7 +3,10 @@ round-trip WER the bundled voice and recogniser reach on the real journal entrie
 
     python bench/bench_voice.py            # prints a table, returns the figures from bench_voice()
 
-RTF is seconds of compute per second of speech (model loading excluded, both sides warm).
+RTF is seconds of compute per second of speech (model loading excluded, both sides warm). The
+raw baselines are measured two ways: the library called with its defaults, which is what the
+issue's figures (Piper about 0.06, faster-whisper about 0.043) match on this machine, and the
+library called with the settings Macaw uses, a stricter like-for-like figure.
 """
 
 from __future__ import annotations
@@ -66,9 +69,51 @@ def _context(tmp: Path, engines: dict[str, Any]):
     return ctx
 
 
-def bench_voice(journals: Path = JOURNALS, log=print) -> dict[str, Any]:
-    import numpy as np
+REFERENCE_TAKES = 3  # fresh takes of the reference entry: Piper varies run to run, and the check with it
 
+
+def _raw_piper(tts: Any, text: str) -> tuple[float, float]:
+    """RTF of raw Piper on `text` in one call: (library defaults, as Macaw loads the voice).
+
+    Library defaults: PiperVoice.load() and synthesize(), as the issue's "about 0.06" was taken.
+    As Macaw loads it: the same voice with Macaw's CPU session options (tts_piper._cpu_voice).
+    """
+    import numpy as np
+    from piper import PiperVoice
+
+    plain = PiperVoice.load(str(tts.voice_path), config_path=str(tts.config_path))
+    list(plain.synthesize("Warm up."))
+    out = []
+    for voice, options in ((plain, {}), (tts._voice, {"syn_config": tts._syn_config})):
+        t = time.perf_counter()
+        audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text, **options)])
+        out.append(time.perf_counter() - t)
+        out[-1] /= len(audio) / tts.sample_rate
+    return out[0], out[1]
+
+
+def _raw_whisper(asr: Any, path: Path, seconds: float) -> tuple[float, float]:
+    """RTF of raw faster-whisper on the narration: (library defaults, greedy with word timestamps).
+
+    Library defaults: model.transcribe(path) as it comes (beam 5, no word timestamps), the call
+    the issue's "about 0.043" matches on this machine. Greedy with word timestamps: the settings
+    of check's first listen, heard the library's own way (one 30 s window after another).
+    """
+    out = []
+    for options in ({}, {"language": "en", "beam_size": 1, "word_timestamps": True}):
+        t = time.perf_counter()
+        segments, _ = asr._model.transcribe(str(path), **options)
+        list(segments)  # transcription happens as the generator is consumed
+        out.append((time.perf_counter() - t) / seconds)
+    return out[0], out[1]
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+
+
+def bench_voice(journals: Path = JOURNALS, log=print, reference_takes: int = REFERENCE_TAKES) -> dict[str, Any]:
     from macaw import check, engines, speak
 
     if not journals.is_dir():
@@ -85,51 +130,64 @@ def bench_voice(journals: Path = JOURNALS, log=print) -> dict[str, Any]:
     whisper_load = time.perf_counter() - t
     list(tts.synthesize("Warm up."))
 
-    results: dict[str, Any] = {"piper_load_s": round(piper_load, 2), "whisper_load_s": round(whisper_load, 2), "entries": {}}
+    results: dict[str, Any] = {"piper_load_s": round(piper_load, 2), "whisper_load_s": round(whisper_load, 2), "entries": {}, "reference": []}
     with tempfile.TemporaryDirectory() as tmp_dir:
         for entry in entries:
             script = journal_script(entry)
-            ctx = _context(Path(tmp_dir) / entry.stem, {"tts": tts, "asr": asr})
-            row: dict[str, Any] = {"sentences": len(script.sentences)}
-            if entry.name == REFERENCE:
-                # Raw Piper: the whole text in one call, as a user of the library would.
-                text = " ".join(s.spoken for s in script.sentences)
+            takes = reference_takes if entry.name == REFERENCE else 1
+            for take in range(takes):
+                ctx = _context(Path(tmp_dir) / f"{entry.stem}-{take}", {"tts": tts, "asr": asr})
+                row: dict[str, Any] = {"sentences": len(script.sentences)}
+                if entry.name == REFERENCE:
+                    raw_default, raw_macaw = _raw_piper(tts, " ".join(s.spoken for s in script.sentences))
+                    row.update(raw_piper_rtf=round(raw_default, 4), raw_piper_macaw_rtf=round(raw_macaw, 4))
                 t = time.perf_counter()
-                raw = np.concatenate([c.audio_float_array for c in tts._voice.synthesize(text, syn_config=tts._syn_config)])
-                raw_s = time.perf_counter() - t
-                row["raw_piper_rtf"] = round(raw_s / (len(raw) / tts.sample_rate), 4)
-            t = time.perf_counter()
-            narration = speak.run(ctx, script)
-            speak_s = time.perf_counter() - t
-            speech_s = sum(s.end - s.start for s in narration.sentences)
-            row["speech_s"] = round(speech_s, 1)
-            row["speak_rtf"] = round(speak_s / speech_s, 4)  # per second of speech, pauses not counted
-            if entry.name == REFERENCE:
-                row["speak_overhead"] = round(row["speak_rtf"] / row["raw_piper_rtf"] - 1, 3)
-                # Raw faster-whisper on the same narration: beam 1, word timestamps, library defaults.
+                narration = speak.run(ctx, script)
+                speak_s = time.perf_counter() - t
+                speech_s = sum(s.end - s.start for s in narration.sentences)
+                row["speech_s"] = round(speech_s, 1)
+                row["speak_rtf"] = round(speak_s / speech_s, 4)  # per second of speech, pauses not counted
+                if entry.name == REFERENCE:
+                    raw_default, raw_greedy = _raw_whisper(asr, ctx.folder / narration.audio, narration.duration_s)
+                    row.update(raw_whisper_rtf=round(raw_default, 4), raw_whisper_greedy_rtf=round(raw_greedy, 4))
                 t = time.perf_counter()
-                segments, _ = asr._model.transcribe(str(ctx.folder / narration.audio), language="en", beam_size=1, word_timestamps=True)
-                list(segments)  # transcription happens as the generator is consumed
-                raw_asr_s = time.perf_counter() - t
-                row["raw_whisper_rtf"] = round(raw_asr_s / narration.duration_s, 4)
-            t = time.perf_counter()
-            quality = check.run(ctx, script, narration)
-            check_s = time.perf_counter() - t
-            row["check_rtf"] = round(check_s / narration.duration_s, 4)
-            if entry.name == REFERENCE:
-                row["check_overhead"] = round(row["check_rtf"] / row["raw_whisper_rtf"] - 1, 3)
-            row.update(wer=quality.wer, wer_first_pass=quality.wer_first_pass, relistened=quality.relistened, retries=quality.retries, words=quality.words, worst=[quality.sentences[i].diff for i in quality.worst[:2]])
-            results["entries"][entry.stem] = row
-            log(f"{entry.stem}: {row}")
+                quality = check.run(ctx, script, narration)
+                row["check_rtf"] = round((time.perf_counter() - t) / narration.duration_s, 4)
+                row.update(wer=quality.wer, wer_first_pass=quality.wer_first_pass, relistened=quality.relistened, retries=quality.retries, words=quality.words)
+                if entry.name == REFERENCE:
+                    results["reference"].append(row)
+                    log(f"{entry.stem} take {take + 1}: {row}")
+                if take == 0:
+                    row["worst"] = [quality.sentences[i].diff for i in quality.worst[:2]]
+                    results["entries"][entry.stem] = row
+                    if entry.name != REFERENCE:
+                        log(f"{entry.stem}: {row}")
     all_words = sum(r["words"] for r in results["entries"].values())
     results["wer_overall"] = round(sum(r["wer"] * r["words"] for r in results["entries"].values()) / all_words, 4)
     results["wer_first_pass_overall"] = round(sum(r["wer_first_pass"] * r["words"] for r in results["entries"].values()) / all_words, 4)
-    ref = results["entries"].get(Path(REFERENCE).stem, {})
-    log(
-        f"raw Piper RTF {ref.get('raw_piper_rtf')} vs speak RTF {ref.get('speak_rtf')} ({ref.get('speak_overhead', 0):+.1%}); "
-        f"raw faster-whisper RTF {ref.get('raw_whisper_rtf')} vs check RTF {ref.get('check_rtf')} ({ref.get('check_overhead', 0):+.1%}); "
-        f"WER on {len(entries)} journal entries {results['wer_overall']:.2%} (first pass {results['wer_first_pass_overall']:.2%})"
-    )
+    takes = results["reference"]
+    if takes:
+        # Overheads per take (stage RTF / raw RTF on the same text or narration), then the median.
+        def overhead(stage: str, raw: str) -> dict[str, float]:
+            ratios = [r[stage] / r[raw] - 1 for r in takes]
+            return {"median": round(_median(ratios), 3), "min": round(min(ratios), 3), "max": round(max(ratios), 3)}
+
+        results["speak_overhead"] = overhead("speak_rtf", "raw_piper_rtf")
+        results["speak_overhead_macaw_voice"] = overhead("speak_rtf", "raw_piper_macaw_rtf")
+        results["check_overhead"] = overhead("check_rtf", "raw_whisper_rtf")
+        results["check_overhead_greedy"] = overhead("check_rtf", "raw_whisper_greedy_rtf")
+        med = {k: _median([r[k] for r in takes]) for k in ("raw_piper_rtf", "raw_piper_macaw_rtf", "speak_rtf", "raw_whisper_rtf", "raw_whisper_greedy_rtf", "check_rtf")}
+        results["reference_median"] = med
+
+        def fmt(o: dict[str, float]) -> str:
+            return f"{o['median']:+.0%} (takes {o['min']:+.0%}..{o['max']:+.0%})"
+
+        log(f"{Path(REFERENCE).stem}, median of {len(takes)} fresh takes:")
+        log(f"  speak RTF {med['speak_rtf']:.4f} vs raw Piper {med['raw_piper_rtf']:.4f} (library defaults): {fmt(results['speak_overhead'])}; "
+            f"vs {med['raw_piper_macaw_rtf']:.4f} (Macaw's session options): {fmt(results['speak_overhead_macaw_voice'])}")
+        log(f"  check RTF {med['check_rtf']:.4f} vs raw faster-whisper {med['raw_whisper_rtf']:.4f} (library defaults): {fmt(results['check_overhead'])}; "
+            f"vs {med['raw_whisper_greedy_rtf']:.4f} (greedy, word timestamps): {fmt(results['check_overhead_greedy'])}")
+    log(f"WER on {len(entries)} journal entries {results['wer_overall']:.2%} (first pass {results['wer_first_pass_overall']:.2%})")
     return results
 
 

@@ -59,6 +59,9 @@ def compare(audio: Path, settings: list[str]) -> list[dict[str, Any]]:
 
     asr = engines.create("asr", {"engine": "faster-whisper", "model": "", "device": "auto", "compute_type": "int8", "beam_size": 1})
     asr._load()
+    # A build's check uses the voice speak already loaded: retakes must not pay for loading it.
+    tts = engines.create("tts", {"engine": "piper", "voice": "", "device": "auto", "speed": 1.0})
+    tts._load()
     constants = {k: getattr(check, k) for k in ("RELISTEN_MARGIN", "RELISTEN_DOUBT", "CAREFUL_BEAM", "WINDOWED", "WINDOW")}
     parsed = []
     for spec in settings:
@@ -85,7 +88,7 @@ def compare(audio: Path, settings: list[str]) -> list[dict[str, Any]]:
                 work = Path(tmp) / "episodes" / "bench"
                 shutil.copytree(folder, work)
                 ctx = StageContext(config=config.load(out=Path(tmp), env={}, overrides=overrides), folder=work, episode_id="bench", log=lambda m: None)
-                ctx._engines["asr"] = asr
+                ctx._engines.update(asr=asr, tts=tts)
                 script, narration = Script.load(work), Narration.load(work)
                 t, c = time.perf_counter(), time.process_time()
                 q = check.run(ctx, script, narration)
