@@ -8,12 +8,17 @@ is a running minimum), so a 1,000-word episode aligns in milliseconds.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from macaw.engines import Word
 from macaw.spoken import canonical_dates, wer_words
+
+
+NOT_ERRORS = frozenset({"ok", "name", "sound"})  # the kinds of Op that do not count against the WER
 
 
 @dataclass
@@ -24,7 +29,9 @@ class Token:
 
 @dataclass
 class Op:
-    kind: str  # "ok", "sub", "del" (script word not heard), "ins" (heard, not in the script), "name" (see forgive_names)
+    # "ok", "sub", "del" (script word not heard), "ins" (heard, not in the script), "name" (see
+    # forgive_names), "sound" (another spelling of the same sounds, see forgive_sounds)
+    kind: str
     ref: int | None  # index into the reference tokens
     hyp: int | None  # index into the heard tokens
 
@@ -159,7 +166,7 @@ def by_sentence(ops: list[Op], ref: list[Token], count: int) -> list[SentenceAli
         if op.ref is not None:
             current = ref[op.ref].owner
         out[current].ops.append(op)  # type: ignore[union-attr]
-        out[current].errors += op.kind not in ("ok", "name")
+        out[current].errors += op.kind not in NOT_ERRORS
     return out
 
 
@@ -193,3 +200,62 @@ def forgive_names(ops: list[Op], positions: set[int]) -> list[Op]:
                     out[j] = Op("name", None, out[j].hyp)
                     j += step
     return out
+
+
+# The phonemizer Piper speaks from (espeak-ng, shipped inside piper-tts), with the recogniser's
+# language. None: not available, and no word is forgiven for its sound.
+_PHONEMIZER: Any = None
+_SOUNDS: dict[str, str | None] = {}
+_STRESS = str.maketrans("", "", "\u02c8\u02cc")  # primary and secondary stress marks
+
+
+def _phonemize(word: str) -> str | None:
+    global _PHONEMIZER
+    try:
+        from piper import voice as piper_voice
+        from piper.phonemize_espeak import EspeakPhonemizer
+    except ImportError:
+        return None
+    # espeak-ng keeps global state: share Piper's own phonemizer, under Piper's lock.
+    lock = getattr(piper_voice, "_ESPEAK_PHONEMIZER_LOCK", None) or threading.Lock()
+    with lock:
+        phonemizer = getattr(piper_voice, "_ESPEAK_PHONEMIZER", None) or _PHONEMIZER
+        if phonemizer is None:
+            phonemizer = _PHONEMIZER = EspeakPhonemizer()
+            if hasattr(piper_voice, "_ESPEAK_PHONEMIZER"):
+                piper_voice._ESPEAK_PHONEMIZER = phonemizer
+        sentences = phonemizer.phonemize("en-us", word)
+    return "".join("".join(p) for p in sentences).translate(_STRESS).strip(" .,;:!?") or None
+
+
+def sound(word: str) -> str | None:
+    """The phonemes of a (normalised) word as espeak-ng says it, stress marks dropped."""
+    if word not in _SOUNDS:
+        try:
+            _SOUNDS[word] = _phonemize(word)
+        except (RuntimeError, OSError):
+            _SOUNDS[word] = None
+    return _SOUNDS[word]
+
+
+def forgive_sounds(ops: list[Op], ref: list[str], hyp: list[str]) -> list[Op]:
+    """A word heard as another spelling of the same sounds is not a voice error.
+
+    "peak" heard as "peek", "Recursers" as "recursors", "Karpathy" as "Carpathy": the voice speaks
+    phonemes, not letters, and espeak-ng (the phonemizer Piper speaks from) gives both spellings
+    the same ones, stress aside, so no recogniser could tell them apart from the audio. Such a
+    substitution becomes kind "sound". Anything that sounds different ("heap" heard as "heat")
+    stays an error, and so does a word not heard at all.
+    """
+    out = list(ops)
+    for k, op in enumerate(out):
+        if op.kind == "sub" and op.ref is not None and op.hyp is not None:
+            said = sound(ref[op.ref])
+            if said is not None and said == sound(hyp[op.hyp]):
+                out[k] = Op("sound", op.ref, op.hyp)
+    return out
+
+
+def compare(ref: list[str], hyp: list[str], names: list[list[str]] | None = None) -> list[Op]:
+    """The alignment the WER counts: names (`forgive_names`) and sounds (`forgive_sounds`) forgiven."""
+    return forgive_sounds(forgive_names(align(ref, hyp), name_positions(ref, names or [])), ref, hyp)

@@ -2,7 +2,9 @@
 
 The round trip is the quality reference: the recogniser hears narration.wav, both sides go
 through the shared spoken-form normaliser, and one word-level alignment gives the overall WER,
-each sentence's WER, and each sentence's start and end in the audio (for the transcript).
+each sentence's WER, and each sentence's start and end in the audio (for the transcript). Not
+counted as errors: a proper name from the metadata heard with another spelling, and a word heard
+as another spelling of the same sounds ("peak" as "peek"; `macaw.align.forgive_sounds`).
 
 The first listen is greedy (beam 1), over the whole narration in windows cut in the pauses
 between sentences (`cut_windows`), which the engine decodes side by side. When it leaves the
@@ -31,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from macaw.align import Token, align, by_sentence, forgive_names, heard_tokens, name_positions, reference_tokens
+from macaw.align import NOT_ERRORS, Token, by_sentence, compare, heard_tokens, reference_tokens
 from macaw.artifacts import Narration, Quality, Script, Sentence, SentenceQuality, Source, SpokenSentence
 from macaw.audio import read_audio, resample, silence, write_wav
 from macaw.engines import Word
@@ -69,7 +71,7 @@ def score(script: Script, words: list[Word], ref: list[Token] | None = None, nam
     ref = ref if ref is not None else reference_tokens([s.text for s in script.sentences])
     heard = heard_tokens(words)
     texts = [t.text for t in ref]
-    ops = forgive_names(align(texts, [t.text for t in heard]), name_positions(texts, names or []))
+    ops = compare(texts, [t.text for t in heard], names)
     sentences = by_sentence(ops, ref, len(script.sentences))
     word_sentence = [-1] * len(words)
     for i, s in enumerate(sentences):
@@ -83,7 +85,7 @@ def sentence_wer(sentence: Sentence, words: list[Word], names: list[list[str]] |
     # The same tokens as the whole-script score: contractions expanded on both sides.
     ref = [t.text for t in reference_tokens([sentence.text])]
     heard = [t.text for t in heard_tokens(words)]
-    errors = sum(op.kind not in ("ok", "name") for op in forgive_names(align(ref, heard), name_positions(ref, names or [])))
+    errors = sum(op.kind not in NOT_ERRORS for op in compare(ref, heard, names))
     return errors / len(ref) if ref else float(bool(heard))
 
 
@@ -238,7 +240,7 @@ def _trouble_windows(scored: Scored, i: int, span: SpokenSentence, margin: float
         return [(span.start, span.end)]
     trouble: list[tuple[float, float, bool]] = []
     for k, op in enumerate(ops):
-        if op.kind in ("ok", "name"):
+        if op.kind in NOT_ERRORS:
             continue
         w = heard_at[k]
         if w is not None:
@@ -427,7 +429,7 @@ def _timings(scored: Scored, narration: Narration) -> list[tuple[float, float]]:
     for i, s in enumerate(scored.sentences):
         span = spans.get(i)
         fallback = (span.start, span.end) if span else (previous_end, previous_end)
-        heard = [scored.words[scored.heard[op.hyp].owner] for op in s.ops if op.hyp is not None and op.kind in ("ok", "sub", "name")]
+        heard = [scored.words[scored.heard[op.hyp].owner] for op in s.ops if op.hyp is not None and op.kind in ("ok", "sub", "name", "sound")]
         start, end = fallback
         if heard:
             h_start, h_end = heard[0].start, heard[-1].end
@@ -573,6 +575,8 @@ def _diff_html(diff: list[list[str]]) -> str:
         elif kind == "name":  # a proper name heard with the recogniser's own spelling: not an error
             shown = html.escape(ref) + (f" <small>({html.escape(heard)})</small>" if heard else "") if ref else f"<small>({html.escape(heard)})</small>"
             parts.append(f'<span class="name" title="a name, heard with another spelling">{shown}</span>')
+        elif kind == "sound":  # another spelling of the same sounds ("peak" heard as "peek"): not an error
+            parts.append(f'<span class="name" title="heard as {html.escape(heard)}, which sounds the same">{html.escape(ref)} <small>({html.escape(heard)})</small></span>')
         else:
             parts.append(f'<ins title="heard, not in the script">{html.escape(heard)}</ins>')
     return " ".join(parts)
@@ -607,7 +611,8 @@ tr.bad{{background:#fff4f4}} tr.meh{{background:#fffbea}} .FAILED{{color:#b00}} 
 <p>Round-trip word error rate <b class="{verdict}">{quality.wer:.1%}</b> over {quality.words} words
 (gate: {quality.threshold:.0%}, <span class="{verdict}">{verdict}</span>); recogniser {html.escape(quality.asr_model)};
 {quality.relistened} sentence(s) heard a second time; {quality.retries} retries. Worst sentences: {worst}.</p>
-<p><del>struck red</del>: in the script, not heard. <ins>green</ins>: heard, not in the script.</p>
+<p><del>struck red</del>: in the script, not heard. <ins>green</ins>: heard, not in the script.
+<span class="name">blue</span>: a name, or a word heard with another spelling of the same sounds; not counted.</p>
 <table><thead><tr><th>#</th><th>at</th><th>WER</th><th>sentence</th></tr></thead><tbody>
 {chr(10).join(rows)}
 </tbody></table></body></html>

@@ -235,6 +235,32 @@ def test_misspelled_names_are_forgiven_but_skipped_names_are_not() -> None:
     assert [op.kind for op in ops] == ["ok", "sub", "ok"]
 
 
+def test_another_spelling_of_the_same_sounds_is_not_an_error() -> None:
+    from macaw.align import NOT_ERRORS, compare
+    from macaw.spoken import wer_words
+
+    ref = wer_words("Recursers reached the peak of the Heap cluster, two days ago")
+    heard = wer_words("recursors reached the peek of the heat cluster, to days ago")
+    kinds = [op.kind for op in compare(ref, heard)]
+    # recursers/recursors, peak/peek and two/to are said alike; "heap" heard as "heat" is not
+    assert kinds.count("sound") == 3
+    assert [op.kind for op in compare(ref, heard) if op.kind not in NOT_ERRORS] == ["sub"]
+    # a word not heard at all still counts, whatever it sounds like
+    assert [op.kind for op in compare(wer_words("the peak"), wer_words("the"))] == ["ok", "del"]
+
+
+def test_a_homophone_does_not_pull_a_sentence_under_the_retake_threshold_or_fail_the_gate() -> None:
+    from macaw.engines import Word
+
+    script = vf.script([("x", 0, "We climbed to the peak at eight and ate there.")])
+    heard = "we climbed two the peek at ate and eight there".split()
+    scored = check.score(script, [Word(w, 0.3 * k, 0.3 * k + 0.25, 0.9) for k, w in enumerate(heard)])
+    assert scored.errors == 0
+    assert check.sentence_wer(script.sentences[0], [Word(w, 0.0, 0.1, 0.9) for w in heard]) == 0.0
+    mumbled = "we climbed two the meek at ate and eight there".split()
+    assert check.sentence_wer(script.sentences[0], [Word(w, 0.0, 0.1, 0.9) for w in mumbled]) == pytest.approx(0.1)
+
+
 # --- Batched hearing: the second listen and the retakes, one transcription each ----------------
 
 
@@ -341,12 +367,12 @@ def test_only_doubted_trouble_is_heard_again() -> None:
     from macaw.engines import Word
 
     script = vf.script([("x", 0, "one two three four five six seven eight nine ten")])
-    said = "one two tree four five six seven ate nine ten".split()
-    sure = {"tree": 0.95, "ate": 0.3}
+    said = "one two tree four five six seven ape nine ten".split()  # ("ate" would sound the same as "eight")
+    sure = {"tree": 0.95, "ape": 0.3}
     words = [Word(w, 0.5 * k, 0.5 * k + 0.4, sure.get(w, 0.9)) for k, w in enumerate(said)]
     scored = check.score(script, words)
     span = SpokenSentence(0, 0.0, 5.0)
-    # "tree" was heard with confidence: only the stretch around the doubted "ate" is heard again
+    # "tree" was heard with confidence: only the stretch around the doubted "ape" is heard again
     assert check._trouble_windows(scored, 0, span, 0.5, doubt=0.7) == [(pytest.approx(3.0), pytest.approx(4.4))]
     assert len(check._trouble_windows(scored, 0, span, 0.5, doubt=1.0)) == 2
     assert check._trouble_windows(scored, 0, span, None) == [(0.0, 5.0)]
@@ -461,3 +487,11 @@ def test_sentences_under_the_retake_bar_are_retaken_only_to_pass_the_gate(tmp_pa
         assert quality.sentences[4].retries == 1 and quality.wer == 0 and quality.passed
     else:
         assert quality.retries == 0 and quality.wer == quality.wer_first_pass and quality.passed
+
+
+def test_the_quality_page_marks_names_and_sounds_apart_from_errors() -> None:
+    row = check._diff_html([["ok", "the", "the"], ["sound", "peak", "peek"], ["name", "vaswani", "swanie"], ["sub", "heap", "heat"], ["del", "cluster", ""]])
+    assert 'title="heard as peek, which sounds the same">peak <small>(peek)</small>' in row
+    assert 'class="name" title="a name, heard with another spelling">vaswani' in row
+    assert "<del title=\"not heard\">heap</del><ins title=\"heard instead\">heat</ins>" in row
+    assert '<del title="not heard">cluster</del>' in row
