@@ -400,18 +400,26 @@ def _splice(audio: np.ndarray, sr: int, spans: list[SpokenSentence], takes: dict
     return np.concatenate(pieces), new_spans
 
 
-def _respliced_words(words: list[Word], old: list[SpokenSentence], new: list[SpokenSentence], takes: dict[int, Take]) -> list[Word]:
+def _respliced_words(words: list[Word], old: list[SpokenSentence], new: list[SpokenSentence], takes: dict[int, Take],
+                     word_sentence: list[int] | None = None) -> list[Word]:
     """What the recogniser hears in the spliced narration, without hearing all of it again.
 
     Words heard inside a replaced sentence give way to what was heard in its new take (the same
-    samples, heard on their own); every other word moves with the audio around it.
+    samples, heard on their own), and so do the words the alignment gave to that sentence that
+    the recogniser timed just past its audio (`word_sentence`, within TIMING_SLACK): a last word
+    stretched into the pause would otherwise be heard twice. Every other word moves with the
+    audio around it.
     """
     replaced = [(o.start, o.end) for o in old if o.index in takes]
+    near = {o.index: (o.start - TIMING_SLACK, o.end + TIMING_SLACK) for o in old if o.index in takes}
     shifts = sorted((o.end, (n.end - n.start) - (o.end - o.start)) for o, n in zip(old, new) if o.index in takes)
     out: list[Word] = []
-    for w in words:
+    for k, w in enumerate(words):
         middle = (w.start + w.end) / 2
         if any(start <= middle <= end for start, end in replaced):
+            continue
+        owner = word_sentence[k] if word_sentence is not None and k < len(word_sentence) else -1
+        if owner in near and near[owner][0] <= middle <= near[owner][1]:
             continue
         shift = sum(delta for end, delta in shifts if end <= middle)
         out.append(Word(w.text, w.start + shift, w.end + shift, w.probability))
@@ -510,7 +518,7 @@ def run(ctx: StageContext, script: Script, narration: Narration) -> Quality:
             audio, sr = read_audio(path)
             spliced, spans = _splice(audio, sr, narration.sentences, takes)
             write_wav(path, spliced, sr)
-            rescored = score(script, _respliced_words(scored.words, narration.sentences, spans, takes), ref, names)
+            rescored = score(script, _respliced_words(scored.words, narration.sentences, spans, takes, scored.word_sentence), ref, names)
             ctx.log(f"check: WER {rescored.wer:.1%} after {sum(tries.values())} retries (was {scored.wer:.1%})")
             if rescored.errors < scored.errors:
                 scored = rescored

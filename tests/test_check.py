@@ -107,6 +107,14 @@ def test_respliced_words_follow_the_audio() -> None:
     take = (np.zeros(1), "b", [Word("b", 0.2, 0.6)])
     words = check._respliced_words(heard, old, new, {1: take})
     assert [(w.text, w.start) for w in words] == [("a", 0.1), ("b", pytest.approx(1.7)), ("c", pytest.approx(3.6))]
+    # The recogniser timed the replaced sentence's last word into the pause after it: the
+    # alignment says whose word it is, and it is not heard twice. A word of the next sentence stays.
+    heard = [Word("a", 0.1, 0.5), Word("wrong", 1.6, 2.0), Word("last", 2.3, 2.9), Word("c", 3.1, 3.5)]
+    take = (np.zeros(1), "b last", [Word("b", 0.2, 0.6), Word("last", 0.8, 1.2)])
+    words = check._respliced_words(heard, old, new, {1: take}, word_sentence=[0, 1, 1, 2])
+    assert [w.text for w in words] == ["a", "b", "last", "c"]
+    words = check._respliced_words(heard, old, new, {1: take}, word_sentence=[0, 1, 2, 2])
+    assert [w.text for w in words] == ["a", "b", "last", "last", "c"]
 
 
 def test_retries_stop_at_the_limit_and_a_broken_voice_still_fails(tmp_path):
