@@ -205,6 +205,7 @@ def forgive_names(ops: list[Op], positions: set[int]) -> list[Op]:
 # The phonemizer Piper speaks from (espeak-ng, shipped inside piper-tts), with the recogniser's
 # language. None: not available, and no word is forgiven for its sound.
 _PHONEMIZER: Any = None
+_PHONEMIZER_LOCK = threading.Lock()  # used when Piper does not expose its own
 _SOUNDS: dict[str, str | None] = {}
 _STRESS = str.maketrans("", "", "\u02c8\u02cc")  # primary and secondary stress marks
 
@@ -217,8 +218,7 @@ def _phonemize(word: str) -> str | None:
     except ImportError:
         return None
     # espeak-ng keeps global state: share Piper's own phonemizer, under Piper's lock.
-    lock = getattr(piper_voice, "_ESPEAK_PHONEMIZER_LOCK", None) or threading.Lock()
-    with lock:
+    with getattr(piper_voice, "_ESPEAK_PHONEMIZER_LOCK", _PHONEMIZER_LOCK):
         phonemizer = getattr(piper_voice, "_ESPEAK_PHONEMIZER", None) or _PHONEMIZER
         if phonemizer is None:
             phonemizer = _PHONEMIZER = EspeakPhonemizer()
