@@ -22,7 +22,7 @@ from macaw.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, MacawError
 def _console(stderr: bool = True) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)  # one result per line, never wrapped: scripts read it
 
 
 class RichReporter:

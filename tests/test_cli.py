@@ -68,3 +68,16 @@ def test_bad_base_url_flag_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "e.md").write_text("Hi there.\n")
     result = macaw("build", "--journal", "e.md", "--base-url", "ftp://nope", cwd=tmp_path)
     assert result.returncode == 3 and "base_url" in result.stderr
+
+
+def test_a_long_path_stays_on_one_line(tmp_path: Path) -> None:
+    # Not a terminal: rich would wrap at 80 columns, and a script reading the result (or the one
+    # line of a mistake) would get half a path.
+    deep = tmp_path / ("a-rather-long-folder-name-" * 4) / "out"
+    deep.mkdir(parents=True)
+    result = macaw("publish", cwd=deep)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) == 1 and str(deep / "feeds" / "macaw.xml") in result.stdout
+    result = macaw("build", "--journal", str(deep / "missing.md"), cwd=deep)
+    assert result.returncode == 11 and len(result.stderr.strip().splitlines()) == 1
+    assert str(deep / "missing.md") in result.stderr
