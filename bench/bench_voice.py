@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
@@ -108,11 +109,6 @@ def _raw_whisper(asr: Any, path: Path, seconds: float) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def _median(values: list[float]) -> float:
-    values = sorted(values)
-    return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
-
-
 def bench_voice(journals: Path = JOURNALS, log=print, reference_takes: int = REFERENCE_TAKES) -> dict[str, Any]:
     from macaw import check, engines, speak
 
@@ -170,13 +166,13 @@ def bench_voice(journals: Path = JOURNALS, log=print, reference_takes: int = REF
         # Overheads per take (stage RTF / raw RTF on the same text or narration), then the median.
         def overhead(stage: str, raw: str) -> dict[str, float]:
             ratios = [r[stage] / r[raw] - 1 for r in takes]
-            return {"median": round(_median(ratios), 3), "min": round(min(ratios), 3), "max": round(max(ratios), 3)}
+            return {"median": round(median(ratios), 3), "min": round(min(ratios), 3), "max": round(max(ratios), 3)}
 
         results["speak_overhead"] = overhead("speak_rtf", "raw_piper_rtf")
         results["speak_overhead_macaw_voice"] = overhead("speak_rtf", "raw_piper_macaw_rtf")
         results["check_overhead"] = overhead("check_rtf", "raw_whisper_rtf")
         results["check_overhead_greedy"] = overhead("check_rtf", "raw_whisper_greedy_rtf")
-        med = {k: _median([r[k] for r in takes]) for k in ("raw_piper_rtf", "raw_piper_macaw_rtf", "speak_rtf", "raw_whisper_rtf", "raw_whisper_greedy_rtf", "check_rtf")}
+        med = {k: median([r[k] for r in takes]) for k in ("raw_piper_rtf", "raw_piper_macaw_rtf", "speak_rtf", "raw_whisper_rtf", "raw_whisper_greedy_rtf", "check_rtf")}
         results["reference_median"] = med
 
         def fmt(o: dict[str, float]) -> str:
