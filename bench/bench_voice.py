@@ -70,7 +70,7 @@ def _context(tmp: Path, engines: dict[str, Any]):
     return ctx
 
 
-REFERENCE_TAKES = 3  # fresh takes of the reference entry: Piper varies run to run, and the check with it
+REFERENCE_TAKES = 5  # fresh takes of the reference entry: Piper varies run to run, and the check with it
 
 
 def _raw_piper(tts: Any, text: str) -> tuple[float, float]:
@@ -93,20 +93,25 @@ def _raw_piper(tts: Any, text: str) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def _raw_whisper(asr: Any, path: Path, seconds: float) -> tuple[float, float]:
-    """RTF of raw faster-whisper on the narration: (library defaults, greedy with word timestamps).
+def _raw_whisper(asr: Any, path: Path, seconds: float, script: Any) -> list[tuple[float, float]]:
+    """RTF and WER of raw faster-whisper on the narration: [library defaults, greedy with word timestamps].
 
     Library defaults: model.transcribe(path) as it comes (beam 5, no word timestamps), the call
     the issue's "about 0.043" matches on this machine. Greedy with word timestamps: the settings
-    of check's first listen, heard the library's own way (one 30 s window after another).
+    of check's first listen, heard the library's own way (one 30 s window after another). The
+    WER is the script against the segments' text, through check's own scoring.
     """
+    from macaw.check import score
+    from macaw.engines import Word
+
     out = []
     for options in ({}, {"language": "en", "beam_size": 1, "word_timestamps": True}):
         t = time.perf_counter()
         segments, _ = asr._model.transcribe(str(path), **options)
-        list(segments)  # transcription happens as the generator is consumed
-        out.append((time.perf_counter() - t) / seconds)
-    return out[0], out[1]
+        segments = list(segments)  # transcription happens as the generator is consumed
+        rtf = (time.perf_counter() - t) / seconds
+        out.append((rtf, score(script, [Word(s.text, s.start, s.end, 1.0) for s in segments]).wer))
+    return out
 
 
 def bench_voice(journals: Path = JOURNALS, log=print, reference_takes: int = REFERENCE_TAKES) -> dict[str, Any]:
@@ -144,8 +149,9 @@ def bench_voice(journals: Path = JOURNALS, log=print, reference_takes: int = REF
                 row["speech_s"] = round(speech_s, 1)
                 row["speak_rtf"] = round(speak_s / speech_s, 4)  # per second of speech, pauses not counted
                 if entry.name == REFERENCE:
-                    raw_default, raw_greedy = _raw_whisper(asr, ctx.folder / narration.audio, narration.duration_s)
-                    row.update(raw_whisper_rtf=round(raw_default, 4), raw_whisper_greedy_rtf=round(raw_greedy, 4))
+                    (raw_default, wer_default), (raw_greedy, wer_greedy) = _raw_whisper(asr, ctx.folder / narration.audio, narration.duration_s, script)
+                    row.update(raw_whisper_rtf=round(raw_default, 4), raw_whisper_greedy_rtf=round(raw_greedy, 4),
+                               raw_whisper_wer=round(wer_default, 4), raw_whisper_greedy_wer=round(wer_greedy, 4))
                 t = time.perf_counter()
                 quality = check.run(ctx, script, narration)
                 row["check_rtf"] = round((time.perf_counter() - t) / narration.duration_s, 4)
@@ -183,6 +189,11 @@ def bench_voice(journals: Path = JOURNALS, log=print, reference_takes: int = REF
             f"vs {med['raw_piper_macaw_rtf']:.4f} (Macaw's session options): {fmt(results['speak_overhead_macaw_voice'])}")
         log(f"  check RTF {med['check_rtf']:.4f} vs raw faster-whisper {med['raw_whisper_rtf']:.4f} (library defaults): {fmt(results['check_overhead'])}; "
             f"vs {med['raw_whisper_greedy_rtf']:.4f} (greedy, word timestamps): {fmt(results['check_overhead_greedy'])}")
+        words = sum(r["words"] for r in takes)
+        wers = {k: sum(r[k] * r["words"] for r in takes) / words for k in ("wer", "raw_whisper_wer", "raw_whisper_greedy_wer")}
+        results["reference_wer"] = {k: round(v, 4) for k, v in wers.items()}
+        log(f"  WER over those takes: check {wers['wer']:.2%}, raw library defaults {wers['raw_whisper_wer']:.2%}, "
+            f"raw greedy {wers['raw_whisper_greedy_wer']:.2%} (what the check costs over raw greedy buys the difference)")
     log(f"WER on {len(entries)} journal entries {results['wer_overall']:.2%} (first pass {results['wer_first_pass_overall']:.2%})")
     return results
 
