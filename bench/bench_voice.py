@@ -73,17 +73,14 @@ def _context(tmp: Path, engines: dict[str, Any]):
 REFERENCE_TAKES = 5  # fresh takes of the reference entry: Piper varies run to run, and the check with it
 
 
-def _raw_piper(tts: Any, text: str) -> tuple[float, float]:
+def _raw_piper(plain: Any, tts: Any, text: str) -> tuple[float, float]:
     """RTF of raw Piper on `text` in one call: (library defaults, as Macaw loads the voice).
 
     Library defaults: PiperVoice.load() and synthesize(), as the issue's "about 0.06" was taken.
     As Macaw loads it: the same voice with Macaw's CPU session options (tts_piper._cpu_voice).
     """
     import numpy as np
-    from piper import PiperVoice
 
-    plain = PiperVoice.load(str(tts.voice_path), config_path=str(tts.config_path))
-    list(plain.synthesize("Warm up."))
     out = []
     for voice, options in ((plain, {}), (tts._voice, {"syn_config": tts._syn_config})):
         t = time.perf_counter()
@@ -130,6 +127,10 @@ def bench_voice(journals: Path = JOURNALS, log=print, reference_takes: int = REF
     asr._load()
     whisper_load = time.perf_counter() - t
     list(tts.synthesize("Warm up."))
+    from piper import PiperVoice
+
+    plain = PiperVoice.load(str(tts.voice_path), config_path=str(tts.config_path))  # the library's defaults, loaded once
+    list(plain.synthesize("Warm up."))
 
     results: dict[str, Any] = {"piper_load_s": round(piper_load, 2), "whisper_load_s": round(whisper_load, 2), "entries": {}, "reference": []}
     with tempfile.TemporaryDirectory() as tmp_dir:
@@ -140,7 +141,7 @@ def bench_voice(journals: Path = JOURNALS, log=print, reference_takes: int = REF
                 ctx = _context(Path(tmp_dir) / f"{entry.stem}-{take}", {"tts": tts, "asr": asr})
                 row: dict[str, Any] = {"sentences": len(script.sentences)}
                 if entry.name == REFERENCE:
-                    raw_default, raw_macaw = _raw_piper(tts, " ".join(s.spoken for s in script.sentences))
+                    raw_default, raw_macaw = _raw_piper(plain, tts, " ".join(s.spoken for s in script.sentences))
                     row.update(raw_piper_rtf=round(raw_default, 4), raw_piper_macaw_rtf=round(raw_macaw, 4))
                 t = time.perf_counter()
                 narration = speak.run(ctx, script)
