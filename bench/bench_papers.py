@@ -22,7 +22,7 @@ def bench_extract(repeats: int = 3) -> dict[str, Any]:
     from paperfixtures import FIXTURES, attention_spec, recovery, typeset
     from pypdf import PdfReader
 
-    from macaw.pdftext import run_extraction
+    from macaw.documents.pdf import run_extraction
 
     results: dict[str, Any] = {"fixtures": {}}
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,7 +22,7 @@ for extra in (ROOT, ROOT / "tests"):
 
 def bench_publish(episodes: int = 1000) -> dict:
     from episodefixtures import PINNED, make_config, write_manifest
-    from macaw.publish import publish_all
+    from macaw.stages.publish import publish_all
 
     out = Path(tempfile.mkdtemp(prefix="macaw-bench-publish-"))
     try:

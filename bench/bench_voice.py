@@ -40,7 +40,7 @@ REFERENCE = "2024-11-19-gestation.txt"  # the entry the raw figures in the issue
 def journal_script(path: Path):
     """A plain reading of a journal entry as a Script: short unpunctuated lines are part headings."""
     from macaw.artifacts import Script, Sentence
-    from macaw.spoken import split_sentences, to_spoken
+    from macaw.script.spoken import split_sentences, to_spoken
 
     lines = path.read_text(encoding="utf-8").splitlines()
     title = next((l.strip() for l in lines if l.strip()), path.stem)
@@ -61,7 +61,7 @@ def journal_script(path: Path):
 
 def _context(tmp: Path, engines: dict[str, Any]):
     from macaw import config
-    from macaw.stage import StageContext
+    from macaw.stages.context import StageContext
 
     folder = tmp / "episodes" / "bench"
     folder.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,7 @@ def _raw_whisper(asr: Any, path: Path, seconds: float, script: Any) -> list[tupl
     of check's first listen, heard the library's own way (one 30 s window after another). The
     WER is the script against the segments' text, through check's own scoring.
     """
-    from macaw.check import score
+    from macaw.stages.check import score
     from macaw.engines import Word
 
     out = []
@@ -112,7 +112,8 @@ def _raw_whisper(asr: Any, path: Path, seconds: float, script: Any) -> list[tupl
 
 
 def bench_voice(journals: Path = JOURNALS, log=print, reference_takes: int = REFERENCE_TAKES) -> dict[str, Any]:
-    from macaw import check, engines, speak
+    from macaw import engines
+    from macaw.stages import check, speak
 
     if not journals.is_dir():
         log(f"bench_voice: {journals} not found; skipped")

@@ -18,11 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from macaw import write  # noqa: E402
+from macaw.stages import write  # noqa: E402
 from macaw.artifacts import Document, Script, Source  # noqa: E402
 from macaw.config import Config  # noqa: E402
-from macaw.grounding import numbers_in  # noqa: E402
-from macaw.stage import StageContext  # noqa: E402
+from macaw.script.grounding import numbers_in  # noqa: E402
+from macaw.stages.context import StageContext  # noqa: E402
 
 
 def _fixtures() -> list[tuple[str, str, Document, Source]]:

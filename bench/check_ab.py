@@ -29,7 +29,7 @@ from bench.bench_voice import _context  # noqa: E402
 
 def speak_all(audio: Path, repeats: int) -> None:
     from bench.wer_sweep import entries, make_tts
-    from macaw import speak
+    from macaw.stages import speak as speak
 
     tts = make_tts({})
     for rep in range(repeats):
@@ -53,9 +53,10 @@ def _value(text: str) -> Any:
 
 
 def compare(audio: Path, settings: list[str]) -> list[dict[str, Any]]:
-    from macaw import check, config, engines
+    from macaw import config, engines
+    from macaw.stages import check
     from macaw.artifacts import Narration, Script
-    from macaw.stage import StageContext
+    from macaw.stages.context import StageContext
 
     asr = engines.create("asr", {"engine": "faster-whisper", "model": "", "device": "auto", "compute_type": "int8", "beam_size": 1})
     asr._load()

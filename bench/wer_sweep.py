@@ -92,7 +92,7 @@ def make_asr(spec: dict[str, float]):
 
 
 def sweep(tts_specs: list[str], asr_specs: list[str], repeats: int, full_check: bool, log=print, dump: Path | None = None, save: Path | None = None) -> list[dict[str, Any]]:
-    from macaw import check, speak
+    from macaw.stages import check, speak
 
     scripts = entries()
     asrs = {spec: make_asr(parse(spec)) for spec in asr_specs}
@@ -143,7 +143,7 @@ def sweep(tts_specs: list[str], asr_specs: list[str], repeats: int, full_check: 
 
 def rescore(saved: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Score saved transcripts again with the current normaliser (the audio is not kept)."""
-    from macaw import check
+    from macaw.stages import check as check
     from macaw.engines import Word
 
     scripts = entries()

@@ -24,13 +24,13 @@ def build(**kwargs: Any) -> "list[Manifest]":
 
 
 def publish_feed(config: Any = None, **kwargs: Any) -> Any:
-    """Rebuild the feed and pages from the episode manifests; see `macaw.publish.publish_all`.
+    """Rebuild the feed and pages from the episode manifests; see `macaw.stages.publish.publish_all`.
 
     `config` is a `macaw.config.Config`; without one, settings load as the CLI loads them.
-    (Named publish_feed because `macaw.publish` is the publish stage's module.)
+    (Named publish_feed because `macaw.stages.publish` is the publish stage's module.)
     """
     from macaw.config import load
-    from macaw.publish import publish_all
+    from macaw.stages.publish import publish_all
 
     return publish_all(config or load(), **kwargs)
 

@@ -1,4 +1,4 @@
-"""The `macaw` command: a thin layer over macaw.pipeline and macaw.publish.
+"""The `macaw` command: a thin layer over macaw.pipeline and macaw.stages.publish.
 
 Errors Macaw raises on purpose become one line on stderr and their exit code (macaw/errors.py);
 anything else is a bug, reported in one line too (MACAW_DEBUG=1 shows the traceback).
@@ -172,7 +172,7 @@ def publish(out: Path | None, config_path: Path | None) -> None:
     """Rebuild the feed and pages from the episode manifests."""
 
     def action() -> int:
-        from macaw.publish import publish_all
+        from macaw.stages.publish import publish_all
 
         config = _load_config(out, config_path)
         console = _console()
@@ -210,7 +210,7 @@ def serve(port: int, host: str, out: Path | None, config_path: Path | None) -> N
     """Serve the output root (feed, pages, audio) with byte ranges, for preview."""
 
     def action() -> int:
-        from macaw.serve import serve as run_serve
+        from macaw.publish.serve import serve as run_serve
 
         config = _load_config(out, config_path)
         _console().print(f"serving {config.out} at http://{host}:{port}/feeds/{config.show.slug}.xml (Ctrl-C stops)")

@@ -19,7 +19,7 @@ from macaw.config import STAGES, Config
 from macaw.engines import create as create_engine
 from macaw.config import load as load_config
 from macaw.errors import ConfigError, MacawError, QualityGateFailed, SourceError
-from macaw.stage import StageContext
+from macaw.stages.context import StageContext
 
 
 class Reporter(Protocol):
@@ -212,38 +212,38 @@ def _fetch(ctx: StageContext, request: Request, _: dict[str, Any]) -> Source:
 
 
 def _extract(ctx: StageContext, _: Request, a: dict[str, Any]) -> Document:
-    from macaw import extract
+    from macaw.stages import extract as extract
 
     return extract.run(ctx, a["fetch"])
 
 
 def _write(ctx: StageContext, _: Request, a: dict[str, Any]) -> Script:
-    from macaw import write
+    from macaw.stages import write as write
 
     return write.run(ctx, a["extract"], a["fetch"])
 
 
 def _speak(ctx: StageContext, _: Request, a: dict[str, Any]) -> Narration:
-    from macaw import speak
+    from macaw.stages import speak as speak
 
     return speak.run(ctx, a["write"])
 
 
 def _check(ctx: StageContext, _: Request, a: dict[str, Any]) -> Quality:
-    from macaw import check
+    from macaw.stages import check as check
 
     return check.run(ctx, a["write"], a["speak"])
 
 
 def _master(ctx: StageContext, _: Request, a: dict[str, Any]) -> Master:
-    from macaw import master
+    from macaw.stages import master as master
 
     # check may re-speak sentences that failed; its saved narration is the one to master.
     return master.run(ctx, a["write"], Narration.load(ctx.folder), a["check"], a["fetch"])
 
 
 def _publish(ctx: StageContext, _: Request, a: dict[str, Any]) -> Manifest:
-    from macaw import publish
+    from macaw.stages import publish as publish
 
     return publish.run(ctx, a["fetch"], a["extract"], a["write"], a["check"], a["master"])
 
@@ -254,7 +254,7 @@ def _module_options(name: str, default: Callable[[Config], dict[str, Any]]) -> C
     def options(config: Config) -> dict[str, Any]:
         import importlib
 
-        module = importlib.import_module(f"macaw.{name}")
+        module = importlib.import_module(f"macaw.stages.{name}")
         version = getattr(module, "VERSION", 1)
         custom = getattr(module, "options", None)
         return {"version": version, **(custom(config) if custom else default(config))}

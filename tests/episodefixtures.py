@@ -21,7 +21,7 @@ from macaw.artifacts import (
     Source,
 )
 from macaw.config import Config, ShowConfig
-from macaw.stage import StageContext
+from macaw.stages.context import StageContext
 
 BASE_URL = "https://pod.example.org/macaw"
 PINNED = datetime(2024, 10, 14, 6, 30, tzinfo=timezone.utc)
@@ -75,7 +75,7 @@ def make_episode(
     `audio_bytes` replaces the real MP3 where exact output matters more than playable audio.
     """
     # Not `from macaw import publish`: macaw/__init__.py defines a function by that name.
-    from macaw.publish import run
+    from macaw.stages.publish import run
 
     folder = config.episodes_dir / episode_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -127,7 +127,7 @@ def make_episode(
 
 def write_manifest(config: Config, episode_id: str, published: datetime, audio_bytes: bytes = b"ID3fake") -> Manifest:
     """A published episode as publish_all sees it, without the stage (for the 1,000-episode run)."""
-    from macaw.publish import episode_guid
+    from macaw.stages.publish import episode_guid
 
     folder = config.episodes_dir / episode_id
     folder.mkdir(parents=True, exist_ok=True)

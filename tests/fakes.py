@@ -10,7 +10,7 @@ import numpy as np
 
 from macaw import engines
 from macaw.engines import Transcript, Word
-from macaw.spoken import wer_words
+from macaw.script.spoken import wer_words
 
 
 class FakeLLM:

@@ -14,7 +14,7 @@ import pytest
 from macaw import engines
 from macaw.artifacts import Author, Document, Section, Source
 from macaw.config import Config
-from macaw.stage import StageContext
+from macaw.stages.context import StageContext
 
 def _journals() -> Path:
     # shared/ sits beside the checkout (…/shared next to …/macaw), or higher up for a worktree.

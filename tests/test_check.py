@@ -6,8 +6,8 @@ import pytest
 import soundfile as sf
 
 import voicefixtures as vf
-from macaw import check, speak
-from macaw.align import align
+from macaw.stages import check, speak
+from macaw.quality.align import align
 from macaw.artifacts import Narration, Quality, Sentence
 
 
@@ -227,8 +227,8 @@ def test_retries_repair_a_lost_sentence_with_the_real_voice(real_episode, tmp_pa
 
 
 def test_misspelled_names_are_forgiven_but_skipped_names_are_not() -> None:
-    from macaw.align import align, forgive_names, name_positions
-    from macaw.spoken import wer_words
+    from macaw.quality.align import align, forgive_names, name_positions
+    from macaw.script.spoken import wer_words
 
     ref = wer_words("by Jakob Uszkoreit and Ashish Vaswani today")
     names = [wer_words("Jakob Uszkoreit"), wer_words("Ashish Vaswani")]
@@ -244,8 +244,8 @@ def test_misspelled_names_are_forgiven_but_skipped_names_are_not() -> None:
 
 
 def test_another_spelling_of_the_same_sounds_is_not_an_error() -> None:
-    from macaw.align import NOT_ERRORS, compare
-    from macaw.spoken import wer_words
+    from macaw.quality.align import NOT_ERRORS, compare
+    from macaw.script.spoken import wer_words
 
     ref = wer_words("Recursers reached the peak of the Heap cluster, two days ago")
     heard = wer_words("recursors reached the peek of the heat cluster, to days ago")

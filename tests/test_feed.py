@@ -13,9 +13,9 @@ from lxml import etree
 
 from episodefixtures import BASE_URL, PINNED, make_config, make_episode
 from golden import check_golden
-from macaw.feed import NS
-from macaw.feed_podcast2 import PODCAST_NS, podcast_guid
-from macaw.publish import episode_guid, publish_all
+from macaw.publish.feed import NS
+from macaw.publish.podcast2 import PODCAST_NS, podcast_guid
+from macaw.stages.publish import episode_guid, publish_all
 
 FIXED_AUDIO = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 8
 INJECTION_TITLE = 'Cats & <script>alert("x")</script> dogs ]]> "quoted" \'single\''

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from macaw.grounding import SourceIndex, similar, stem
+from macaw.script.grounding import SourceIndex, similar, stem
 
 SOURCE = """We train the Transformer on the WMT 2014 English-German dataset of about 4.5 million sentence pairs.
 

@@ -5,7 +5,7 @@ import pytest
 from macaw.artifacts import Source
 from macaw.config import load
 from macaw.errors import EmptySourceError, SourceError, SourceNotFoundError
-from macaw.extract import parse_journal
+from macaw.stages.extract import parse_journal
 from macaw.sources import journal
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "journals"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import voicefixtures as vf
-from macaw import master, speak
+from macaw.stages import master, speak
 from macaw.artifacts import Quality, SentenceQuality
 from macaw.audio import loudness_lufs, read_audio, true_peak_db, write_wav
 
@@ -98,7 +98,8 @@ def test_bitrate_setting_maps_onto_lame(tmp_path):
 def test_real_voice_episode_is_mastered_to_spec(tmp_path):
     from mutagen.id3 import ID3
 
-    from macaw import check, engines
+    from macaw import engines
+    from macaw.stages import check
 
     tts = engines.create("tts", {"engine": "piper", "voice": "", "device": "auto", "speed": 1.0})
     asr = engines.create("asr", {"engine": "faster-whisper", "model": "", "device": "auto", "compute_type": "int8", "beam_size": 1})

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from episodefixtures import make_config, make_episode
-from macaw.serve import make_server
+from macaw.publish.serve import make_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")

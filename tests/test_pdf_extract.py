@@ -14,9 +14,9 @@ import pytest
 from macaw.artifacts import Author, Document, Source
 from macaw.config import Config
 from macaw.errors import EncryptedPdfError, ExtractError, NoTextLayerError, NotAPdfError, ResourceLimitError, SourceNotFoundError
-from macaw.pdftext import DamagedPdfError, extract_document, run_extraction
+from macaw.documents.pdf import DamagedPdfError, extract_document, run_extraction
 from macaw.sources import arxiv, pdf as pdf_source
-from macaw.textclean import fix_accents, fix_ligatures, join_lines
+from macaw.documents.textclean import fix_accents, fix_ligatures, join_lines
 from paperfixtures import ATTENTION_AUTHORS, FIXTURES, ReplayServer, atom, recovery, typeset
 from pdfbuild import Page, Text, build_pdf, serialize
 

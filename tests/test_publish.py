@@ -9,11 +9,11 @@ import pytest
 
 from episodefixtures import PINNED, make_config, make_episode, write_manifest
 from golden import check_golden
-from macaw import feed as feed_module
+from macaw.publish import feed as feed_module
 from macaw.artifacts import Manifest
 from macaw.errors import PublishError
-from macaw.publish import episode_guid, publish_all
-from macaw.shownotes import render_shownotes_html, render_shownotes_text
+from macaw.stages.publish import episode_guid, publish_all
+from macaw.publish.shownotes import render_shownotes_html, render_shownotes_text
 from test_feed import FIXED_AUDIO
 
 PAPER = "arxiv-1706.03762"
@@ -82,7 +82,7 @@ def test_failed_validation_leaves_previous_feed_and_pages_byte_identical(tmp_pat
     make_episode(config)
     before = _snapshot(config)
     write_manifest(config, "arxiv-2401.00001", PINNED + timedelta(days=2))
-    monkeypatch.setattr("macaw.publish.build_feed", lambda *a, **k: b"<rss version='2.0'><channel>")
+    monkeypatch.setattr("macaw.stages.publish.build_feed", lambda *a, **k: b"<rss version='2.0'><channel>")
     with pytest.raises(PublishError, match="not well-formed"):
         publish_all(config)
     assert _snapshot(config) == before
@@ -100,7 +100,7 @@ def test_invariant_failure_is_reported_and_nothing_moves(tmp_path, monkeypatch):
         return real(cfg, episodes, cover)
 
     write_manifest(config, "arxiv-2401.00001", PINNED + timedelta(days=2))
-    monkeypatch.setattr("macaw.publish.build_feed", duplicate_enclosures)
+    monkeypatch.setattr("macaw.stages.publish.build_feed", duplicate_enclosures)
     with pytest.raises(PublishError, match="shared with another item"):
         publish_all(config)
     assert _snapshot(config) == before
@@ -122,7 +122,7 @@ def test_a_write_failure_on_pages_leaves_the_feed(tmp_path, monkeypatch):
     feed = config.feeds_dir / "macaw.xml"
     before = feed.read_bytes()
     write_manifest(config, "arxiv-2401.00001", PINNED + timedelta(days=2))
-    import macaw.publish as stage
+    import macaw.stages.publish as stage
 
     real = stage._write_if_changed
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from macaw.serve import make_server
+from macaw.publish.serve import make_server
 
 
 @pytest.fixture

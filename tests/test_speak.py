@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 
 import voicefixtures as vf
-from macaw import speak
+from macaw.stages import speak as speak
 from macaw.artifacts import Narration
 from macaw.errors import EmptyOutputError
 

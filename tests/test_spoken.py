@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from macaw.spoken import load_lexicon, split_sentences, to_spoken, wer_words
+from macaw.script.spoken import load_lexicon, split_sentences, to_spoken, wer_words
 
 
 @pytest.mark.parametrize("written, said", [

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from macaw import check
-from macaw.align import align, heard_tokens, reference_tokens
+from macaw.stages import check as check
+from macaw.quality.align import align, heard_tokens, reference_tokens
 from macaw.artifacts import Sentence
 from macaw.engines import Word
-from macaw.spoken import wer_words
+from macaw.script.spoken import wer_words
 
 
 def errors(script: str, heard: str) -> int:
@@ -67,7 +67,7 @@ def test_respelled_acronyms_still_compare_as_written(script, heard):
 
 
 def test_respelled_acronyms_are_said_as_one_term():
-    from macaw.spoken import to_spoken
+    from macaw.script.spoken import to_spoken
 
     assert to_spoken("AI and ML") == "A-I and M-L"
     assert errors("AI safety", "I safety") == 1

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from macaw import engines, write
+from macaw import engines
+from macaw.stages import write
 from macaw.artifacts import Author, Document, Script, Section, Source
 from macaw.errors import EmptyOutputError, EmptySourceError
-from macaw.grounding import numbers_in
+from macaw.script.grounding import numbers_in
 
 from llmfixtures import context, journal_document, journal_path, use_fake
 
@@ -142,7 +143,7 @@ def test_paper_episode_has_the_parts_in_order(tmp_path):
     use_fake(paper_reply)
     script = write.run(context(tmp_path), doc, source)
     assert_invariants(script, doc, source)
-    from macaw.write_paper import PARTS
+    from macaw.script.paper import PARTS
 
     assert script.segments() == [write.INTRO, *(p.name for p in PARTS), write.CLOSING]
     intro = " ".join(s.text for s in script.sentences if s.segment == write.INTRO)
@@ -237,7 +238,7 @@ def test_the_host_does_not_speak_in_the_authors_first_person(tmp_path):
 
 
 def test_third_person():
-    from macaw.write_paper import third_person
+    from macaw.script.paper import third_person
 
     assert third_person("We propose X, and our method beats theirs; it helps us.") == \
         "The authors propose X, and their method beats theirs; it helps them."

@@ -10,8 +10,8 @@ import numpy as np
 from macaw import config as config_mod
 from macaw.artifacts import Author, Script, Sentence, Source
 from macaw.engines import Transcript, Word
-from macaw.spoken import to_spoken
-from macaw.stage import StageContext
+from macaw.script.spoken import to_spoken
+from macaw.stages.context import StageContext
 
 SENTENCES = [
     ("Introduction", 0, "Welcome to the show."),

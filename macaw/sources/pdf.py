@@ -1,7 +1,7 @@
 """A local PDF: copied into the episode folder; title and authors from the PDF itself.
 
 Reading the PDF's first page means parsing an untrusted file, so it goes through the same
-sandboxed child as extraction (`macaw.pdftext.run_extraction`). With `enrich`, an arXiv id
+sandboxed child as extraction (`macaw.documents.pdf.run_extraction`). With `enrich`, an arXiv id
 found in the PDF (the side stamp, or the text of page one) fills the metadata from arXiv.
 """
 
@@ -38,7 +38,7 @@ def _pdf_date(value: str) -> str:
 
 
 def fetch(value: str, config: Config, folder: Path, enrich: bool = False, **options: Any) -> Source:
-    from macaw import pdftext
+    from macaw.documents import pdf as pdftext
 
     path = _path(value)
     with open(path, "rb") as fh:

@@ -16,7 +16,7 @@ from macaw.artifacts import Chapter, Master, Narration, Quality, Script, Source
 from macaw.audio import limit, loudness_lufs, peak_envelope, read_audio, resample, true_peak_db
 from macaw.errors import EmptyOutputError
 from macaw.fsutil import atomic_replace, temp_path_for
-from macaw.stage import StageContext
+from macaw.stages.context import StageContext
 
 CEILING_MARGIN_DB = 0.5  # MP3 encoding overshoots peaks a little; limit below the target first
 MAX_PASSES = 4

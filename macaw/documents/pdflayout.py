@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from macaw.textclean import clean_chars, hyphenated_words, join_lines
+from macaw.documents.textclean import clean_chars, hyphenated_words, join_lines
 
 CHAR_WIDTH = 0.5  # average glyph width in ems, for estimating where a fragment ends
 

@@ -16,8 +16,8 @@ from macaw.artifacts import Narration, Script, Sentence, SpokenSentence
 from macaw.audio import silence, write_wav
 from macaw.config import TTSConfig
 from macaw.errors import EmptyOutputError
-from macaw.spoken import to_spoken
-from macaw.stage import StageContext
+from macaw.script.spoken import to_spoken
+from macaw.stages.context import StageContext
 
 NARRATION_FILE = "narration.wav"
 

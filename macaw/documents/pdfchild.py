@@ -1,8 +1,8 @@
-"""The sandboxed half of PDF extraction: runs as `python -m macaw.pdfread` in a child process.
+"""The sandboxed half of PDF extraction: runs as `python -m macaw.documents.pdfchild` in a child process.
 
 It reads one request (JSON on stdin), opens the PDF with pypdf, collects positioned text
 fragments, runs the layout analysis and writes one JSON answer on stdout. The parent
-(`macaw.pdftext`) sets the time and memory limits, so a hostile file can at worst kill this
+(`macaw.documents.pdf`) sets the time and memory limits, so a hostile file can at worst kill this
 process. Answers: {"ok": true, ...} or {"ok": false, "error": <kind>, "message": ...} where
 kind is not_pdf | encrypted | damaged | limit | no_text.
 """
@@ -111,7 +111,7 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PdfStreamError
 
-    from macaw.pdflayout import analyse
+    from macaw.documents.pdflayout import analyse
 
     path = Path(request["path"])
     max_pages = int(request.get("max_pages", 1000))

@@ -21,14 +21,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import macaw
+from macaw import render as templating
 from macaw.artifacts import Document, Script, Sentence, Source
 from macaw.errors import ConfigError, EmptyOutputError, EmptySourceError
-from macaw.grounding import SourceIndex, similar
-from macaw.spoken import Lexicon, load_lexicon, split_sentences, to_spoken
-from macaw.stage import StageContext
+from macaw.script.grounding import SourceIndex, similar
+from macaw.script.spoken import Lexicon, load_lexicon, split_sentences, to_spoken
+from macaw.stages.context import StageContext
 
-TEMPLATES = Path(macaw.__file__).resolve().parent.parent / "templates"
 INTRO, CLOSING = "Introduction", "Closing"
 MAX_AUTHORS_NAMED = 6
 
@@ -38,7 +37,7 @@ def _jinja() -> Any:
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=templating.loader(),
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -311,7 +310,7 @@ def run(ctx: StageContext, document: Document, source: Source) -> Script:
         writer = Writer(ctx, document, source)
         write_journal(writer, ctx.config.journal.mode)
         return writer.script()
-    from macaw import write_paper
+    from macaw.script import paper as write_paper
 
     writer = Writer(ctx, document, source)
     write_paper.write(writer, minutes=float(ctx.config.script.minutes))
@@ -392,7 +391,7 @@ def key_terms(text: str, headings: list[str], limit: int = 4) -> list[str]:
     """The names an entry keeps coming back to (ARENA, ResNet34), most frequent first."""
     from collections import Counter
 
-    from macaw.grounding import _is_entity, tokens
+    from macaw.script.grounding import _is_entity, tokens
 
     counts: Counter[str] = Counter()
     for sentence in split_sentences(text):
@@ -407,7 +406,7 @@ def key_terms(text: str, headings: list[str], limit: int = 4) -> list[str]:
 
 def _centrality(sentences: list[str]) -> dict[str, float]:
     """How much each sentence shares with the others: a fair measure of a one-line gist."""
-    from macaw.grounding import content_words, stem
+    from macaw.script.grounding import content_words, stem
 
     stems = {s: {stem(t) for t in content_words(s)} for s in sentences}
     counts = Counter(x for group in stems.values() for x in group)

@@ -18,8 +18,8 @@ from lxml import etree
 from macaw.artifacts import Manifest
 from macaw.config import Config
 from macaw.errors import PublishError
-from macaw.feed_podcast2 import ITUNES_NS, PODCAST_NS, Person, podcast_guid, register
-from macaw.shownotes import DESCRIPTION_MAX_BYTES, DESCRIPTION_TAGS, clean_text
+from macaw.publish.podcast2 import ITUNES_NS, PODCAST_NS, Person, podcast_guid, register
+from macaw.publish.shownotes import DESCRIPTION_MAX_BYTES, DESCRIPTION_TAGS, clean_text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"

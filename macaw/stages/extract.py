@@ -1,7 +1,7 @@
 """Extract: a fetched source -> a Document (title, authors, abstract, sections in reading order).
 
 Journal entries are markdown or plain text and are parsed here; papers go through
-`macaw.pdftext`, which runs pypdf in a child process with time and memory limits.
+`macaw.documents.pdf`, which runs pypdf in a child process with time and memory limits.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 
 from macaw.artifacts import Document, Section, Source
 from macaw.errors import EmptySourceError, ExtractError
-from macaw.stage import StageContext
+from macaw.stages.context import StageContext
 
 VERSION = 1  # bump when the output for the same input changes; part of the cache key
 
@@ -29,7 +29,7 @@ def run(ctx: StageContext, source: Source) -> Document:
     if source.kind == "journal":
         document = parse_journal(path.read_text(encoding="utf-8"), source)
     elif source.kind in ("arxiv", "pdf"):
-        from macaw.pdftext import extract_document
+        from macaw.documents.pdf import extract_document
 
         document = extract_document(path, source)
     else:

@@ -20,10 +20,9 @@ from urllib.parse import quote
 import jinja2
 import nh3
 
-import macaw
+from macaw import render as templating
 from macaw.artifacts import Chapter, Manifest, Quality, Script
 
-TEMPLATES = Path(macaw.__file__).resolve().parent.parent / "templates"
 
 DESCRIPTION_MAX_BYTES = 4000
 DESCRIPTION_TAGS = {"p", "ol", "ul", "li", "a"}
@@ -47,7 +46,7 @@ def sanitize_html(fragment: str, tags: set[str] = SHOWNOTES_TAGS) -> str:
 @functools.lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=templating.loader(),
         # Plain-text templates are not HTML: escaping them would print &amp; to the listener.
         autoescape=lambda name: name is None or not name.endswith(".txt.j2"),
         undefined=jinja2.StrictUndefined,

@@ -22,16 +22,17 @@ from typing import Callable
 from urllib.parse import quote
 
 import macaw
-from macaw import pages as pages_module
-from macaw import shownotes as shownotes_module
+from macaw import render as templating
+from macaw.publish import pages as pages_module
+from macaw.publish import shownotes as shownotes_module
 from macaw.artifacts import Author, Document, Manifest, Master, Narration, Quality, Script, Source
 from macaw.config import Config
-from macaw.cover import ensure_cover
+from macaw.publish.cover import ensure_cover
 from macaw.errors import PublishError
-from macaw.feed import FeedEpisode, build_feed, parse_time, validate_feed
+from macaw.publish.feed import FeedEpisode, build_feed, parse_time, validate_feed
 from macaw.fsutil import atomic_write_bytes, atomic_write_text
-from macaw.pages import PageEpisode, episode_page_path, render_episode_page, render_index
-from macaw.shownotes import (
+from macaw.publish.pages import PageEpisode, episode_page_path, render_episode_page, render_index
+from macaw.publish.shownotes import (
     cues,
     render_chapters_json,
     render_description,
@@ -39,9 +40,8 @@ from macaw.shownotes import (
     render_shownotes_text,
     render_srt,
     render_vtt,
-    TEMPLATES,
 )
-from macaw.stage import StageContext
+from macaw.stages.context import StageContext
 
 # Fixed forever: uuid5(NAMESPACE_URL, "urn:macaw:episode"). Item GUIDs are uuid5(this, episode id),
 # so a rebuild, a new arXiv version or a moved base_url never changes an episode's identity.
@@ -210,8 +210,7 @@ def _render_key(config: Config) -> str:
     """Changes whenever anything an episode's rendering depends on, besides its manifest, does."""
     h = hashlib.sha256(macaw.__version__.encode())
     h.update(json.dumps(dataclasses.asdict(config.show), sort_keys=True).encode())
-    for path in sorted(TEMPLATES.glob("*.j2")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    h.update(templating.digest().encode())
     for module in (shownotes_module, pages_module):
         h.update(Path(module.__file__).read_bytes())
     return h.hexdigest()

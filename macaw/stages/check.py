@@ -4,7 +4,7 @@ The round trip is the quality reference: the recogniser hears narration.wav, bot
 through the shared spoken-form normaliser, and one word-level alignment gives the overall WER,
 each sentence's WER, and each sentence's start and end in the audio (for the transcript). Not
 counted as errors: a proper name from the metadata heard with another spelling, and a word heard
-as another spelling of the same sounds ("peak" as "peek"; `macaw.align.forgive_sounds`).
+as another spelling of the same sounds ("peak" as "peek"; `macaw.quality.align.forgive_sounds`).
 
 The first listen is greedy (beam 1), over the whole narration in windows cut in the pauses
 between sentences (`cut_windows`), which the engine decodes side by side. When it leaves the
@@ -33,14 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from macaw.align import NOT_ERRORS, Token, by_sentence, compare, heard_tokens, reference_tokens
+from macaw.quality.align import NOT_ERRORS, Token, by_sentence, compare, heard_tokens, reference_tokens
 from macaw.artifacts import Narration, Quality, Script, Sentence, SentenceQuality, Source, SpokenSentence
 from macaw.audio import read_audio, resample, silence, write_wav
 from macaw.engines import Word
 from macaw.fsutil import atomic_write_text
-from macaw.speak import render, spoken_text
-from macaw.spoken import to_spoken, wer_words
-from macaw.stage import StageContext
+from macaw.stages.speak import render, spoken_text
+from macaw.script.spoken import to_spoken, wer_words
+from macaw.stages.context import StageContext
 
 QUALITY_PAGE = "quality.html"
 WORST = 5  # sentences listed as the worst in quality.json

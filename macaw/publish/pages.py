@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from macaw.artifacts import Manifest
 from macaw.config import Config
-from macaw.shownotes import clean_text, clock, template
+from macaw.publish.shownotes import clean_text, clock, template
 
 
 @dataclass

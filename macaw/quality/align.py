@@ -1,6 +1,6 @@
 """Word-level alignment of the script against what the recogniser heard, and the WER it gives.
 
-Both sides are reduced by `macaw.spoken.wer_words`, so "34%" in the script and "thirty-four
+Both sides are reduced by `macaw.script.spoken.wer_words`, so "34%" in the script and "thirty-four
 percent" from the recogniser count as the same words. The alignment is a plain Levenshtein
 alignment over words; each row of the table is computed with numpy (the in-row insertion chain
 is a running minimum), so a 1,000-word episode aligns in milliseconds.
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from macaw.engines import Word
-from macaw.spoken import canonical_dates, wer_words
+from macaw.script.spoken import canonical_dates, wer_words
 
 
 NOT_ERRORS = frozenset({"ok", "name", "sound"})  # the kinds of Op that do not count against the WER

@@ -19,9 +19,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from macaw.grounding import content_words, numbers_in, stem
-from macaw.spoken import split_sentences
-from macaw.write import CLOSING, INTRO, Writer, finish, name_list, paragraphs, render
+from macaw.script.grounding import content_words, numbers_in, stem
+from macaw.script.spoken import split_sentences
+from macaw.stages.write import CLOSING, INTRO, Writer, finish, name_list, paragraphs, render
 
 WORDS_PER_MINUTE = 150
 
@@ -129,7 +129,7 @@ def candidates(w: Writer) -> list[Candidate]:
 
 
 def _section_chunks(w: Writer, text: str) -> list[str]:
-    from macaw.write import _chunks
+    from macaw.stages.write import _chunks
 
     return _chunks(w, text)
 

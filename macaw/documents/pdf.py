@@ -1,6 +1,6 @@
 """A paper's PDF to a Document a narrator can read, parsed in a child process with limits.
 
-pypdf runs in `python -m macaw.pdfread` under an address-space limit and a wall-clock
+pypdf runs in `python -m macaw.documents.pdfchild` under an address-space limit and a wall-clock
 timeout, so a decompression bomb, a looping file or thousands of pages cost at most
 `timeout_s` seconds and `memory_mb` of memory, and end as one clear error.
 
@@ -79,7 +79,7 @@ def run_extraction(
     root = str(Path(macaw.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "macaw.pdfread"],
+        [sys.executable, "-m", "macaw.documents.pdfchild"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,0 +1,26 @@
+"""Where the jinja templates live (package data inside `macaw/templates/`), and their digest.
+
+Scripts, prompts, show notes and pages are all rendered from these files; a stage whose output
+depends on a template puts `digest(...)` of it in its cache key, so editing one reruns it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def loader():  # -> jinja2.BaseLoader; jinja2 imported lazily so `macaw --help` stays light
+    import jinja2
+
+    return jinja2.PackageLoader("macaw", "templates")
+
+
+def digest(pattern: str = "*.j2") -> str:
+    """A hash of every template matching `pattern`, names and bytes."""
+    h = hashlib.sha256()
+    for path in sorted(TEMPLATES.glob(pattern)):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
