@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from macaw.script import writer  # noqa: E402
 from macaw.stages import write  # noqa: E402
 from macaw.artifacts import Document, Script, Source  # noqa: E402
 from macaw.config import Config  # noqa: E402
@@ -38,7 +39,7 @@ def _fixtures() -> list[tuple[str, str, Document, Source]]:
 
 
 def _numbers(script: Script, doc: Document, source: Source) -> tuple[int, int]:
-    known = set(numbers_in(" ".join([doc.full_text(), doc.date, write.spoken_date(doc.date), source.id,
+    known = set(numbers_in(" ".join([doc.full_text(), doc.date, writer.spoken_date(doc.date), source.id,
                                      str(source.metadata.get("arxiv_id", ""))])))
     found = [n for s in script.sentences for n in numbers_in(s.text)]
     return sum(n in known for n in found), len(found)
@@ -65,7 +66,7 @@ def bench_write(log: bool = True) -> dict:
             ok, count = _numbers(script, doc, source)
             texts = [s.text for s in script.sentences]
             repeated = len(texts) - len(set(texts))
-            intro = " ".join(s.text for s in script.sentences if s.segment == write.INTRO)
+            intro = " ".join(s.text for s in script.sentences if s.segment == writer.INTRO)
             names = [a.name for a in doc.authors][:6]
             names_title = doc.title in intro and all(n in intro for n in names)
             intro_ok &= names_title

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from macaw import engines
-from macaw.stages import write
+from macaw.script import writer as write
+from macaw.stages import write as write_stage
 from macaw.artifacts import Author, Document, Script, Section, Source
 from macaw.errors import EmptyOutputError, EmptySourceError
 from macaw.script.grounding import numbers_in
@@ -43,7 +44,7 @@ def assert_invariants(script: Script, doc: Document, source: Source) -> None:
 def test_read_mode_narrates_the_entry_verbatim(tmp_path, name):
     doc, source = journal_document(journal_path(name), author="Ada Writer")
     fake = use_fake([HALLUCINATION])
-    script = write.run(context(tmp_path), doc, source)
+    script = write_stage.run(context(tmp_path), doc, source)
     assert_invariants(script, doc, source)
     intro = " ".join(s.text for s in script.sentences if s.segment == write.INTRO)
     assert doc.title in intro and "Ada Writer" in intro
@@ -61,7 +62,7 @@ def test_read_mode_keeps_a_grounded_llm_intro(tmp_path):
     doc, source = journal_document(journal_path(ENTRIES[0]))
     reply = "In this entry, the author built an implementation of ResNet34 from scratch."
     use_fake([reply])
-    script = write.run(context(tmp_path), doc, source)
+    script = write_stage.run(context(tmp_path), doc, source)
     llm = [s for s in script.sentences if s.origin == "llm"]
     assert [s.text for s in llm] == [reply]
     assert llm[0].segment == write.INTRO and "ResNet34 from scratch" in llm[0].support
@@ -72,7 +73,7 @@ def test_read_mode_falls_back_to_the_default_author(tmp_path):
     doc, source = journal_document(journal_path(ENTRIES[1]), author="")
     use_fake([HALLUCINATION])
     ctx = context(tmp_path, journal__author="Sam Diarist")
-    script = write.run(ctx, doc, source)
+    script = write_stage.run(ctx, doc, source)
     assert "Sam Diarist" in script.sentences[1].text
     assert "Sam Diarist" in script.sentences[-2].text  # the outro credits the author too
 
@@ -81,7 +82,7 @@ def test_read_mode_falls_back_to_the_default_author(tmp_path):
 def test_summary_mode_is_grounded(tmp_path, name):
     doc, source = journal_document(journal_path(name))
     use_fake(lambda prompt: HALLUCINATION + " The weather in Paris was 31 degrees.")
-    script = write.run(context(tmp_path, journal__mode="summary"), doc, source)
+    script = write_stage.run(context(tmp_path, journal__mode="summary"), doc, source)
     assert_invariants(script, doc, source)
     assert all(s.origin != "llm" for s in script.sentences)
     # Shorter than the entry: a summary, not a reading.
@@ -92,7 +93,7 @@ def test_empty_model_output_is_an_error(tmp_path):
     doc, source = journal_document(journal_path(ENTRIES[0]))
     use_fake([""])
     with pytest.raises(EmptyOutputError, match="returned nothing"):
-        write.run(context(tmp_path), doc, source)
+        write_stage.run(context(tmp_path), doc, source)
 
 
 @pytest.mark.parametrize("sections", [[], [Section("", "")], [Section("Day 1", "  \n\n 12 34 \n")]])
@@ -101,7 +102,7 @@ def test_empty_document_is_an_error(tmp_path, sections):
     doc = Document(title="Nothing", authors=[Author("A")], sections=sections)
     source = Source(kind="journal", id="journal-empty", title="Nothing", origin="empty.md")
     with pytest.raises(EmptySourceError, match="empty.md"):
-        write.run(context(tmp_path), doc, source)
+        write_stage.run(context(tmp_path), doc, source)
 
 
 def test_markdown_is_cleaned_for_speech():
@@ -141,7 +142,7 @@ def paper_reply(prompt: str) -> str:
 def test_paper_episode_has_the_parts_in_order(tmp_path):
     doc, source = paper_document(15)
     use_fake(paper_reply)
-    script = write.run(context(tmp_path), doc, source)
+    script = write_stage.run(context(tmp_path), doc, source)
     assert_invariants(script, doc, source)
     from macaw.script.paper import PARTS
 
@@ -166,7 +167,7 @@ def test_paper_episode_has_the_parts_in_order(tmp_path):
 def test_paper_length_follows_minutes(tmp_path, minutes):
     doc, source = paper_document(40)
     use_fake(paper_reply)
-    script = write.run(context(tmp_path, script__minutes=minutes), doc, source)
+    script = write_stage.run(context(tmp_path, script__minutes=minutes), doc, source)
     words = sum(len(s.text.split()) for s in script.sentences)
     # The synthetic paper repeats itself, so long targets run out of new sentences first.
     assert words <= minutes * 150 * 1.25
@@ -176,7 +177,7 @@ def test_paper_length_follows_minutes(tmp_path, minutes):
 def test_paper_prompts_fit_a_small_context(tmp_path):
     doc, source = paper_document(40)
     fake = use_fake(paper_reply)
-    write.run(context(tmp_path, llm__context_tokens=1024), doc, source)
+    write_stage.run(context(tmp_path, llm__context_tokens=1024), doc, source)
     assert fake.prompts and max(len(p) for p in fake.prompts) < 4 * 1024
 
 
@@ -186,11 +187,11 @@ def test_real_model_journal_and_paper(tmp_path):
     doc, source = journal_document(journal_path("end-of-batch.txt"))
     ctx = context(tmp_path)
     ctx.config.llm.engine = "transformers"
-    script = write.run(ctx, doc, source)
+    script = write_stage.run(ctx, doc, source)
     assert_invariants(script, doc, source)
     paper, paper_source = paper_document(6)
     ctx.config.script.minutes = 2
-    script = write.run(ctx, paper, paper_source)
+    script = write_stage.run(ctx, paper, paper_source)
     assert_invariants(script, paper, paper_source)
     assert script.models["llm"].startswith("SmolLM2")
 
@@ -199,14 +200,14 @@ def test_lexicon_from_config_shapes_the_spoken_form(tmp_path):
     doc, source = journal_document(journal_path(ENTRIES[0]))
     (tmp_path / "words.txt").write_text("ARENA = arena\nNNFS = neural networks from scratch\n", encoding="utf-8")
     use_fake([HALLUCINATION])
-    script = write.run(context(tmp_path, script__lexicon="words.txt"), doc, source)
+    script = write_stage.run(context(tmp_path, script__lexicon="words.txt"), doc, source)
     spoken = " ".join(s.spoken for s in script.sentences)
     assert "arena and neural networks from scratch" in spoken
     use_fake([HALLUCINATION])
     from macaw.errors import ConfigError
 
     with pytest.raises(ConfigError, match="lexicon"):
-        write.run(context(tmp_path, script__lexicon="missing.txt"), doc, source)
+        write_stage.run(context(tmp_path, script__lexicon="missing.txt"), doc, source)
 
 
 def test_paper_without_authors_or_arxiv_id(tmp_path):
@@ -214,7 +215,7 @@ def test_paper_without_authors_or_arxiv_id(tmp_path):
     doc.authors, source.authors = [], []
     source = Source(kind="pdf", id="pdf-abc123", title=doc.title, origin="paper.pdf")
     use_fake(paper_reply)
-    script = write.run(context(tmp_path), doc, source)
+    script = write_stage.run(context(tmp_path), doc, source)
     text = script.to_markdown()
     assert f'Today\'s paper is "{doc.title}".' in text and "arXiv" not in text
 
@@ -222,18 +223,18 @@ def test_paper_without_authors_or_arxiv_id(tmp_path):
 def test_an_invented_sentence_is_replaced_by_what_the_prompt_was_about(tmp_path):
     doc, source = journal_document(journal_path(ENTRIES[0]))
     use_fake([HALLUCINATION])
-    script = write.run(context(tmp_path, journal__mode="summary"), doc, source)
+    script = write_stage.run(context(tmp_path, journal__mode="summary"), doc, source)
     intro = [s for s in script.sentences if s.segment == write.INTRO and s.origin == "source"]
-    assert [s.support for s in intro] == [write._central(None, body_sentences(doc))]
+    assert [s.support for s in intro] == [write.central(None, body_sentences(doc))]
 
 
 def test_the_host_does_not_speak_in_the_authors_first_person(tmp_path):
     doc, source = journal_document(journal_path(ENTRIES[0]))
     use_fake(["In this entry, I built an implementation of ResNet34 from scratch."])
-    script = write.run(context(tmp_path), doc, source)
+    script = write_stage.run(context(tmp_path), doc, source)
     assert not [s for s in script.sentences if s.origin == "llm"]
     use_fake(["In this entry, the author built an implementation of ResNet34 from scratch."])
-    script = write.run(context(tmp_path), doc, source)
+    script = write_stage.run(context(tmp_path), doc, source)
     assert len([s for s in script.sentences if s.origin == "llm"]) == 1
 
 

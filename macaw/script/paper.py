@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from macaw.script.grounding import content_words, numbers_in, stem
 from macaw.script.spoken import split_sentences
-from macaw.stages.write import CLOSING, INTRO, Writer, finish, name_list, paragraphs, render
+from macaw.script.writer import CLOSING, chunks, INTRO, Writer, finish, name_list, paragraphs, render
 
 WORDS_PER_MINUTE = 150
 
@@ -129,9 +129,7 @@ def candidates(w: Writer) -> list[Candidate]:
 
 
 def _section_chunks(w: Writer, text: str) -> list[str]:
-    from macaw.stages.write import _chunks
-
-    return _chunks(w, text)
+    return chunks(w, text)
 
 
 def write(w: Writer, minutes: float) -> None:
