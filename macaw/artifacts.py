@@ -70,7 +70,15 @@ class Source(Artifact):
 @dataclass
 class Section(Artifact):
     heading: str
-    text: str  # paragraphs separated by blank lines
+    text: str  # paragraphs separated by blank lines; math inside MATH_OPEN ... MATH_CLOSE
+    level: int = 1  # 1 section, 2 subsection, ...
+    appendix: bool = False  # kept in the document, left out of the default episode
+
+
+# Math is kept as written (LaTeX from a source, the text layer's glyphs from a PDF) between these
+# marks, inline or as a paragraph of its own (a display equation), so that the script stage can
+# say it in words or leave it out; nothing downstream may read it raw.
+MATH_OPEN, MATH_CLOSE = "\u27e6", "\u27e7"  # ⟦ ⟧
 
 
 @dataclass
@@ -81,6 +89,10 @@ class Document(Artifact):
     abstract: str = ""
     date: str = ""
     sections: list[Section] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)  # figure and table captions: show notes, never read
+    code: list[str] = field(default_factory=list)  # code blocks of a journal entry: show notes, never read
+    origin_format: str = ""  # latex | pdf | markdown | html: what the text was extracted from
+    fallback: str = ""  # why the preferred source (an arXiv paper's LaTeX) was not used, if it was not
 
     def full_text(self) -> str:
         return "\n\n".join(p for p in [self.title, self.abstract, *(s.text for s in self.sections)] if p)
