@@ -275,6 +275,8 @@ def test_a_homophone_does_not_pull_a_sentence_under_the_retake_threshold_or_fail
 class RunNamer:
     """Hears each stretch of sound in a file as one word: its order ("w0", "w1", ...), at its time."""
 
+    capabilities = frozenset({"beam_size"})
+
     def __init__(self):
         self.calls = []
 
@@ -315,6 +317,8 @@ def test_many_clips_are_heard_in_one_transcription(tmp_path):
 class CarefulListener(vf.ToneListener):
     """A ToneListener that also takes a beam: a careful hearing (beam_size set) of any clip is
     `careful_text`, spread over each stretch of sound."""
+
+    capabilities = frozenset({"beam_size"})
 
     def __init__(self, *args, careful_text: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -442,6 +446,8 @@ def test_windows_cover_the_audio_and_are_cut_in_the_pauses():
 
 class WindowListener(CarefulListener):
     """A CarefulListener that is also told the windows to hear."""
+
+    capabilities = frozenset({"beam_size", "windows"})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,7 +24,6 @@ into narration.wav when it scores better. Check only reports; the pipeline enfor
 from __future__ import annotations
 
 import html
-import inspect
 import re
 import tempfile
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ import numpy as np
 from macaw.quality.align import NOT_ERRORS, Token, by_sentence, compare, heard_tokens, reference_tokens
 from macaw.artifacts import Narration, Quality, Script, Sentence, SentenceQuality, Source, SpokenSentence
 from macaw.audio import read_audio, resample, silence, write_wav
-from macaw.engines import Word
+from macaw.engines import Word, supports
 from macaw.fsutil import atomic_write_text
 from macaw.stages.speak import render, spoken_text
 from macaw.script.spoken import to_spoken, wer_words
@@ -139,11 +138,8 @@ RELISTEN_DOUBT = 0.7  # a wrong word heard with a probability at or above this i
 
 
 def _takes(asr: Any, option: str) -> bool:
-    """Whether the engine's transcribe takes `option` (WhisperASR takes beam_size and windows)."""
-    try:
-        return option in inspect.signature(asr.transcribe).parameters
-    except (TypeError, ValueError):
-        return False
+    """Whether the engine declares `option` (WhisperASR declares beam_size and windows)."""
+    return supports(asr, option)
 
 
 def _can_listen_carefully(asr: Any) -> bool:
