@@ -38,8 +38,8 @@ class ShowConfig:
 
 @dataclass
 class LLMConfig:
-    # auto: the fastest engine that gives transformers' replies (numpy for the bundled model on
-    # the CPU, else transformers); native: numpy, plain Llamas on the CPU; ctranslate2;
+    # auto: the fastest engine that gives transformers' replies (CTranslate2 for the bundled model
+    # on the CPU, else transformers); ctranslate2 / native (numpy): plain Llamas on the CPU;
     # transformers: always torch; openai: an OpenAI-compatible server. Measured in bench/llm_engines.py.
     engine: str = "auto"
     model: str = ""  # empty: the bundled SmolLM2-135M-Instruct GGUF
@@ -48,6 +48,7 @@ class LLMConfig:
     seed: int = 0
     repetition_penalty: float = 1.15
     context_tokens: int = 0  # 0: what the model says (2048 for the bundled SmolLM2)
+    compute_type: str = "float32"  # engine = "ctranslate2": float32 gives transformers' replies; int8 does not
     base_url: str = ""  # engine = "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
     api_key: str = ""  # engine = "openai": sent as a Bearer token when set
     timeout: float = 120.0  # engine = "openai": seconds to wait for one answer
@@ -56,7 +57,7 @@ class LLMConfig:
 # Settings that are gone, with what to write instead (a clear error beats "unknown setting").
 REMOVED = {
     ("llm", "runtime"): 'set [llm] engine = "transformers" to always run torch, or engine = "auto" (the default) '
-                        'for the fastest runtime with the same replies (numpy for the bundled model on the CPU)',
+                        'for the fastest runtime with the same replies (CTranslate2 for the bundled model on the CPU)',
 }
 
 

@@ -73,7 +73,7 @@ def test_local_engines_are_cheap_to_create(name):
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; print(f['engine'])"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip() == ("native" if name == "auto" else name), out.stderr
+    assert out.stdout.strip() == ("ctranslate2" if name == "auto" else name), out.stderr
 
 
 @pytest.mark.parametrize("name", ["auto", "native", "transformers", "ctranslate2"])
@@ -145,14 +145,14 @@ def test_the_old_runtime_setting_is_one_clear_error(tmp_path):
     assert config_module.load(out=tmp_path / "elsewhere", env={}).llm.engine == "auto"
 
 
-def test_auto_picks_numpy_for_a_plain_llama_on_the_cpu_and_transformers_otherwise(tmp_path):
-    from macaw.engines import llm_native, llm_transformers
+def test_auto_picks_ctranslate2_for_a_plain_llama_on_the_cpu_and_transformers_otherwise(tmp_path):
+    from macaw.engines import llm_ctranslate2, llm_transformers
 
     def chosen(**settings):
         return type(engines.create("llm", {"engine": "auto", **settings}))
 
-    assert chosen(device="cpu") is llm_native.NativeLLM  # the bundled model
-    assert chosen(device="cpu", model=str(_write_config(tmp_path / "plain"))) is llm_native.NativeLLM
+    assert chosen(device="cpu") is llm_ctranslate2.CTranslate2LLM  # the bundled model
+    assert chosen(device="cpu", model=str(_write_config(tmp_path / "plain"))) is llm_ctranslate2.CTranslate2LLM
     assert chosen(device="cpu", model=str(_write_config(tmp_path / "mistral", architectures=["MistralForCausalLM"]))) \
         is llm_transformers.TransformersLLM
     assert chosen(device="cpu", model="HuggingFaceTB/SmolLM2-360M-Instruct") is llm_transformers.TransformersLLM
@@ -162,6 +162,8 @@ def test_auto_picks_numpy_for_a_plain_llama_on_the_cpu_and_transformers_otherwis
         engines.create("llm", {"engine": "native", "model": "HuggingFaceTB/SmolLM2-360M-Instruct"})
     with pytest.raises(EngineUnavailableError, match="CPU only"):
         engines.create("llm", {"engine": "native", "device": "cuda"})
+    with pytest.raises(ConfigError, match="compute_type"):
+        engines.create("llm", {"engine": "ctranslate2", "compute_type": "float16"})
 
 
 def test_fingerprints_name_the_runtime_that_runs():
@@ -176,7 +178,10 @@ def test_fingerprints_name_the_runtime_that_runs():
     assert runtime["numpy"] == numpy.__version__ and runtime["dtype"] == "float32" and runtime["threads"] == 1
     assert runtime["blas"] and runtime["blas_version"]
     assert "transformers" not in native and reference["transformers"] and reference["torch"]
-    assert engines.create("llm", {"engine": "auto", "device": "cpu"}).fingerprint() == native
+    ct2 = engines.create("llm", {"engine": "ctranslate2"}).fingerprint()
+    assert ct2["engine"] == "ctranslate2" and ct2["compute_type"] == "float32" and ct2["ctranslate2"] and ct2["threads"] == 1
+    assert ct2["digest"] == native["digest"] and ct2 != native and ct2 != reference
+    assert engines.create("llm", {"engine": "auto", "device": "cpu"}).fingerprint() == ct2
 
 
 def _write_stage_prompts(tmp_path: Path, llm, entries=("end-of-batch.txt", "2024-10-14-normalization.txt")) -> list[dict]:
@@ -244,16 +249,34 @@ def test_native_engine_gives_transformers_replies_on_the_bundled_model(tmp_path)
 
 
 @pytest.mark.slow
-def test_native_engine_imports_neither_torch_nor_transformers():
-    # Importing torch alone costs ~2.5 s of every fresh build; the bundled model runs in numpy.
+def test_ctranslate2_engine_gives_transformers_replies_at_float32(tmp_path):
+    """CTranslate2 (float32, converted once into the cache) writes what transformers writes; its
+    int8 weights would not, which is why float32 is its default."""
+    ct2 = engines.create("llm", {"engine": "ctranslate2", "repetition_penalty": 1.15})
+    reference = engines.create("llm", {"engine": "transformers", "repetition_penalty": 1.15, "device": "cpu"})
+    fingerprint = ct2.fingerprint()
+    assert fingerprint["engine"] == "ctranslate2" and fingerprint["compute_type"] == "float32" and fingerprint["ctranslate2"]
+    calls = _write_stage_prompts(tmp_path, ct2, entries=("end-of-batch.txt",))
+    assert len(calls) >= 2
+    for c in calls[:6]:
+        assert ct2.generate(c["messages"], max_tokens=c["max_tokens"], stop=c["stop"]) == \
+            reference.generate(c["messages"], max_tokens=c["max_tokens"], stop=c["stop"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["auto", "native", "ctranslate2"])
+def test_torch_free_engines_import_neither_torch_nor_transformers(name):
+    # Importing torch alone costs ~2.5 s of every fresh build; once converted, the bundled model
+    # runs in CTranslate2 or numpy. Converting it (the first use) goes through transformers.
+    engines.create("llm", {"engine": name, "device": "cpu"})._load()  # converted here, if it is not yet
     code = (
-        "import sys; from macaw import engines; e = engines.create('llm', {'engine': 'auto', 'max_tokens': 8, 'device': 'cpu'}); "
+        f"import sys; from macaw import engines; e = engines.create('llm', {{'engine': {name!r}, 'max_tokens': 8, 'device': 'cpu'}}); "
         "out = e.generate([{'role': 'user', 'content': 'Say hello.'}]); "
-        "assert out and e.name == 'native', (out, e.name); loaded = [m for m in ('torch', 'transformers') if m in sys.modules]; "
-        "assert not loaded, loaded; print('ok')"
+        "loaded = [m for m in ('torch', 'transformers') if m in sys.modules]; "
+        "assert out and not loaded, (out, loaded); print(e.name)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.stdout.strip() == "ok", out.stderr[-2000:]
+    assert out.stdout.strip() == ("ctranslate2" if name == "auto" else name), out.stderr[-2000:]
 
 
 # A tiny random plain Llama (grouped-query attention, untied head, two layers) whose weights

@@ -6,9 +6,22 @@ already converts the GGUF to (llm_local), into `<cache>/models/<digest>.ct2-<com
 The prompt and the stop rule are the other local engines' own; the tokenizer is llama_native's
 (`tokenizers` and the chat template through jinja2).
 
-MEASURED (bench/llm_engines.py) against the numpy runner and transformers: see the figures
-below, filled in from the bench; the default (`engine = "auto"`) is whichever of the two
-torch-free runners is faster and gives transformers' replies token for token.
+The default for the bundled model on the CPU (`engine = "auto"`). Measured by
+bench/llm_engines.py against the numpy runner (`native`) on the write stage's 28 prompts for 3
+journal entries (5467 prompt tokens, ~890 written), one thread each, a fresh process per run,
+after the one-time conversion (~40 s), on the 2-core dev machine shared with other builds (load
+average 8-13: wall figures inflated and noisy), median [range]:
+
+                         load s  prompt tok/s   decode tok/s     28 prompts: wall s  CPU s              peak MB
+    ctranslate2, 3 runs  1.5     146 [135-163]  8.0 [7.4-9.4]    146 [126-158]                          716
+    native, 3 runs       1.6     99 [84-118]    10.4 [9.2-12.3]  136 [115-157]                          898
+    ctranslate2, 2 runs  1.2     254 [233-274]  13.0 [11.1-14.8] 90 [79-102]         39.8 [39.7-39.9]   716
+    native, 2 runs       1.2     95 [90-99]     10.1 [9.3-10.8]  145 [136-154]       42.2 [40.6-43.8]   898
+
+Both give transformers' greedy tokens on all 28 (float32); int8 weights (one run: 338 prompt
+and 14.5 decode tok/s, 76 s) change 24 of the 28. The wall clock swung with the machine's load;
+the CPU seconds put CTranslate2 6% ahead, ranges apart, and it reads prompts faster (Macaw's
+prompts are long, its replies one sentence) in less memory: so `auto` picks it.
 """
 
 from __future__ import annotations
@@ -26,10 +39,13 @@ from macaw.errors import ConfigError, EngineUnavailableError, ModelNotFoundError
 COMPUTE_TYPES = ("float32", "int8", "int8_float32")
 
 
+def ct2_path(key: str, compute: str) -> Path:
+    return models.cache_dir() / "models" / f"{key}.ct2-{compute}"
+
+
 def converted(folder: Path, compute: str, key: str = "") -> Path:
     """The transformers folder converted to CTranslate2 (weights in `compute`), once per model."""
-    key = key or models.file_digest(folder)[:16]
-    target = models.cache_dir() / "models" / f"{key}.ct2-{compute}"
+    target = ct2_path(key or models.file_digest(folder)[:16], compute)
     if (target / "model.bin").is_file():
         return target
     try:
@@ -71,6 +87,14 @@ class CTranslate2LLM(LocalLLM):
             raise EngineUnavailableError("the ctranslate2 LLM engine runs on the CPU here", hint='set [llm] engine = "transformers" for CUDA')
         self._lock = threading.Lock()
         self._eos: list[int] = []
+
+    @property
+    def needs_conversion(self) -> bool:
+        """True before the first load: the model is converted once (GGUF, then CTranslate2)."""
+        if self._model is not None or self._hub_id:
+            return False
+        key = self.model_fingerprint()["digest"][:16]
+        return super().needs_conversion or not (ct2_path(key, self.compute_type) / "model.bin").is_file()
 
     def fingerprint(self) -> dict[str, Any]:
         import importlib.metadata

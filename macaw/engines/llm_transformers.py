@@ -4,7 +4,8 @@ The model is the bundled SmolLM2-135M-Instruct GGUF unless `[llm] model` names a
 id (resolved offline, from the local hub cache) or a local folder (see llm_local). This engine
 always runs through torch, whatever the model: it is the reference the other local engines are
 tested against (tests/test_llm_engines.py). `[llm] engine = "auto"`, the default, runs a plain
-Llama on the CPU in numpy instead (`llm_native`), with the same replies and no torch import.
+Llama on the CPU through CTranslate2 instead (`llm_ctranslate2`), with the same replies and no
+torch import.
 
 Construction is cheap: `fingerprint()` is needed for cache keys on every build, so nothing
 here imports torch until `generate()` is first called.
