@@ -180,6 +180,7 @@ def test_fingerprints_name_the_runtime_that_runs():
     assert "transformers" not in native and reference["transformers"] and reference["torch"]
     ct2 = engines.create("llm", {"engine": "ctranslate2"}).fingerprint()
     assert ct2["engine"] == "ctranslate2" and ct2["compute_type"] == "float32" and ct2["ctranslate2"] and ct2["threads"] == 1
+    assert ct2["cpu_isa"]
     assert ct2["digest"] == native["digest"] and ct2 != native and ct2 != reference
     assert engines.create("llm", {"engine": "auto", "device": "cpu"}).fingerprint() == ct2
 

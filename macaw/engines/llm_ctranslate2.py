@@ -100,7 +100,7 @@ class CTranslate2LLM(LocalLLM):
         import importlib.metadata
 
         return {**self.model_fingerprint(), "ctranslate2": importlib.metadata.version("ctranslate2"),
-                "compute_type": self.compute_type, "threads": 1}
+                "compute_type": self.compute_type, "threads": 1, "cpu_isa": cpu_isa()}
 
     def _load(self) -> None:
         if self._model is not None:
@@ -134,6 +134,28 @@ class CTranslate2LLM(LocalLLM):
                 break
         steps.close()
         return self.finish(self._tokenizer.decode(out, skip_special_tokens=True), stop)
+
+
+def cpu_isa() -> str:
+    """The instruction set CTranslate2 computes with (its kernels, and so its sums, differ by it):
+    CT2_FORCE_CPU_ISA when set, else the widest of AVX512F, AVX2, AVX the CPU reports (a close
+    reading of CTranslate2's own choice, which it does not expose)."""
+    import platform
+
+    forced = os.environ.get("CT2_FORCE_CPU_ISA", "")
+    if forced:
+        return forced.upper()
+    machine = platform.machine().lower()
+    if machine in ("arm64", "aarch64"):
+        return "NEON"
+    try:
+        flags = set(next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return machine
+    for isa, flag in (("AVX512", "avx512f"), ("AVX2", "avx2"), ("AVX", "avx")):
+        if flag in flags:
+            return isa
+    return "GENERIC"
 
 
 def create(settings: dict[str, Any]) -> CTranslate2LLM:
