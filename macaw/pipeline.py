@@ -96,11 +96,13 @@ def build(
     enrich: bool = False,
     refresh: bool = False,
     reporter: Reporter | None = None,
+    lock_wait: float = 0.0,
 ) -> list[Outcome]:
     """Build every episode the source names; return one Outcome per episode.
 
     A batch (a folder of entries) builds and publishes what it can and reports the rest in the
-    outcomes; the CLI turns a failed outcome into its exit code.
+    outcomes; the CLI turns a failed outcome into its exit code. The build holds the output
+    root's lock (macaw/nightly/lock.py), as `macaw nightly` does: LockHeldError after lock_wait s.
     """
     if until not in STAGES:
         raise ConfigError(f"unknown stage {until!r} for --until", hint=f"one of {', '.join(STAGES)}")
@@ -116,17 +118,20 @@ def build(
         role = SPECS[stage].engine
         if role:
             engines[role] = create_engine(role, config.section(role))
-    for index, request in enumerate(requests, 1):
-        reporter.episode(request.episode_id, index, len(requests))
-        outcome = Outcome(request)
-        try:
-            build_one(config, request, until, reporter, engines, outcome, force)
-        except MacawError as exc:
-            outcome.error = exc
-            if len(requests) == 1:
-                raise
-            reporter.log(f"{request.episode_id}: {exc}")
-        outcomes.append(outcome)
+    from macaw.nightly.lock import hold
+
+    with hold(config.out, "macaw build", lock_wait):
+        for index, request in enumerate(requests, 1):
+            reporter.episode(request.episode_id, index, len(requests))
+            outcome = Outcome(request)
+            try:
+                build_one(config, request, until, reporter, engines, outcome, force)
+            except MacawError as exc:
+                outcome.error = exc
+                if len(requests) == 1:
+                    raise
+                reporter.log(f"{request.episode_id}: {exc}")
+            outcomes.append(outcome)
     return outcomes
 
 
@@ -275,7 +280,8 @@ def _no_options(config: Config) -> dict[str, Any]:
 
 SPECS: dict[str, Spec] = {
     "fetch": Spec([], None, _fetch, Source.load, _save, lambda f, c: [Source.filename], lambda c: {}),
-    "extract": Spec([Source.filename], None, _extract, Document.load, _save,
+    # The raw file too: an edited journal entry can keep its source.json byte for byte.
+    "extract": Spec([Source.filename, "source.md", "source.pdf"], None, _extract, Document.load, _save,
                     lambda f, c: [Document.filename], _module_options("extract", _no_options)),
     "write": Spec([Document.filename, Source.filename], "llm", _write, Script.load, _save_script,
                   lambda f, c: [Script.filename, "script.md"],

@@ -1,0 +1,211 @@
+"""`macaw nightly` against the local arXiv replay server, with the fake engines (real stage code around them)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from macaw.artifacts import Manifest
+from macaw.config import load
+from macaw.errors import LockHeldError
+from macaw.nightly import lock as lock_mod
+from macaw.nightly.runner import run_night
+from macaw.nightly.state import State
+from macaw.sources import arxiv
+from paperfixtures import ReplayServer, atom_entry, attention_spec, notes_spec, pdf_reply, search_feed, typeset
+from tests import fakes
+
+Q1, Q2 = "cat:cs.CL AND abs:speech", "cat:cs.CL AND abs:attention"
+PAPERS = {
+    "2611.00001": ("Listening to Small Models", ["Ada Lovelace", "Alan Turing"]),
+    "2611.00002": ("Quiet Gradients in Small Models", ["Maria Rossi", "José Núñez", "Ann Lee"]),
+    "2611.00003": ("Attention Is All You Need", ["Ashish Vaswani", "Noam Shazeer"]),
+}
+
+
+@pytest.fixture(scope="module")
+def pdfs() -> dict[str, bytes]:
+    return {"attention": typeset(attention_spec()), "notes": typeset(notes_spec(), )}
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    # The 3-second spacing is arxiv.py's own business (tests/test_arxiv.py); here it would only slow the night.
+    monkeypatch.setattr(arxiv, "default_gate", lambda policy: arxiv.Gate(tmp_path / "gate", 0.0))
+    with ReplayServer() as s:
+        yield s
+
+
+def serve_paper(server: ReplayServer, arxiv_id: str, version: int, pdf: bytes) -> str:
+    title, authors = PAPERS[arxiv_id]
+    entry = atom_entry(arxiv_id, version, title, authors, summary=f"What {title} is about.")
+    server.script[f"{arxiv_id}v{version}"] = [search_feed([entry])]
+    server.script[f"/pdf/{arxiv_id}v{version}"] = [pdf_reply(pdf)]
+    return entry
+
+
+def serve_search(server: ReplayServer, query: str, entries: list[str]) -> None:
+    server.script[f"search:{query}@0"] = [search_feed(entries)]
+
+
+def write_config(out: Path, server: ReplayServer, queries: list[str], *, journal: Path | None = None, extra: str = "") -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    text = f'[arxiv]\napi_url = "{server.url}/api/query"\npdf_url = "{server.url}/pdf"\n\n[nightly]\n{extra}\n'
+    for q in queries:
+        text += f'\n[[nightly.arxiv]]\nquery = "{q}"\nmax_per_night = 3\n'
+    if journal is not None:
+        text += f'\n[[nightly.journal]]\npath = "{journal}"\n'
+    (out / "macaw.toml").write_text(text)
+
+
+def config_for(out: Path):
+    fakes.install()
+    return load(out=out, env={}, overrides=fakes.FAKE_OVERRIDES)
+
+
+def feed_entries(out: Path) -> list:
+    parsed = feedparser.parse((out / "feeds" / "macaw.xml").read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return parsed.entries
+
+
+def items(out: Path) -> dict[str, tuple[str, int]]:
+    with sqlite3.connect(out / "nightly.sqlite") as db:
+        return {k: (s, a) for k, s, a in db.execute("SELECT key, status, attempts FROM items")}
+
+
+def test_two_nights_in_a_row_and_overlapping_queries(tmp_path: Path, server: ReplayServer, pdfs: dict[str, bytes]) -> None:
+    a = serve_paper(server, "2611.00001", 1, pdfs["notes"])
+    b = serve_paper(server, "2611.00002", 1, pdfs["notes"])
+    c = serve_paper(server, "2611.00003", 1, pdfs["attention"])
+    serve_search(server, Q1, [a, b])
+    serve_search(server, Q2, [b, c])  # 2611.00002 is in both
+    out = tmp_path / "root"
+    write_config(out, server, [Q1, Q2])
+    first = run_night(config_for(out))
+    assert first.error() is None, first.failed
+    assert sorted(first.published) == ["arxiv:2611.00001", "arxiv:2611.00002", "arxiv:2611.00003"]
+    assert server.hits("/pdf/2611.00002v1") == 1  # built once though two queries found it
+    entries = feed_entries(out)
+    assert len(entries) == 3 and len({e.id for e in entries}) == 3
+    assert all(s == ("published", 0) for s in items(out).values())
+
+    before = (out / "feeds" / "macaw.xml").read_bytes()
+    hits = len(server.log)
+    started = time.perf_counter()
+    second = run_night(config_for(out))
+    took = time.perf_counter() - started
+    assert second.planned == [] and second.published == [] and second.error() is None
+    assert took < 10, took
+    assert (out / "feeds" / "macaw.xml").read_bytes() == before
+    assert len(server.log) - hits == 2  # one search page per query, nothing else: no PDF, no metadata
+
+
+def test_new_version_updates_the_episode_in_place(tmp_path: Path, server: ReplayServer, pdfs: dict[str, bytes]) -> None:
+    v1 = serve_paper(server, "2611.00003", 1, pdfs["attention"])
+    serve_search(server, Q1, [v1])
+    out = tmp_path / "root"
+    write_config(out, server, [Q1])
+    assert run_night(config_for(out)).error() is None
+    folder = out / "episodes" / "arxiv-2611.00003"
+    [old] = feed_entries(out)
+    old_audio = Manifest.load(folder).audio
+
+    # v2: a different PDF (the one-column layout), so the audio changes too.
+    v2 = serve_paper(server, "2611.00003", 2, typeset(attention_spec(1)))
+    serve_search(server, Q1, [v2])
+    report = run_night(config_for(out))
+    assert report.error() is None and [p.reason for p in report.planned] == ["new version v2 (published v1)"]
+    [new] = feed_entries(out)
+    assert new.id == old.id  # same GUID
+    assert new.enclosures[0].href != old.enclosures[0].href
+    assert Manifest.load(folder).audio != old_audio
+    notes = (folder / "shownotes.html").read_text()
+    assert "2611.00003v2" in notes and "2611.00003v1" not in notes
+
+
+def test_broken_pdf_among_good_ones_fails_alone_and_is_retried_then_set_aside(tmp_path: Path, server: ReplayServer,
+                                                                               pdfs: dict[str, bytes]) -> None:
+    good = serve_paper(server, "2611.00001", 1, pdfs["notes"])
+    broken = serve_paper(server, "2611.00002", 1, pdfs["notes"][: len(pdfs["notes"]) // 3])  # cut off a third of the way
+    serve_search(server, Q1, [good, broken])
+    out = tmp_path / "root"
+    write_config(out, server, [Q1], extra="backoff_hours = 1.0")
+    clock = [1_000_000.0]
+    report = run_night(config_for(out), clock=lambda: clock[0])
+    assert report.published == ["arxiv:2611.00001"]
+    assert [k for k, _, _ in report.failed] == ["arxiv:2611.00002"]
+    assert report.error() is not None and report.error().exit_code == 61
+    assert len(feed_entries(out)) == 1
+    assert not (out / "episodes" / "arxiv-2611.00002").exists()
+    with State(out) as state:
+        item = state.get("arxiv:2611.00002")
+        assert item and item.status == "failed" and item.attempts == 1 and item.last_code >= 20
+
+    # Within the backoff: not tried. After it: tried again; the third failure sets it aside.
+    clock[0] += 1800
+    assert run_night(config_for(out), clock=lambda: clock[0]).planned == []
+    for wait in (3600 + 1, 2 * 3600 + 1):
+        clock[0] += wait
+        again = run_night(config_for(out), clock=lambda: clock[0])
+        assert [p.work.key for p in again.planned] == ["arxiv:2611.00002"]
+        assert again.error().exit_code == 62  # everything the night tried failed
+    assert items(out)["arxiv:2611.00002"] == ("set-aside", 3)
+    clock[0] += 10**6
+    assert run_night(config_for(out), clock=lambda: clock[0]).planned == []
+
+    # --retry brings it back; with a good PDF now it publishes.
+    server.script["/pdf/2611.00002v1"] = [pdf_reply(pdfs["notes"])]
+    report = run_night(config_for(out), retry=["2611.00002"], clock=lambda: clock[0])
+    assert report.published == ["arxiv:2611.00002"] and report.error() is None
+    assert len(feed_entries(out)) == 2
+
+
+def test_journal_entry_edited_after_publishing_is_rebuilt_only_when_its_text_changed(tmp_path: Path, server: ReplayServer) -> None:
+    entries = tmp_path / "journal"
+    entries.mkdir()
+    entry = entries / "2026-11-30-a-walk.md"
+    entry.write_text("# A walk\n\nI walked to the river and back. The water was high after the rain.\n")
+    out = tmp_path / "root"
+    write_config(out, server, [], journal=entries)
+    assert run_night(config_for(out)).published == ["journal:" + str(entry.resolve())]
+    [first] = feed_entries(out)
+
+    entry.touch()  # a new mtime, the same text
+    assert run_night(config_for(out)).planned == []
+
+    entry.write_text("# A walk\n\nI walked to the river and back. The water was high after two days of rain.\n")
+    report = run_night(config_for(out))
+    assert [p.reason for p in report.planned] == ["entry text changed since it was published"]
+    [second] = feed_entries(out)
+    assert second.id == first.id and second.enclosures[0].href != first.enclosures[0].href
+    assert "two days of rain" in (out / "episodes" / "journal-2026-11-30-a-walk" / "source.md").read_text()
+
+
+def test_a_second_run_exits_at_once_or_waits(tmp_path: Path, server: ReplayServer) -> None:
+    out = tmp_path / "root"
+    write_config(out, server, [Q1])
+    serve_search(server, Q1, [])
+    with lock_mod.hold(out, "a test"):
+        started = time.perf_counter()
+        with pytest.raises(LockHeldError) as err:
+            run_night(config_for(out))
+        assert time.perf_counter() - started < 2
+        assert err.value.exit_code == 60 and "pid" in str(err.value)
+        with pytest.raises(LockHeldError):
+            run_night(config_for(out), wait_s=0.5)
+    assert run_night(config_for(out), wait_s=0.5).error() is None
+
+
+def test_dry_run_lists_and_records_nothing(tmp_path: Path, server: ReplayServer, pdfs: dict[str, bytes]) -> None:
+    serve_search(server, Q1, [serve_paper(server, "2611.00001", 1, pdfs["notes"])])
+    out = tmp_path / "root"
+    write_config(out, server, [Q1])
+    report = run_night(config_for(out), dry_run=True)
+    assert [(p.work.key, p.reason) for p in report.planned] == [("arxiv:2611.00001", "new")]
+    assert not (out / "nightly.sqlite").exists() and not (out / "episodes").exists()
+    assert server.hits("/pdf/2611.00001v1") == 0
