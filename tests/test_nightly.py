@@ -209,3 +209,56 @@ def test_dry_run_lists_and_records_nothing(tmp_path: Path, server: ReplayServer,
     assert [(p.work.key, p.reason) for p in report.planned] == [("arxiv:2611.00001", "new")]
     assert not (out / "nightly.sqlite").exists() and not (out / "episodes").exists()
     assert server.hits("/pdf/2611.00001v1") == 0
+
+
+SMALL_RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>A blog</title>
+<item><title>Rivers</title><link>https://blog.example/rivers</link><pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate>
+<description>&lt;p&gt;The river was high after the rain. We walked along it until dark.&lt;/p&gt;</description></item>
+<item><title>Bread</title><link>https://blog.example/bread</link><pubDate>Sun, 29 Nov 2026 10:00:00 GMT</pubDate>
+<description>&lt;p&gt;I baked bread for the first time. It came out flat but it tasted good.&lt;/p&gt;</description></item>
+</channel></rss>"""
+LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>
+<rss version="2.0"><channel><title>&d;</title><item><title>&d;</title><description>&d;</description></item></channel></rss>"""
+
+
+def test_remote_journal_feeds_conditional_get_and_a_hostile_one_fails_alone(tmp_path: Path, server: ReplayServer) -> None:
+    from paperfixtures import Reply
+
+    etag = '"feed-1"'
+    server.script["/blog.xml"] = [Reply(body=SMALL_RSS, content_type="application/rss+xml", headers={"ETag": etag})]
+    server.script["/bomb.xml"] = [Reply(body=LAUGHS, content_type="application/rss+xml")]
+    out = tmp_path / "root"
+    out.mkdir()
+    (out / "macaw.toml").write_text(
+        f'[nightly]\nallow_private = true\n\n[[nightly.journal]]\nurl = "{server.url}/blog.xml"\n\n'
+        f'[[nightly.journal]]\nurl = "{server.url}/bomb.xml"\n')
+    report = run_night(config_for(out))
+    assert sorted(report.published) == ["journal:https://blog.example/bread", "journal:https://blog.example/rivers"]
+    assert [w for w, _ in report.problems] == [f"journal: {server.url}/bomb.xml"]
+    assert "entities" in report.problems[0][1]
+    assert report.error().exit_code == 61
+    assert len(feed_entries(out)) == 2
+
+    # Next night the blog answers 304 to the validators it sent: nothing to build, one small request.
+    server.script["/blog.xml"] = [Reply(304, b"", "application/rss+xml", headers={"ETag": etag})]
+    other = SMALL_RSS.replace(b"blog.example", b"other.example").replace(b"<title>Rivers", b"<title>Lakes").replace(b"<title>Bread", b"<title>Soup")
+    server.script["/bomb.xml"] = [Reply(body=other, content_type="application/rss+xml")]
+    before = server.hits("/blog.xml")
+    report = run_night(config_for(out))
+    assert sorted(p.work.key for p in report.planned) == ["journal:https://other.example/bread", "journal:https://other.example/rivers"]
+    assert report.error() is None and server.hits("/blog.xml") == before + 1
+    assert len(feed_entries(out)) == 4  # the 304 lost nothing: the blog's two episodes are still there
+
+
+def test_private_feed_addresses_are_refused_unless_allowed(tmp_path: Path, server: ReplayServer) -> None:
+    from paperfixtures import Reply
+
+    server.script["/blog.xml"] = [Reply(body=SMALL_RSS, content_type="application/rss+xml")]
+    out = tmp_path / "root"
+    out.mkdir()
+    (out / "macaw.toml").write_text(f'[[nightly.journal]]\nurl = "{server.url}/blog.xml"\n')
+    report = run_night(config_for(out))
+    assert report.published == [] and "loopback" in report.problems[0][1]
+    assert report.error().exit_code == 62
+    assert server.hits("/blog.xml") == 0

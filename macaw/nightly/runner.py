@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from macaw.config import Config
-from macaw.errors import MacawError, NightlyAllFailedError, NightlyError, SourceNotFoundError
+from macaw.errors import MacawError, NightlyAllFailedError, NightlyError, SourceError, SourceNotFoundError
 from macaw.nightly import lock as lock_mod
 from macaw.nightly.discover import Work, arxiv_work, discover
 from macaw.nightly.state import Item, State, now as clock_now
@@ -171,6 +171,15 @@ def plan(config: Config, state: State, when: float, *, remember: bool, log: Call
             works.append(arxiv_work(base, item.fingerprint, item.label, item.origins[0] if item.origins else "state"))
     planned: list[Planned] = []
     skipped: list[Skipped] = []
+    owners: dict[str, str] = {}
+    for work in list(works):
+        # Two items of one night that would share an episode folder (same title and date): the
+        # second would overwrite the first's episode, so it waits, and says why.
+        owner = owners.setdefault(work.episode_id, work.key)
+        if owner != work.key:
+            works.remove(work)
+            problems.append((work.label, SourceError(f"{work.label} would overwrite episode {work.episode_id} of {owner}",
+                                                     hint="give one of the entries another title or date")))
     for work in works:
         item = state.get(work.key)
         verdict, reason = decide(item, work, when, nightly.max_attempts)

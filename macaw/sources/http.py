@@ -120,7 +120,7 @@ def get(url: str, policy: HttpPolicy = HttpPolicy(), *, etag: str = "", last_mod
             timeout = httpx.Timeout(min(policy.timeout_s, remaining))
             try:
                 with client.stream("GET", current, timeout=timeout) as response:
-                    if response.is_redirect:
+                    if response.status_code in (301, 302, 303, 307, 308):
                         location = response.headers.get("Location", "")
                         if not location:
                             raise FetchError(f"journal feed {current} redirected without a Location", hint="check the URL")
