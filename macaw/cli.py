@@ -69,7 +69,9 @@ def _run(action: Callable[[], int | None]) -> None:
     try:
         code = action() or 0
     except MacawError as exc:
-        _console().print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        _console().print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         _console().print("interrupted; the feed and published episodes are unchanged")
@@ -212,6 +214,8 @@ def nightly(dry_run: bool, wait_s: float, retry: tuple[str, ...], quiet: bool, o
     """Build what [nightly] in macaw.toml asks for; what cron runs. Exit 0: all done or nothing new."""
 
     def action() -> int:
+        from rich.markup import escape
+
         from macaw.nightly.runner import run_night
 
         config = _load_config(out, config_path)
@@ -234,9 +238,9 @@ def nightly(dry_run: bool, wait_s: float, retry: tuple[str, ...], quiet: bool, o
         for s in report.skipped:
             console.print(f"skipped {s.label}: {s.why}", markup=False, highlight=False)
         for where, error in report.problems:
-            _console().print(f"[red]failed:[/red] {where}: {error}", soft_wrap=True)
+            _console().print(f"[red]failed:[/red] {escape(where)}: {escape(error)}", soft_wrap=True)
         for key, label, error in report.failed:
-            _console().print(f"[red]failed:[/red] {label}: {error}", soft_wrap=True)
+            _console().print(f"[red]failed:[/red] {escape(label)}: {escape(error)}", soft_wrap=True)
         verb = "would build" if dry_run else "published"
         count = len(report.planned) if dry_run else len(report.published)
         console.print(f"night: {verb} {count}, failed {len(report.failed) + len(report.problems)}, "
