@@ -262,3 +262,47 @@ def test_private_feed_addresses_are_refused_unless_allowed(tmp_path: Path, serve
     assert report.published == [] and "loopback" in report.problems[0][1]
     assert report.error().exit_code == 62
     assert server.hits("/blog.xml") == 0
+
+
+def test_digest_names_the_papers_gives_each_a_chapter_and_credits_every_author(tmp_path: Path, server: ReplayServer,
+                                                                                pdfs: dict[str, bytes]) -> None:
+    import json
+
+    a = serve_paper(server, "2611.00001", 1, pdfs["notes"])
+    c = serve_paper(server, "2611.00003", 1, pdfs["attention"])
+    serve_search(server, Q1, [a, c])
+    out = tmp_path / "root"
+    write_config(out, server, [Q1], extra="digest = true")
+    report = run_night(config_for(out))
+    assert report.error() is None, report.failed
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    assert report.published[-1] == f"digest:{day}"
+    folder = out / "episodes" / f"digest-{day}"
+    manifest = Manifest.load(folder)
+    script = json.loads((folder / "script.json").read_text())
+    segments = list(dict.fromkeys(s["segment"] for s in script["sentences"]))
+    titles = [PAPERS["2611.00001"][0], PAPERS["2611.00003"][0]]
+    assert segments == ["Tonight's papers", *sorted(titles, key=lambda t: t != titles[0]), "Closing"]
+    assert [ch.title for ch in manifest.chapters][1:3] == segments[1:3]  # a chapter per paper
+    opening = " ".join(s["text"] for s in script["sentences"] if s["segment"] == "Tonight's papers")
+    assert all(t in opening for t in titles)
+    for title in titles:
+        part = [s for s in script["sentences"] if s["segment"] == title]
+        words = sum(len(s["text"].split()) for s in part)
+        assert 40 <= words <= 360, (title, words)
+        assert any(s["text"].endswith("paper's key result.") for s in part)
+        assert not any(s["text"].startswith("Table 1") for s in part)  # captions are not read
+        assert all(s["grounded"] for s in part)
+    # The attention fixture's key result comes from its Results section, as written.
+    assert any("outperforms all previously published single models" in s["text"] for s in script["sentences"])
+    # Every author of every paper, in the manifest, the show notes and podcast:person.
+    everyone = PAPERS["2611.00001"][1] + ["Ashish Vaswani", "Noam Shazeer"]
+    assert [a.name for a in manifest.authors] == everyone
+    feed_xml = (out / "feeds" / "macaw.xml").read_text()
+    notes = (folder / "shownotes.html").read_text()
+    for name in everyone:
+        assert f">{name}</podcast:person>" in feed_xml and name in notes
+    assert len(feed_entries(out)) == 3
+
+    # A quiet night after it builds nothing, the digest included.
+    assert run_night(config_for(out)).published == []

@@ -221,7 +221,10 @@ def run_night(config: Config, *, dry_run: bool = False, wait_s: float = 0.0, ret
             report.planned = planned
             report.problems = [(where, str(exc)) for where, exc in problems]
             if not dry_run:
-                _build_and_publish(config, state, planned, report, executor or LocalExecutor(reporter), log, clock)
+                chosen = executor or LocalExecutor(reporter)
+                _build_and_publish(config, state, planned, report, chosen, log, clock)
+                if config.nightly.digest and any(k.startswith("arxiv:") for k in report.published):
+                    _digest(config, state, report, getattr(chosen, "engines", None) or {}, log, clock)
                 status = "ok" if report.error() is None else type(report.error()).__name__
                 state.night_finished(night, clock(), status, len(planned), len(report.published), len(report.failed),
                                      "; ".join(f"{w}: {e}" for w, e in report.problems))
@@ -260,6 +263,29 @@ def _build_and_publish(config: Config, state: State, planned: list[Planned], rep
                                 backoff_hours=config.nightly.backoff_hours)
             report.failed.append((work.key, work.label, result.error))
             log(f"failed {work.label}: {result.error}" + (" (set aside)" if item.status == "set-aside" else ""))
+
+
+def _digest(config: Config, state: State, report: NightReport, engines: dict[str, Any], log: Callable[[str], None],
+            clock: Callable[[], float]) -> None:
+    """The day's digest, after the papers: built and published here, under the lock."""
+    from macaw.nightly import digest
+
+    when = clock()
+    day, folders = digest.papers_of_the_day(state, config, when)
+    key = f"digest:{day}"
+    fingerprint = ",".join(f.name for f in folders)
+    state.see(key, "digest", digest.digest_id(day), f"digest {day}", "nightly.digest", fingerprint, when)
+    state.start(key)
+    try:
+        digest.build_digest(config, day, folders, engines)
+    except MacawError as exc:
+        state.failed(key, str(exc), exc.exit_code, clock(), max_attempts=1, backoff_hours=0)
+        report.failed.append((key, f"digest {day}", str(exc)))
+        log(f"failed digest {day}: {exc}")
+        return
+    state.published(key, fingerprint, clock())
+    report.published.append(key)
+    log(f"published {digest.digest_id(day)} ({len(folders)} paper(s))")
 
 
 class _EmptyState:
