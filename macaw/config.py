@@ -221,7 +221,7 @@ def _apply_list(kind: type, value: Any, where: str) -> list[Any]:
     """[[nightly.arxiv]] / [[nightly.journal]]: an array of tables, each checked like a section."""
     name = "nightly.arxiv" if kind is NightlyArxiv else "nightly.journal"
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise ConfigError(f"{name} in {where} must be written as [[{name}]] tables", hint=f"see the README's nightly section")
+        raise ConfigError(f"{name} in {where} must be written as [[{name}]] tables", hint="see the README's nightly section")
     items = []
     for table in value:
         item = kind()

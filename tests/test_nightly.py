@@ -54,7 +54,9 @@ def serve_search(server: ReplayServer, query: str, entries: list[str]) -> None:
 
 def write_config(out: Path, server: ReplayServer, queries: list[str], *, journal: Path | None = None, extra: str = "") -> None:
     out.mkdir(parents=True, exist_ok=True)
-    text = f'[arxiv]\napi_url = "{server.url}/api/query"\npdf_url = "{server.url}/pdf"\n\n[nightly]\n{extra}\n'
+    # Short paper scripts (half a minute): the night's logic is the subject here, not the episode's length.
+    text = (f'[arxiv]\napi_url = "{server.url}/api/query"\npdf_url = "{server.url}/pdf"\n\n[script]\nminutes = 0.5\n\n'
+            f'[nightly]\n{extra}\n')
     for q in queries:
         text += f'\n[[nightly.arxiv]]\nquery = "{q}"\nmax_per_night = 3\n'
     if journal is not None:
@@ -93,6 +95,8 @@ def test_two_nights_in_a_row_and_overlapping_queries(tmp_path: Path, server: Rep
     entries = feed_entries(out)
     assert len(entries) == 3 and len({e.id for e in entries}) == 3
     assert all(s == ("published", 0) for s in items(out).values())
+    with State(out) as state:
+        assert state.get("arxiv:2611.00002").origins == [f"arxiv: {Q1}", f"arxiv: {Q2}"]
 
     before = (out / "feeds" / "macaw.xml").read_bytes()
     hits = len(server.log)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from macaw.cli import main
 from macaw.config import load
 from macaw.errors import ConfigError
-from paperfixtures import ReplayServer, attention_spec, notes_spec, typeset
+from paperfixtures import ReplayServer, notes_spec, typeset
 from test_nightly import Q1, serve_paper, serve_search, write_config
 from tests import fakes
 

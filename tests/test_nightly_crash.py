@@ -17,6 +17,8 @@ import pytest
 from paperfixtures import ReplayServer, attention_spec, notes_spec, pdf_reply, typeset
 from test_nightly import Q1, serve_paper, serve_search, write_config
 
+# Child processes (a Python start and Macaw's imports each): in the full suite, not the quick one.
+pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 # The child: the fake engines registered, the arXiv spacing off (tests/test_arxiv.py tests it), then the CLI.
 CHILD = """
@@ -124,6 +126,9 @@ def test_killed_with_9_and_restarted(tmp_path: Path, server: ReplayServer, pdfs:
     with sqlite3.connect(out / "nightly.sqlite") as db:
         statuses = dict(db.execute("SELECT key, status FROM items"))
     assert "building" in statuses.values()
+    if moment == "mid-pipeline":  # the second paper was never reached: no attempt counted against it
+        with sqlite3.connect(out / "nightly.sqlite") as db:
+            assert db.execute("SELECT status, attempts FROM items WHERE key = 'arxiv:2611.00002'").fetchone() == ("new", 0)
 
     again = macaw(tmp_path, out, "nightly")
     stdout, err = again.communicate(timeout=180)

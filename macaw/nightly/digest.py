@@ -55,9 +55,10 @@ def _take(sentences: list[str], budget: int) -> list[str]:
     return out
 
 
-def paper_parts(document: Document) -> tuple[list[str], list[str]]:
-    """(what it is about, its key result): sentences of the paper, as written."""
-    abstract = _sentences(document.abstract)
+def paper_parts(document: Document, abstract_text: str = "") -> tuple[list[str], list[str]]:
+    """(what it is about, its key result): sentences of the paper, as written. `abstract_text`
+    (arXiv's own, from source.json) stands in when the document's abstract came out empty."""
+    abstract = _sentences(document.abstract or abstract_text)
     results: list[str] = []
     for section in document.sections:
         if not section.appendix and _RESULT_HEADING.search(section.heading):
@@ -87,7 +88,7 @@ def compose(config: Config, day: str, folders: list[Path]) -> tuple[Source, Docu
         for a in document.authors or source.authors:
             if a.name.strip() and a.name not in {b.name for b in authors}:
                 authors.append(Author(a.name, a.affiliation))
-        about, key = paper_parts(document)
+        about, key = paper_parts(document, str(source.metadata.get("abstract") or ""))
         arxiv_id = str(source.metadata.get("id") or source.id.removeprefix("arxiv-"))
         version = str(source.metadata.get("version") or "")
         title = document.title or source.title

@@ -139,9 +139,19 @@ def discover(config: Config, state: Any, wanted: Callable[[str, str], bool], *, 
     """Every source in [nightly], deduplicated by key; and the sources that could not be read."""
     works: dict[str, Work] = {}
     problems: list[tuple[str, MacawError]] = []
+    also: dict[str, list[str]] = {}  # a paper an earlier query already found: this query's name is noted on it
+
+    def fresh(query: NightlyArxiv) -> Callable[[str, str], bool]:
+        def check(base: str, version: str) -> bool:
+            if f"arxiv:{base}" in works:
+                also.setdefault(f"arxiv:{base}", []).append(f"arxiv: {query.query}")
+                return False
+            return wanted(base, version)
+        return check
+
     for query in config.nightly.arxiv:
         try:
-            found = search_arxiv(query, config, lambda b, v: f"arxiv:{b}" not in works and wanted(b, v))
+            found = search_arxiv(query, config, fresh(query))
         except MacawError as exc:
             problems.append((f"arxiv: {query.query}", exc))
             continue
@@ -156,4 +166,6 @@ def discover(config: Config, state: Any, wanted: Callable[[str, str], bool], *, 
             continue
         for work in found:
             works.setdefault(work.key, work)
+    for key, origins in also.items():
+        works[key].extra["also_found_by"] = origins
     return list(works.values()), problems

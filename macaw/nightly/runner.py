@@ -74,7 +74,10 @@ class NightReport:
 
 
 class Executor(Protocol):
-    def run(self, config: Config, works: list[Work]) -> Iterator[tuple[Work, ItemResult]]: ...
+    """Runs build_item for each Work, anywhere; calls started(work) as each one begins (the driver
+    records the attempt), and yields (work, result) as each one ends, in any order."""
+
+    def run(self, config: Config, works: list[Work], started: Callable[[Work], None]) -> Iterator[tuple[Work, ItemResult]]: ...
 
 
 # ---------------------------------------------------------------- one item, anywhere
@@ -121,10 +124,11 @@ class LocalExecutor:
         self.reporter = reporter
         self.engines: dict[str, Any] = {}
 
-    def run(self, config: Config, works: list[Work]) -> Iterator[tuple[Work, ItemResult]]:
+    def run(self, config: Config, works: list[Work], started: Callable[[Work], None]) -> Iterator[tuple[Work, ItemResult]]:
         for index, work in enumerate(works, 1):
             if self.reporter is not None:
                 self.reporter.episode(work.episode_id, index, len(works))
+            started(work)
             yield work, build_item(config, work, self.engines, self.reporter)
 
 
@@ -188,7 +192,8 @@ def plan(config: Config, state: State, when: float, *, remember: bool, log: Call
         elif "published, unchanged" not in reason:
             skipped.append(Skipped(work.key, work.label, reason))
         if remember:
-            state.see(work.key, work.kind, work.episode_id, work.label, work.origin, work.fingerprint, when)
+            for origin in [work.origin, *work.extra.get("also_found_by", [])]:
+                state.see(work.key, work.kind, work.episode_id, work.label, origin, work.fingerprint, when)
             if verdict == "skip" and reason.startswith("set aside:") and item and item.status == "building":
                 state.set_aside(work.key, reason)
     return planned, skipped, problems
@@ -242,11 +247,11 @@ def _build_and_publish(config: Config, state: State, planned: list[Planned], rep
     from macaw.pipeline import Outcome, SilentReporter, build_one
 
     works = [p.work for p in planned]
-    for work in works:
-        state.start(work.key)
     engines = getattr(executor, "engines", None)
     publish_engines: dict[str, Any] = engines if engines is not None else {}
-    for work, result in executor.run(config, works):
+    # The attempt is recorded as each item starts, not for the whole night at once: a run killed in
+    # one item must not count against the items it never reached.
+    for work, result in executor.run(config, works, lambda w: state.start(w.key)):
         if result.ok:
             try:
                 # Every stage up to master is cached now: this runs publish alone, here, under the lock.

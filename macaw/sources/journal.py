@@ -20,7 +20,7 @@ import yaml
 
 from macaw.artifacts import Author, Source
 from macaw.config import Config
-from macaw.errors import EmptySourceError, FetchError, SourceError, SourceNotFoundError
+from macaw.errors import EmptySourceError, SourceError, SourceNotFoundError
 from macaw.fsutil import atomic_write_text, sha256_text
 
 SUFFIXES = (".md", ".markdown", ".txt", ".text")
