@@ -104,3 +104,12 @@ def test_nightly_config_reads_both_kinds(tmp_path: Path) -> None:
     assert nightly.digest is True
     assert [(q.query, q.max_per_night) for q in nightly.arxiv] == [("cat:cs.CL AND abs:speech", 5), ("cat:cs.SD", 5)]
     assert [(j.path, j.url) for j in nightly.journal] == [("~/journal", ""), ("", "https://blog.example/feed.xml")]
+
+
+def test_a_damaged_state_file_is_one_clear_line(tmp_path: Path, server: ReplayServer) -> None:
+    out = tmp_path / "root"
+    write_config(out, server, [Q1])
+    (out / "nightly.sqlite").write_bytes(b"this is not a database" * 100)
+    for args in (("nightly",), ("status",)):
+        code, _, stderr = cli(*args, "--out", str(out))
+        assert code == 3 and "cannot be read" in stderr and "move it aside" in stderr, stderr

@@ -101,6 +101,15 @@ class Night:
 class State:
     def __init__(self, root: Path, *, readonly: bool = False):
         self.path = Path(root) / STATE_NAME
+        try:
+            self._open(readonly)
+        except sqlite3.DatabaseError as exc:
+            from macaw.errors import ConfigError
+
+            raise ConfigError(f"the nightly state {self.path} cannot be read ({exc})",
+                              hint="move it aside to start afresh: episodes and the feed are not in it, and finished stages come from the cache") from None
+
+    def _open(self, readonly: bool) -> None:
         if readonly:
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10.0)
         else:
@@ -110,6 +119,7 @@ class State:
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
         self.db.row_factory = sqlite3.Row
+        self.db.execute("SELECT count(*) FROM items").fetchone()
 
     @classmethod
     def open_if_exists(cls, root: Path) -> "State | None":
