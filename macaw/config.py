@@ -16,7 +16,6 @@ from typing import Any, Mapping
 
 from macaw.errors import ConfigError
 
-STAGES = ("fetch", "extract", "write", "speak", "check", "master", "publish")
 DEVICES = ("auto", "cpu", "cuda")
 
 

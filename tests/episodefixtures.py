@@ -13,6 +13,7 @@ from macaw.artifacts import (
     Chapter,
     Document,
     Manifest,
+    Narration,
     Master,
     Quality,
     Script,
@@ -122,7 +123,8 @@ def make_episode(
         return None  # type: ignore[return-value]
     ctx = StageContext(config=config, folder=folder, episode_id=episode_id,
                        timings={"fetch": 0.1, "extract": 0.2})
-    return run(ctx, source, document, script, quality, master, now=published)
+    narration = Narration(audio="narration.wav", sample_rate=22050, duration_s=seconds)
+    return run(ctx, source, document, script, narration, quality, master, now=published)
 
 
 def write_manifest(config: Config, episode_id: str, published: datetime, audio_bytes: bytes = b"ID3fake") -> Manifest:
