@@ -166,6 +166,7 @@ def run(
         chapters=list(master.chapters),
         quality={
             "wer": quality.wer,
+            "wer_first_pass": quality.wer_first_pass,
             "threshold": quality.threshold,
             "passed": quality.passed,
             "grounded_ratio": round(script.grounded_ratio(), 4),
