@@ -310,3 +310,32 @@ def test_digest_names_the_papers_gives_each_a_chapter_and_credits_every_author(t
 
     # A quiet night after it builds nothing, the digest included.
     assert run_night(config_for(out)).published == []
+
+
+def test_a_bug_in_one_item_stays_in_that_item_and_a_bad_engine_stops_the_night_before_any_attempt(
+        tmp_path: Path, server: ReplayServer, pdfs: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    from macaw.errors import UnknownEngineError
+    from macaw.stages import extract
+
+    a = serve_paper(server, "2611.00001", 1, pdfs["notes"])
+    b = serve_paper(server, "2611.00002", 1, pdfs["notes"])
+    serve_search(server, Q1, [a, b])
+    out = tmp_path / "root"
+    write_config(out, server, [Q1])
+    with pytest.raises(UnknownEngineError):
+        run_night(load(out=out, env={}, overrides={**fakes.FAKE_OVERRIDES, "tts.engine": "nope"}))
+    assert all(attempts == 0 for _, attempts in items(out).values())
+
+    real = extract.run
+
+    def buggy(ctx, source):  # type: ignore[no-untyped-def]
+        if source.id == "arxiv-2611.00001":
+            raise ZeroDivisionError("a bug")
+        return real(ctx, source)
+
+    monkeypatch.setattr(extract, "run", buggy)
+    report = run_night(config_for(out))
+    assert report.published == ["arxiv:2611.00002"]
+    [(key, _, error)] = report.failed
+    assert key == "arxiv:2611.00001" and error.startswith("internal error ZeroDivisionError: a bug")
+    assert report.error().exit_code == 61

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from macaw.config import Config
-from macaw.errors import MacawError, NightlyAllFailedError, NightlyError, SourceError, SourceNotFoundError
+from macaw.errors import EXIT_INTERNAL, MacawError, NightlyAllFailedError, NightlyError, SourceError, SourceNotFoundError
 from macaw.nightly import lock as lock_mod
 from macaw.nightly.discover import Work, arxiv_work, discover
 from macaw.nightly.state import Item, State, now as clock_now
@@ -114,7 +114,13 @@ def build_item(config: Config, work: Work, engines: dict[str, Any] | None = None
         build_one(config, request, until, reporter or SilentReporter(), engines if engines is not None else {}, outcome)
     except MacawError as exc:
         return ItemResult(work.key, False, str(exc), exc.exit_code, time.perf_counter() - started)
+    except Exception as exc:  # a bug, in one item: the night goes on, the item is retried and reported
+        return ItemResult(work.key, False, _internal(exc), EXIT_INTERNAL, time.perf_counter() - started)
     return ItemResult(work.key, True, "", 0, time.perf_counter() - started, dict(outcome.timings))
+
+
+def _internal(exc: BaseException) -> str:
+    return f"internal error {type(exc).__name__}: {exc} (a bug in Macaw; `macaw build` on this item with MACAW_DEBUG=1 shows the traceback)"
 
 
 class LocalExecutor:
@@ -125,6 +131,17 @@ class LocalExecutor:
         self.engines: dict[str, Any] = {}
 
     def run(self, config: Config, works: list[Work], started: Callable[[Work], None]) -> Iterator[tuple[Work, ItemResult]]:
+        if works:
+            # Engines first, for every item: an unknown engine or a missing voice is the config's
+            # fault, reported once (exit 3/4), not an attempt counted against each item.
+            from macaw.engines import create
+            from macaw.pipeline import declaration
+            from macaw.stages import STAGES
+
+            for stage in STAGES[: STAGES.index("master") + 1]:
+                for role in declaration(stage).engines:
+                    if role not in self.engines:
+                        self.engines[role] = create(role, config.section(role))
         for index, work in enumerate(works, 1):
             if self.reporter is not None:
                 self.reporter.episode(work.episode_id, index, len(works))
@@ -259,6 +276,8 @@ def _build_and_publish(config: Config, state: State, planned: list[Planned], rep
                 build_one(config, request, "publish", SilentReporter(), publish_engines, Outcome(request))
             except MacawError as exc:
                 result = ItemResult(work.key, False, str(exc), exc.exit_code, result.seconds)
+            except Exception as exc:  # a bug in publishing one item: the feed is only ever replaced whole
+                result = ItemResult(work.key, False, _internal(exc), EXIT_INTERNAL, result.seconds)
         if result.ok:
             state.published(work.key, work.fingerprint, clock())
             report.published.append(work.key)
