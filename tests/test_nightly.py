@@ -339,3 +339,29 @@ def test_a_bug_in_one_item_stays_in_that_item_and_a_bad_engine_stops_the_night_b
     [(key, _, error)] = report.failed
     assert key == "arxiv:2611.00001" and error.startswith("internal error ZeroDivisionError: a bug")
     assert report.error().exit_code == 61
+
+
+def test_search_pages_only_while_a_page_brings_something_new(tmp_path: Path, server: ReplayServer) -> None:
+    from paperfixtures import atom_entry
+
+    ids = [f"2611.{i:05d}" for i in range(1, 21)]
+    entries = [atom_entry(i, 1, f"Paper {i}", ["Ada Lovelace"]) for i in ids]
+    # max_per_night = 3 reads pages of 10, newest first.
+    server.script[f"search:{Q1}@0"] = [search_feed(entries[:10], total=20)]
+    server.script[f"search:{Q1}@10"] = [search_feed(entries[10:], total=20, start=10)]
+    out = tmp_path / "root"
+    write_config(out, server, [Q1])
+    with State(out) as state:  # the first nine were published on earlier nights
+        for i in ids[:9]:
+            state.see(f"arxiv:{i}", "arxiv", f"arxiv-{i}", i, "earlier", "v1", 1.0)
+            state.published(f"arxiv:{i}", "v1", 1.0)
+    report = run_night(config_for(out), dry_run=True)
+    assert [p.work.key for p in report.planned] == [f"arxiv:{i}" for i in ids[9:12]]
+    assert server.hits(f"search:{Q1}@0") == 1 and server.hits(f"search:{Q1}@10") == 1
+
+    with State(out) as state:  # now all of the first page is published: the second page is never asked for
+        state.see(f"arxiv:{ids[9]}", "arxiv", f"arxiv-{ids[9]}", ids[9], "earlier", "v1", 1.0)
+        state.published(f"arxiv:{ids[9]}", "v1", 1.0)
+    report = run_night(config_for(out), dry_run=True)
+    assert report.planned == []
+    assert server.hits(f"search:{Q1}@0") == 2 and server.hits(f"search:{Q1}@10") == 1

@@ -57,17 +57,16 @@ def search_arxiv(query: NightlyArxiv, config: Config, wanted: Callable[[str, str
         fresh_in_page = 0
         try:
             for index, result in enumerate(client.results(search)):
-                if index and index % page_size == 0:
-                    if not fresh_in_page:
-                        break  # a whole page of papers already handled: older ones were too
+                if index % page_size == 0:
                     fresh_in_page = 0
-                if "/api/errors" in result.entry_id:
-                    continue
-                short = result.get_short_id()
+                error = "/api/errors" in result.entry_id  # the pre-2025 API's way of saying "no such query"
+                short = "" if error else result.get_short_id()
                 m = re.search(r"v(\d+)$", short)
                 version = f"v{m.group(1)}" if m else "v1"
                 base = re.sub(r"v\d+$", "", short)
-                if not wanted(base, version):
+                if error or not wanted(base, version):
+                    if (index + 1) % page_size == 0 and not fresh_in_page:
+                        break  # a whole page of papers already handled: older ones were too; stop before the next page
                     continue
                 fresh_in_page += 1
                 title = " ".join(result.title.split())
