@@ -365,3 +365,22 @@ def test_search_pages_only_while_a_page_brings_something_new(tmp_path: Path, ser
     report = run_night(config_for(out), dry_run=True)
     assert report.planned == []
     assert server.hits(f"search:{Q1}@0") == 2 and server.hits(f"search:{Q1}@10") == 1
+
+
+def test_a_search_that_fails_is_reported_and_the_other_sources_go_on(tmp_path: Path, server: ReplayServer) -> None:
+    from paperfixtures import Reply
+
+    server.script[f"search:{Q1}@0"] = [Reply(400, b"bad query", "text/plain")]
+    entries = tmp_path / "journal"
+    entries.mkdir()
+    (entries / "2026-11-30-a-walk.md").write_text("# A walk\n\nI walked to the river and back.\n")
+    out = tmp_path / "root"
+    write_config(out, server, [Q1], journal=entries)
+    report = run_night(config_for(out))
+    assert len(report.published) == 1
+    [(where, error)] = report.problems
+    assert where == f"arxiv: {Q1}" and "HTTP 400" in error and "\n" not in error
+    assert report.error().exit_code == 61
+    with State(out) as state:
+        [night] = state.nights(1)
+        assert night.status == "NightlyError" and "HTTP 400" in night.note
