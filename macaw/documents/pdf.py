@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import macaw
 from macaw.artifacts import Author, Document, Section, Source
 from macaw.errors import DamagedPdfError, EncryptedPdfError, ExtractError, NoTextLayerError, NotAPdfError, ResourceLimitError
 
@@ -76,7 +75,7 @@ def run_extraction(
         raise ExtractError(f"{pdf_path}: file not found", hint="fetch the source again")
     request = json.dumps({"path": str(pdf_path.resolve()), "max_pages": max_pages, "max_chars": max_chars})
     env = dict(os.environ)
-    root = str(Path(macaw.__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])  # the folder macaw/ is in: this package, installed or not
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     proc = subprocess.Popen(
         [sys.executable, "-m", "macaw.documents.pdfchild"],
