@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 MAX_DEPTH = 24
+MAX_EXPANSIONS = 100_000  # a real paper uses its macros a few thousand times
 
 
 @dataclass
@@ -163,7 +164,7 @@ def expand(text: str, macros: dict[str, Macro], limit: int) -> str:
         return text
     names = sorted(macros, key=len, reverse=True)
     pattern = re.compile(r"\\(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z@])")
-    budget = [limit]
+    budget = [limit, MAX_EXPANSIONS]
 
     def run(chunk: str, depth: int) -> str:
         out: list[str] = []
@@ -199,7 +200,8 @@ def expand(text: str, macros: dict[str, Macro], limit: int) -> str:
             body = re.sub(r"#([1-9])", lambda a: args[int(a.group(1)) - 1] if int(a.group(1)) <= len(args) else "", macro.body)
             body = body.replace("##", "#")
             budget[0] -= len(body)
-            if depth >= MAX_DEPTH or budget[0] < 0:
+            budget[1] -= 1
+            if depth >= MAX_DEPTH or budget[0] < 0 or budget[1] < 0:
                 out.append(" ")  # a macro that keeps growing: leave it out rather than loop
             else:
                 # A control word swallows the spaces after it; keep a space so words do not fuse.

@@ -126,6 +126,7 @@ class _Walker:
             self.out.sections.append({"heading": self.heading, "paragraphs": self.paragraphs, "level": self.level,
                                       "appendix": self.appendix})
         self.paragraphs = []
+        self.heading = ""
 
     # ---------------------------------------------------------------- walking
     def walk(self, nodes: list[Any] | None) -> None:
@@ -379,21 +380,26 @@ def tidy(text: str) -> str:
     text = re.sub(r"(?:\s*[\[(]\s*)?(?:\x00CITE\x00[\s,;]*)+(?:\s*[\])])?", "\x00CITE\x00", text)
     text = re.sub(r"\s*\x00CITE\x00", "", text)
     text = re.sub(rf"(?:\b{_REF_WORDS}[\s~]*)?\x00UNREF\x00", "", text)
-    text = text.replace("\x00", "")
-    text = text.replace("\u00a0", " ")
-    # Outside math: no braces or control words survive (pylatexenc leaves an unknown command's name out,
-    # but a stray brace or a verbatim backslash could remain).
-    parts = re.split(f"({MATH_OPEN}.*?{MATH_CLOSE})", text, flags=re.S)
-    for i in range(0, len(parts), 2):
-        p = re.sub(r"\\[A-Za-z@]+\*?", " ", parts[i])
-        parts[i] = p.replace("{", "").replace("}", "").replace("\\", " ")
-    text = "".join(parts)
+    text = text.replace("\x00", "").replace("\u00a0", " ")
+    # Math is kept exactly as written: set aside while the prose around it is tidied.
+    maths: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        maths.append(m.group(0))
+        return f"\x01{len(maths) - 1}\x01"
+
+    text = re.sub(f"{MATH_OPEN}.*?{MATH_CLOSE}", keep, text, flags=re.S)
+    # No braces or control words survive outside math (pylatexenc leaves an unknown command's
+    # name out, but a stray brace or a verbatim backslash could remain).
+    text = re.sub(r"\\[A-Za-z@]+\*?", " ", text)
+    text = text.replace("{", "").replace("}", "").replace("\\", " ")
     text = " ".join(text.split())
     text = re.sub(r"\(\s*[,;]?\s*\)|\[\s*[,;]?\s*\]", "", text)
     text = re.sub(r"\s+([,.;:!?)])", r"\1", text)
     text = re.sub(r"([(])\s+", r"\1", text)
     text = re.sub(r",\s*([.;])", r"\1", text)
     text = re.sub(r"\.\s*\.(?!\.)", ".", text)
+    text = re.sub("\x01(\\d+)\x01", lambda m: maths[int(m.group(1))], text)
     return text.strip()
 
 
