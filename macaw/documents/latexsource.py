@@ -108,7 +108,9 @@ def unpack(eprint: Path, dest: Path, caps: Caps = Caps()) -> tuple[str, Path]:
             with _open(eprint, gz, caps.tex_bytes) as fh:
                 (dest / "main.tex").write_bytes(fh.read(caps.tex_bytes + 1))
             return ("tex.gz" if gz else "tex"), dest / "main.tex"
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+    except EOFError:
+        raise Refusal("damaged", "is truncated (the gzip stream ends early); the download was cut short") from None
+    except (zlib.error, gzip.BadGzipFile) as exc:
         raise Refusal("damaged", f"is a damaged gzip stream ({type(exc).__name__}: {str(exc)[:80]})") from None
     raise Refusal("damaged", "holds neither a tar archive nor LaTeX")
 
@@ -137,6 +139,8 @@ def _untar(fileobj: io.BufferedReader, dest: Path, caps: Caps) -> None:
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
         if isinstance(exc, OSError) and exc.errno == 27:  # EFBIG: the file-size limit
             raise Refusal("limit", "has a file larger than allowed") from None
+        if isinstance(exc, EOFError) or "unexpected end" in str(exc):
+            raise Refusal("damaged", "is truncated (the archive ends early); the download was cut short") from None
         raise Refusal("damaged", f"is a damaged tar archive ({type(exc).__name__}: {str(exc)[:80]})") from None
     if count == 0:
         raise Refusal("damaged", "is an empty archive")
