@@ -48,6 +48,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         "format": fmt,
         "main": os.path.relpath(main, workdir),
         "notes": (notes + parsed.notes)[:50],
+        "guard_removals": parsed.guarded,
         "document": {"title": parsed.title, "abstract": parsed.abstract, "sections": parsed.sections,
                      "captions": parsed.captions, "code": parsed.code},
     }

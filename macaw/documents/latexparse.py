@@ -90,6 +90,7 @@ class Parsed:
     captions: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    guarded: int = 0  # control words and braces tidy() had to strip: what the walk let through
 
 
 class _Walker:
@@ -329,7 +330,7 @@ class _Walker:
 
         def fix(text: str) -> str:
             text = re.sub("\x00REF:([^:]*):([^\x00]*)\x00", lambda m: self._ref(m.group(1), m.group(2)), text)
-            return tidy(text)
+            return tidy(text, self.out)
 
         for s in self.out.sections:
             s["text"] = "\n\n".join(p for p in (fix(p) for p in s.pop("paragraphs")) if p)
@@ -375,7 +376,7 @@ def _math_words(latex: str) -> str:
 _REF_WORDS = r"(?:Figures?|Figs?\.|Tables?|Tabs?\.|Sections?|Secs?\.|Eqs?\.|Equations?|Appendix|Appendices|Theorems?|Lemmas?|Algorithms?|Chapters?|Lines?|Definitions?|Corollary|Propositions?|Claims?|Steps?)"
 
 
-def tidy(text: str) -> str:
+def tidy(text: str, stats: Parsed | None = None) -> str:
     """Reading text from the walker's pieces: dropped citations leave no debris, spaces settle."""
     text = re.sub(r"(?:\s*[\[(]\s*)?(?:\x00CITE\x00[\s,;]*)+(?:\s*[\])])?", "\x00CITE\x00", text)
     text = re.sub(r"\s*\x00CITE\x00", "", text)
@@ -391,6 +392,8 @@ def tidy(text: str) -> str:
     text = re.sub(f"{MATH_OPEN}.*?{MATH_CLOSE}", keep, text, flags=re.S)
     # No braces or control words survive outside math (pylatexenc leaves an unknown command's
     # name out, but a stray brace or a verbatim backslash could remain).
+    if stats is not None:
+        stats.guarded += len(re.findall(r"\\[A-Za-z@]+", text)) + text.count("{") + text.count("}")
     text = re.sub(r"\\[A-Za-z@]+\*?", " ", text)
     text = text.replace("{", "").replace("}", "").replace("\\", " ")
     text = " ".join(text.split())
