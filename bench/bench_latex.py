@@ -55,6 +55,20 @@ def _pack(folder: Path) -> bytes:
     return buf.getvalue()
 
 
+_ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|et al|etc|cf|vs|Fig|Figs|Eq|Eqs|Sec|Secs|Ref|Refs|Tab|No|resp|approx|Dr|Prof|St|Thm|Lem|Def|Prop|Cor|Ch|Vol|pp)\.|\b[A-Za-z]\.)$")
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences at every . ! ? followed by a space, except after an abbreviation or an initial."""
+    out: list[str] = []
+    for piece in re.split(r"(?<=[.!?])\s+", paragraph):
+        if out and _ABBREVIATIONS.search(out[-1]):
+            out[-1] += " " + piece
+        elif piece.strip():
+            out.append(piece)
+    return out
+
+
 def reading_checks(texts: list[str]) -> dict[str, Any]:
     """Debris and fragments in the reading text. A paragraph that follows a display equation and
     goes on with the sentence the equation sits in ("..., we have" [display] "as desired.") is a
@@ -68,7 +82,7 @@ def reading_checks(texts: list[str]) -> dict[str, Any]:
     continuations = 0
     previous = ""
     for paragraph in prose.split("\n\n"):
-        parts = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(\"“]|MATH)", paragraph) if s.strip()]
+        parts = split_sentences(paragraph)
         for i, s in enumerate(parts):
             sentences.append(s)
             first = s.lstrip()[:1]

@@ -220,3 +220,36 @@ def test_real_source_2012_00127(tmp_path: Path) -> None:
     assert doc["abstract"].startswith(facts["abstract_first_sentence"].split(" p ")[0])
     assert "Lemma" in text and "Proof." in text and text.count(MATH_OPEN) > 500
     assert seconds < 30
+
+
+def test_revtex_letter_sent_as_a_single_gzipped_tex(tmp_path: Path) -> None:
+    """REVTeX puts authors and affiliations in the body and the bibliography inline."""
+    data = gzip.compress((LATEX_DIR / "revtex-letter" / "letter.tex").read_bytes())
+    assert eprint_format(data[:8192]) == "tex.gz"
+    (tmp_path / "source.tex.gz").write_bytes(data)
+    answer = latex.run_latex(tmp_path / "source.tex.gz", tmp_path)
+    doc = answer["document"]
+    assert answer["format"] == "tex.gz"
+    assert [(s["heading"], s["appendix"]) for s in doc["sections"]] == [("", False), ("Method", False), ("Results", False),
+                                                                      ("Acknowledgments", False)]
+    text = "\n\n".join(s["text"] for s in doc["sections"])
+    for leak in ("Esempio", "Madrid", "example.org", "04.70", "Bardeen", "Commun. Math", "today"):
+        assert leak not in text, leak
+    assert debris(text) == {"control_sequences": 0, "braces": 0, "empty_citations": 0, "reference_entries": 0}
+    assert "those of thermodynamics. The first" in text and "spin, see the cited work." in text
+    assert "compare both sides of Eq. (1) as in Fig. 1." in text and "(Sec. 1)" in text
+    assert doc["captions"] == ["Figure 1: Posterior of the difference between the two sides of the first law."]
+    assert doc["title"] == "Weighing Black Holes Twice with Gravitational Waves"
+
+
+def test_bench_reading_checks_can_fail() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.bench_latex import reading_checks
+
+    clean = reading_checks(["A whole sentence. Another one with " + MATH_OPEN + "x^{2}" + MATH_CLOSE + " in it."])
+    assert (clean["fragments"], clean["control_sequences"], clean["braces"]) == (0, 0, 0)
+    bad = reading_checks(["It is faster than. and then \\emph{this} {x} [?] was cut.", MATH_OPEN + "y" + MATH_CLOSE, "as desired."])
+    assert bad["fragments"] == 2 and bad["control_sequences"] == 1 and bad["braces"] == 4 and bad["citation_debris"] == 1
+    assert bad["continuations_after_display_math"] == 1

@@ -48,7 +48,8 @@ _DROP_MACROS = {"label", "footnote", "footnotetext", "footnotemark", "thanks", "
                 "linebreak", "pagebreak", "smallskip", "medskip", "bigskip", "vfill", "hfill", "protect", "xspace",
                 "IEEEoverridecommandlockouts", "IEEEpeerreviewmaketitle", "pdfoutput", "raggedbottom", "balance",
                 "acmDOI", "acmISBN", "acmPrice", "received", "accepted", "published", "editor", "corres", "orcid",
-                "IEEEauthorblockN", "IEEEauthorblockA", "titlerunning", "authorrunning", "tnotetext", "fntext", "cortext"}
+                "IEEEauthorblockN", "IEEEauthorblockA", "titlerunning", "authorrunning", "tnotetext", "fntext", "cortext",
+                "pacs", "preprint", "subjclass", "PACS", "msc", "doi", "arxiv"}
 _TEXT_MACROS = {"textbf", "emph", "textit", "textsc", "texttt", "textrm", "textsf", "textnormal", "mbox", "text",
                 "underline", "textup", "textmd", "textsl", "hbox", "uline", "textcolor", "colorbox", "fbox", "makebox",
                 "boldsymbol", "mathrm", "url", "href", "enquote", "emph*", "ul", "mathbf"}
@@ -68,7 +69,8 @@ def _context() -> Any:
                                           "icmlcorrespondingauthor", "theoremstyle", "pdfoutput", "uline", "ul", "enquote",
                                           "pagestyle", "thispagestyle", "bibliographystyle", "acmDOI", "acmISBN", "acmPrice",
                                           "received", "accepted", "published", "editor", "corres", "orcid", "IEEEauthorblockN",
-                                          "IEEEauthorblockA", "titlerunning", "authorrunning", "tnotetext", "fntext", "cortext")]
+                                          "IEEEauthorblockA", "titlerunning", "authorrunning", "tnotetext", "fntext", "cortext",
+                                          "pacs", "preprint", "keywords", "subjclass", "PACS", "msc", "doi", "arxiv")]
     specs += [MacroSpec(n, "{{") for n in ("href", "textcolor", "colorbox", "setlength", "addtolength", "setcounter",
                                            "addtocounter", "icmlauthor", "definecolor", "newcolumntype", "resizebox")]
     specs += [MacroSpec("scalebox", "{"), MacroSpec("captionsetup", "[{"), MacroSpec("newtheorem", "*{[{["),
@@ -205,6 +207,11 @@ class _Walker:
             self.end_paragraph()
             self.walk(node.nodelist)
             self.end_paragraph()
+        elif name in ("acknowledgments", "acknowledgements", "acknowledgment", "acknowledgement"):
+            self.close_section()
+            self.heading, self.level = "Acknowledgments", 1
+            self.walk(node.nodelist)
+            self.close_section()
         elif name in ("appendix", "appendices", "subappendices"):
             self.close_section()
             self.appendix = True
@@ -220,7 +227,9 @@ class _Walker:
                 if reset == "section" and self.section_number:
                     number = f"{self.section_number[0]}.{number}"
                 self.context = (shown, number)
-                self.emit(f"{shown} {number}. ")
+                args = node.nodeargd.argnlist if node.nodeargd else []
+                label = self.text_of([args[-1]] if args and args[-1] is not None else [], math=False)
+                self.emit(f"{shown} {number} ({label}). " if label else f"{shown} {number}. ")
             self.walk(node.nodelist)
             self.end_paragraph()
         else:
@@ -284,6 +293,8 @@ class _Walker:
             if title:
                 self.emit(title if title.endswith((".", "?", "!", ":")) else title + ". ")
                 self.emit(" ")
+        elif name == "S":
+            self.emit("Section ")
         elif name == "appendix":
             self.close_section()
             self.appendix = True
@@ -291,13 +302,13 @@ class _Walker:
         elif name == "label":
             self._label(node)
         elif name in _CITES:
+            keys = [k.strip() for k in _arg_text(node, -1).split(",")]
             if name in _NAMED_CITES:
-                keys = [k.strip() for k in _arg_text(node, -1).split(",")]
                 names = [self.cite_names[k] for k in keys if k in self.cite_names]
                 if names:
                     self.emit(" and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1])
                     return
-                self.emit("\x00CITE\x00")
+            self.emit("\x00CITES\x00" if len(keys) > 1 else "\x00CITE\x00")
         elif name in _REFS:
             keys = [k.strip() for k in _arg_text(node, -1).split(",") if k.strip()]
             self.emit("".join(f"\x00REF:{name}:{k}\x00" for k in keys[:1]))
@@ -378,7 +389,12 @@ _REF_WORDS = r"(?:Figures?|Figs?\.|Tables?|Tabs?\.|Sections?|Secs?\.|Eqs?\.|Equa
 
 def tidy(text: str, stats: Parsed | None = None) -> str:
     """Reading text from the walker's pieces: dropped citations leave no debris, spaces settle."""
-    text = re.sub(r"(?:\s*[\[(]\s*)?(?:\x00CITE\x00[\s,;]*)+(?:\s*[\])])?", "\x00CITE\x00", text)
+    # "Ref.~\cite{x}" names the citation as a noun: it becomes "the cited work(s)"; a bare one goes.
+    text = re.sub(r"\b[Rr]efs?\.\s*\x00CITES?\x00(?:[\s,;]*\x00CITES?\x00)*",
+                  lambda m: "the cited works" if "CITES" in m.group(0) or m.group(0).count("CITE") > 1 or "efs" in m.group(0) else "the cited work", text)
+    text = text.replace("\x00CITES\x00", "\x00CITE\x00")
+    text = re.sub(r"\x00CITE\x00(?:[\s,;]*\x00CITE\x00)*", "\x00CITE\x00", text)
+    text = re.sub(r"[\[(]\s*\x00CITE\x00\s*[\])]", "\x00CITE\x00", text)
     text = re.sub(r"\s*\x00CITE\x00", "", text)
     text = re.sub(rf"(?:\b{_REF_WORDS}[\s~]*)?\x00UNREF\x00", "", text)
     text = text.replace("\x00", "").replace("\u00a0", " ")
