@@ -253,3 +253,17 @@ def test_bench_reading_checks_can_fail() -> None:
     bad = reading_checks(["It is faster than. and then \\emph{this} {x} [?] was cut.", MATH_OPEN + "y" + MATH_CLOSE, "as desired."])
     assert bad["fragments"] == 2 and bad["control_sequences"] == 1 and bad["braces"] == 4 and bad["citation_debris"] == 1
     assert bad["continuations_after_display_math"] == 1
+
+
+def test_input_cannot_reach_outside_the_source(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.tex"
+    secret.write_text("SECRET WORDS")
+    main = MINIMAL.replace(b"\\section{Only}", f"\\input{{{secret}}}\n\\input{{../secret}}\n\\input{{/etc/hostname}}\n\\section{{Only}}".encode())
+    (tmp_path / "ep").mkdir()
+    (tmp_path / "ep" / "s.tar.gz").write_bytes(tar_of({"main.tex": main}))
+    (tmp_path / "ep" / ".latex-stale").mkdir()  # a killed build's scratch folder is cleared
+    answer = latex.run_latex(tmp_path / "ep" / "s.tar.gz", tmp_path / "ep")
+    text = " ".join(s["text"] for s in answer["document"]["sections"])
+    assert "SECRET" not in text and text == "A short paper that says one thing."
+    assert sum("no such file" in n for n in answer["notes"]) == 3
+    assert sorted(p.name for p in (tmp_path / "ep").iterdir()) == ["s.tar.gz"]

@@ -48,6 +48,8 @@ def run_latex(eprint: Path, folder: Path, *, caps: Caps = Caps(), timeout_s: flo
     eprint = Path(eprint)
     if not eprint.is_file():
         raise LatexSourceError(f"{eprint.name}: file not found", "damaged")
+    for stale in Path(folder).glob(".latex-*"):  # left by a build that was killed mid-way
+        shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=".latex-", dir=folder))
     try:
         request = {"eprint": str(eprint.resolve()), "workdir": str(work.resolve()), "caps": asdict(caps)}
