@@ -37,9 +37,10 @@ class LatexSourceError(ExtractError):
 
 def eprint_file(folder: Path, source: Source) -> Path | None:
     """The stored e-print of an arXiv source, if fetch found one."""
-    name = (source.metadata or {}).get("eprint", {}).get("file", "")
-    if name in EPRINT_FILES and (folder / name).is_file():
-        return folder / name
+    names = [*source.extra_files, (source.metadata or {}).get("eprint", {}).get("file", "")]
+    for name in names:
+        if name in EPRINT_FILES and (folder / name).is_file():
+            return folder / name
     return None
 
 

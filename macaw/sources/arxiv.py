@@ -350,6 +350,7 @@ def fetch(value: str, config: Config, folder: Path, *, policy: Policy = DEFAULT_
         date=meta["published"][:10],
         origin=meta["abs_url"],
         raw_file="source.pdf",
+        extra_files=[meta["eprint"]["file"]] if meta["eprint"].get("file") else [],
         metadata=meta,
     )
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from macaw.artifacts import Document, Section, Source
 from macaw.errors import EmptySourceError, ExtractError
-from macaw.stages.context import StageContext
+from macaw.stages.context import Stage, StageContext
 
-VERSION = 2  # bump when the output for the same input changes; part of the cache key
+STAGE = Stage(reads=("fetch",), artifact=Document, code=("macaw.documents", "macaw.sources.journal"))
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
