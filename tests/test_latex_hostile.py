@@ -131,6 +131,8 @@ def test_build_with_a_hostile_eprint_reads_the_pdf_and_touches_nothing_else(tmp_
         seconds = time.monotonic() - started
     assert result.returncode == 0, result.stderr[-2000:]
     assert seconds < 60
+    said = [line for line in (result.stdout + result.stderr).splitlines() if "LaTeX source not used" in line]
+    assert len(said) == 1 and "link or device member" in said[0] and "reading the PDF" in said[0], result.stdout + result.stderr
     folder = tmp_path / "episodes" / "arxiv-1706.03762"
     doc = Document.load(folder)
     assert doc.origin_format == "pdf" and "link or device member" in doc.fallback
@@ -138,3 +140,24 @@ def test_build_with_a_hostile_eprint_reads_the_pdf_and_touches_nothing_else(tmp_
     after = _digests(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before  # the feed and the other episode are untouched
     assert not any(k.startswith("episodes/arxiv-1706.03762/.latex") for k in after)
+
+
+def test_a_good_eprint_is_read_first_and_an_input_loop_still_ends(tmp_path: Path, pdf_bytes: bytes) -> None:
+    from latexfixtures import MINIMAL, tar_of
+
+    ctx, source, lines = episode(tmp_path / "good", tar_gz(LATEX_DIR / "acl-bertlike"), pdf_bytes)
+    doc = extract.run(ctx, source)
+    assert doc.origin_format == "latex" and doc.fallback == "" and lines[0] == "read from the LaTeX source (source.tar.gz)"
+    assert doc.sections[0].heading == "Introduction" and doc.captions
+    looping = tar_of({"main.tex": MINIMAL.replace(b"\\section{Only}", b"\\input{main}\n\\section{Only}")})
+    ctx, source, lines = episode(tmp_path / "loop", looping, pdf_bytes)
+    started = time.monotonic()
+    doc = extract.run(ctx, source)
+    assert time.monotonic() - started < 30
+    assert doc.origin_format == "latex" and [s.text for s in doc.sections] == ["A short paper that says one thing."]
+    # no e-print at all (a PDF-only submission): the PDF, and why
+    ctx, source, lines = episode(tmp_path / "none", b"", pdf_bytes)
+    (tmp_path / "none" / "source.tar.gz").unlink()
+    source.metadata["eprint"] = {"file": "", "format": "pdf", "note": "a PDF-only submission: no LaTeX source"}
+    doc = extract.run(ctx, source)
+    assert doc.origin_format == "pdf" and doc.fallback == "no LaTeX source (a PDF-only submission: no LaTeX source)"
