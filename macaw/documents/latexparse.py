@@ -73,7 +73,7 @@ def _context() -> Any:
                                           "pacs", "preprint", "keywords", "subjclass", "PACS", "msc", "doi", "arxiv")]
     specs += [MacroSpec(n, "{{") for n in ("href", "textcolor", "colorbox", "setlength", "addtolength", "setcounter",
                                            "addtocounter", "icmlauthor", "definecolor", "newcolumntype", "resizebox")]
-    specs += [MacroSpec("scalebox", "{"), MacroSpec("captionsetup", "[{"), MacroSpec("newtheorem", "*{[{["),
+    specs += [MacroSpec("abstract", "{"), MacroSpec("scalebox", "{"), MacroSpec("captionsetup", "[{"), MacroSpec("newtheorem", "*{[{["),
               MacroSpec("acmConference", "[{{{"), MacroSpec("bibitem", "[{")]
     envs = [EnvironmentSpec(n, "[") for n in ("theorem", "lemma", "proof", "definition", "corollary", "proposition", "remark",
                                               "example", "claim", "fact", "conjecture", "assumption", "observation")]
@@ -219,7 +219,9 @@ class _Walker:
         elif name in self.theorems or name in ("proof",):
             self.end_paragraph()
             if name == "proof":
-                self.emit("Proof. ")
+                args = node.nodeargd.argnlist if node.nodeargd else []
+                label = self.text_of([args[-1]] if args and args[-1] is not None else [], math=False).rstrip(".")
+                self.emit(f"{label}. " if label else "Proof. ")
             else:
                 shown, counter, reset = self.theorems[name]
                 self.counters[counter] = self.counters.get(counter, 0) + 1
@@ -293,6 +295,8 @@ class _Walker:
             if title:
                 self.emit(title if title.endswith((".", "?", "!", ":")) else title + ". ")
                 self.emit(" ")
+        elif name == "abstract" and args and args[-1] is not None:  # \abstract{...}, as some classes spell it
+            self.out.abstract = "\n\n".join(self._block([args[-1]]))
         elif name == "S":
             self.emit("Section ")
         elif name == "appendix":
