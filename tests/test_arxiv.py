@@ -378,3 +378,19 @@ def test_eprint_endpoint_comes_from_config_and_environment(tmp_path: Path) -> No
     assert c.arxiv.eprint_url == "http://mirror.test/e-print"
     (tmp_path / "macaw.toml").write_text('[arxiv]\neprint_url = "http://toml.test/src"\n')
     assert config_mod.load(out=tmp_path, env={}).arxiv.eprint_url == "http://toml.test/src"
+
+
+def test_eprint_sent_with_a_gzip_content_encoding_is_kept_compressed(server: ReplayServer, cfg: Config, tmp_path: Path,
+                                                                    gate: arxiv.Gate, paper_pdf: bytes) -> None:
+    """arXiv may label a gzipped .tex with Content-Encoding: x-gzip; the file is stored as sent, not decoded."""
+    import gzip
+
+    from latexfixtures import MINIMAL
+
+    data = gzip.compress(MINIMAL)
+    server.script["1706.03762"] = [atom("1706.03762-current.xml")]
+    server.script["/e-print/1706.03762v7"] = [eprint_reply(data, headers={"Content-Encoding": "x-gzip"})]
+    server.script["/pdf/1706.03762v7"] = [pdf_reply(paper_pdf)]
+    source = arxiv.fetch("1706.03762", cfg, tmp_path / "ep", policy=FAST, gate=gate)
+    assert (tmp_path / "ep" / "source.tex.gz").read_bytes() == data
+    assert source.extra_files == ["source.tex.gz"] and source.metadata["eprint"]["format"] == "tex.gz"
