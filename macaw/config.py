@@ -117,6 +117,7 @@ class ScriptConfig:
 class ArxivConfig:
     api_url: str = "https://export.arxiv.org/api/query"
     pdf_url: str = "https://arxiv.org/pdf"
+    eprint_url: str = "https://arxiv.org/e-print"  # the LaTeX source; MACAW_ARXIV_EPRINT_URL
 
 
 @dataclass
@@ -173,6 +174,7 @@ ALIASES = {
     "MACAW_BASE_URL": ("show", "base_url"),
     "MACAW_ARXIV_API_URL": ("arxiv", "api_url"),
     "MACAW_ARXIV_PDF_URL": ("arxiv", "pdf_url"),
+    "MACAW_ARXIV_EPRINT_URL": ("arxiv", "eprint_url"),
 }
 
 

@@ -47,7 +47,7 @@ STAGE = Stage(
     artifact=Quality,
     files=_files,
     engines=("asr", "tts"),  # retakes speak with the voice
-    options=lambda config: config.section("quality"),
+    options=lambda config: {**config.section("quality"), "show": config.show.title},  # the show's name is forgiven
     code=("macaw.quality", "macaw.script.spoken", "macaw.stages.speak", "macaw.audio"),
     version=3,
 )

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
-import macaw
 from macaw import render as templating
 from macaw.publish import pages as pages_module
 from macaw.publish import shownotes as shownotes_module
@@ -42,6 +41,7 @@ from macaw.publish.shownotes import (
     render_vtt,
 )
 from macaw.stages.context import Stage, StageContext
+from macaw.version import __version__
 
 # Fixed forever: uuid5(NAMESPACE_URL, "urn:macaw:episode"). Item GUIDs are uuid5(this, episode id),
 # so a rebuild, a new arXiv version or a moved base_url never changes an episode's identity.
@@ -215,7 +215,7 @@ CACHE_FILE = ".macaw/publish-cache.json"
 
 def _render_key(config: Config) -> str:
     """Changes whenever anything an episode's rendering depends on, besides its manifest, does."""
-    h = hashlib.sha256(macaw.__version__.encode())
+    h = hashlib.sha256(__version__.encode())
     h.update(json.dumps(dataclasses.asdict(config.show), sort_keys=True).encode())
     h.update(templating.digest().encode())
     for module in (shownotes_module, pages_module):
