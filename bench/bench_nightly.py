@@ -49,7 +49,7 @@ def _setup(out: Path, server, papers: int, queries: int, entries: int) -> Path: 
     if SHARED_JOURNALS.is_dir():
         for path in sorted(SHARED_JOURNALS.glob("*.md"))[:entries]:
             shutil.copy(path, journal / path.name)
-    text = f'[arxiv]\napi_url = "{server.url}/api/query"\npdf_url = "{server.url}/pdf"\n'
+    text = f'[arxiv]\napi_url = "{server.url}/api/query"\npdf_url = "{server.url}/pdf"\neprint_url = "{server.url}/e-print"\n'
     for q, found in enumerate(per_query):
         query = f"cat:cs.CL AND abs:bench{q}"
         server.script[f"search:{query}@0"] = [search_feed(found)]

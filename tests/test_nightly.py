@@ -55,7 +55,7 @@ def serve_search(server: ReplayServer, query: str, entries: list[str]) -> None:
 def write_config(out: Path, server: ReplayServer, queries: list[str], *, journal: Path | None = None, extra: str = "") -> None:
     out.mkdir(parents=True, exist_ok=True)
     # Short episodes (half-minute scripts, the fake voice at 4x): the night's logic is the subject here, not the audio.
-    text = (f'[arxiv]\napi_url = "{server.url}/api/query"\npdf_url = "{server.url}/pdf"\n\n[script]\nminutes = 0.5\n\n[tts]\nspeed = 4.0\n\n'
+    text = (f'[arxiv]\napi_url = "{server.url}/api/query"\npdf_url = "{server.url}/pdf"\neprint_url = "{server.url}/e-print"\n\n[script]\nminutes = 0.5\n\n[tts]\nspeed = 4.0\n\n'
             f'[nightly]\n{extra}\n')
     for q in queries:
         text += f'\n[[nightly.arxiv]]\nquery = "{q}"\nmax_per_night = 3\n'
