@@ -185,7 +185,7 @@ def test_fingerprints_name_the_runtime_that_runs():
     assert engines.create("llm", {"engine": "auto", "device": "cpu"}).fingerprint() == ct2
 
 
-def _write_stage_prompts(tmp_path: Path, llm, entries=("end-of-batch.txt", "2024-10-14-normalization.txt")) -> list[dict]:
+def _write_stage_prompts(tmp_path: Path, llm, entries=("end-of-batch.txt",)) -> list[dict]:
     """The prompts the real write stage sends for real journal entries (summary mode), through `llm`."""
     from llmfixtures import context, journal_document, journal_path
 
