@@ -1,0 +1,143 @@
+"""The reading text: rows with roles, in reading order, to sections of paragraphs.
+
+Body rows are joined into paragraphs across line, column and page breaks (a paragraph ends at
+an indent or a blank line, not at the foot of a column); captions go to `Layout.captions`;
+display equations stay in the paragraph as math between MATH_OPEN and MATH_CLOSE; tables,
+footnotes and furniture are not read; the reference list is dropped, and what follows it
+(or a heading named Appendix, or lettered after numbered ones) is kept as appendix sections.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from macaw.artifacts import MATH_CLOSE, MATH_OPEN
+from macaw.documents.pdfrows import CITATION, EMAIL, NUMBERED, REFERENCE_HEADINGS, Layout, Row
+from macaw.documents.textclean import clean_chars, hyphenated_words, join_lines
+
+APPENDIX = re.compile(r"^(appendix|appendices|supplementary|supplemental)\b", re.I)
+WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def heading_level(text: str) -> int:
+    m = NUMBERED.match(text)
+    if not m:
+        return 1
+    return m.group(1).rstrip(".").count(".") + 1
+
+
+def sections(layout: Layout, rows: list[Row], body: float) -> None:
+    compounds = hyphenated_words(" ".join(r.text for r in rows if r.role == "body"))
+    out: list[dict[str, Any]] = []
+    state: dict[str, Any] = {"heading": "", "level": 1, "appendix": False}
+    paragraphs: list[str] = []
+    current: list[str] = []
+    caption: list[str] = []
+    skipping = False  # inside the reference list
+    appendix = False
+    seen_numbered = False
+    prev: Row | None = None
+    col_left: dict[tuple[int, int], float] = {}
+    for r in rows:
+        if r.role == "body" and abs(r.size - body) < 0.5:
+            key = (r.page, r.column)
+            col_left[key] = min(col_left.get(key, r.x), r.x)
+
+    def flush_caption() -> None:
+        nonlocal caption
+        if caption:
+            text = _clean_paragraph(join_lines(caption, compounds))
+            if text:
+                layout.captions.append(text)
+        caption = []
+
+    def flush_paragraph() -> None:
+        nonlocal current
+        if current:
+            text = _clean_paragraph(join_lines(current, compounds))
+            if text and WORD.search(text.replace(MATH_OPEN, " ").replace(MATH_CLOSE, " ")):
+                paragraphs.append(text)
+        current = []
+
+    def flush_section() -> None:
+        nonlocal paragraphs
+        flush_paragraph()
+        flush_caption()
+        if paragraphs and not skipping:
+            out.append({**state, "text": "\n\n".join(paragraphs)})
+        paragraphs = []
+
+    for r in rows:
+        text = r.text
+        if r.role == "heading":
+            name = r.heading or text
+            low = name.lower().rstrip(":").strip()
+            number = NUMBERED.match(text)
+            lettered = bool(number) and number.group(1).rstrip(".").split(".")[0].isalpha() and not re.fullmatch(r"[IVX]+\.?", number.group(1))
+            if skipping and not (APPENDIX.match(name) or lettered and seen_numbered):
+                continue  # a bold line inside the reference list
+            flush_section()
+            if low in REFERENCE_HEADINGS:
+                skipping = True
+            else:
+                if skipping or APPENDIX.match(name) or lettered and seen_numbered:
+                    appendix = True
+                skipping = False
+            seen_numbered = seen_numbered or (bool(number) and number.group(1)[:1].isdigit())
+            level = heading_level(text) if number else (2 if appendix and not APPENDIX.match(name) else 1)
+            state = {"heading": name, "level": level, "appendix": appendix}
+            prev = None
+            continue
+        if skipping:
+            continue
+        if r.role == "caption":
+            flush_caption()
+            caption = [text]
+            prev = r
+            continue
+        if caption and r.role in ("small", "body") and prev is not None and _same_flow(prev, r, body * 1.6):
+            caption.append(text)
+            prev = r
+            continue
+        flush_caption()
+        if r.role == "equation":
+            if current or paragraphs:
+                current.append(f"{MATH_OPEN}{text}{MATH_CLOSE}")
+            prev = r
+            continue
+        if r.role != "body" or not WORD.search(text):
+            continue
+        if prev is not None and _new_paragraph(prev, r, body, col_left, current):
+            flush_paragraph()
+        current.append(text)
+        prev = r
+    flush_section()
+    layout.sections = [s for s in out if s["text"].strip()]
+
+
+def _same_flow(prev: Row, row: Row, max_gap: float) -> bool:
+    return prev.page == row.page and prev.column == row.column and 0 < prev.y - row.y <= max_gap
+
+
+def _new_paragraph(prev: Row, row: Row, body: float, col_left: dict[tuple[int, int], float], current: list[str]) -> bool:
+    if current and current[-1].endswith(MATH_CLOSE):
+        # After a display equation the sentence goes on ("where x is ...") unless a new one starts.
+        return row.text[:1].isupper() and current[-1][:-1].rstrip().endswith(".")
+    same = prev.page == row.page and prev.column == row.column
+    if same and prev.y - row.y > 1.9 * body:
+        return True  # a blank line between paragraphs
+    if same:
+        return row.x - prev.x > 0.8 * body  # a first-line indent under a full line
+    left = col_left.get((row.page, row.column), row.x)
+    # Across a column or page break the paragraph goes on unless the new line is indented
+    # and the last one ended a sentence.
+    return row.x - left > 0.8 * body and bool(current) and current[-1].rstrip().endswith((".", ":", "?", "!"))
+
+
+def _clean_paragraph(text: str) -> str:
+    text = clean_chars(text)
+    text = EMAIL.sub("", text)
+    text = CITATION.sub("", text)
+    text = re.sub(r"\s+([,.;:])", r"\1", text)
+    return re.sub(r"\s{2,}", " ", text).strip()
