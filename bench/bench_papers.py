@@ -74,7 +74,9 @@ def sentences(text: str) -> list[str]:
     text = re.sub(f"{MATH_OPEN}[^{MATH_CLOSE}]*{MATH_CLOSE}", " X ", text)
     out = []
     for paragraph in text.split("\n\n"):
-        parts = re.split(r"(?<=[.!?])\s+(?=[^\s])", " ".join(paragraph.split()))
+        # Not a sentence end: "et al.", "e.g.", "i.e.", "Fig.", "Eq.", "vs.", "cf.", an initial.
+        flat = re.sub(r"\b(et al|e\.g|i\.e|cf|vs|Fig|Figs|Eq|Eqs|Sec|Tab|resp|approx|No|Ref|Refs|[A-Z])\.(?=\s)", r"\1<dot>", " ".join(paragraph.split()))
+        parts = [p.replace("<dot>", ".") for p in re.split(r"(?<=[.!?])\s+(?=[^\s])", flat)]
         out += [p for p in parts if len(p.split()) >= 2]
     return out
 

@@ -231,6 +231,28 @@ def heading_of(row: Row, text: str, body: float) -> str | None:
     return None
 
 
+TOC_ENTRY = re.compile(r"^(?:(?:\d+|[A-Z])(?:\.\d+)*\.?\s+)?[A-Z][^.]*?(?:\s?\.\s?){0,80}\s\d{1,3}$")
+
+
+def _join_heading_lines(rows: list[Row]) -> None:
+    """A heading that wraps: its next line, same font and size, joins it; a table of contents is not read."""
+    for i, r in enumerate(rows):
+        if r.role != "heading":
+            continue
+        if TOC_ENTRY.match(r.text) and not re.search(r"\b(19|20)\d\d$", r.text):
+            r.role = "furniture"
+            continue
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if (
+            nxt is not None and nxt.role in ("body", "heading") and nxt.page == r.page and nxt.column == r.column
+            and 0 < r.y - nxt.y < 1.6 * r.size and nxt.font == r.font and abs(nxt.size - r.size) < 0.3
+            and not NUMBERED.match(nxt.text) and len(nxt.text) < 60
+            and (nxt.text.upper() == nxt.text or r.text.upper() != r.text) and not nxt.text.endswith(".")
+        ):
+            r.heading = f"{r.heading} {nxt.text}".strip()
+            nxt.role = "continuation"  # read as part of the heading, not as body text
+
+
 def _plausible_number(number: str) -> bool:
     parts = number.rstrip(".").split(".")
     return all(p.isalpha() or len(p) <= 2 for p in parts) and (not parts[0].isdigit() or int(parts[0]) <= 30)
@@ -298,6 +320,7 @@ def analyse(pages: list[dict[str, Any]], info: dict[str, str] | None = None) -> 
                 r.role = "equation"
             elif r.size < body * 0.88:
                 r.role = "small"
+        _join_heading_lines(rows)
     if not arxiv_id:
         m = ARXIV_ID_IN_TEXT.search(" ".join(r.text for r in page_rows[0][:60]))
         arxiv_id = m.group(1) if m else ""

@@ -49,7 +49,7 @@ class Frag:
 
     @property
     def bold(self) -> bool:
-        return bool(re.search(r"bold|black|heavy|semibold|medi(?:um)?\b|-Medi|\.B\b|-B\b|CMBX|CMB\d", self.font, re.I))
+        return bool(re.search(r"bold|black|heavy|semibold|medi(?:um)?\b|-Medi|\.B\b|-B\b|(?:CM|LM|EU|T1)\w*BX|CMB\d|Bd\b", self.font, re.I))
 
     @property
     def end(self) -> float:
@@ -95,16 +95,25 @@ class Row:
 
     @property
     def text(self) -> str:
-        out = ""
+        out, out_end, prev_size = "", 0.0, 0.0
         for f in self.frags:
             piece = f.text
             if out and not out.endswith((" ", "-")) and not piece.startswith(" "):
                 gap = f.x - out_end
-                if gap > f.size * 0.15:
+                if gap > f.size * 0.15 and not _small_caps(out, piece, prev_size, f.size, gap):
                     out += " "
             out += piece
             out_end = f.end
+            prev_size = f.size
         return re.sub(r"\s+", " ", out).strip()
+
+
+def _small_caps(before: str, piece: str, size_before: float, size: float, gap: float) -> bool:
+    """'E' + 'MBED': small capitals are a capital and smaller capitals, drawn as two pieces."""
+    if abs(size_before - size) < 0.05 * size or gap > 0.6 * max(size, size_before):
+        return False
+    head = re.search(r"[A-Z\-]+$", before)
+    return bool(head) and bool(re.match(r"[A-Z\-]", piece)) and piece.split()[0].upper() == piece.split()[0]
 
 
 @dataclass

@@ -18,6 +18,7 @@ from macaw.documents.textclean import clean_chars, hyphenated_words, join_lines
 
 APPENDIX = re.compile(r"^(appendix|appendices|supplementary|supplemental)\b", re.I)
 WORD = re.compile(r"[A-Za-z]{3,}")
+BULLET = re.compile(r"^[•◦▪‣∙·\-–]\s")
 
 
 def heading_level(text: str) -> int:
@@ -57,7 +58,11 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
         if current:
             text = _clean_paragraph(join_lines(current, compounds))
             if text and WORD.search(text.replace(MATH_OPEN, " ").replace(MATH_CLOSE, " ")):
-                paragraphs.append(text)
+                if paragraphs and text[:1].islower() and not paragraphs[-1].endswith(":"):
+                    # A paragraph does not start lower-case: a float or a page break cut a sentence.
+                    paragraphs[-1] = join_lines([paragraphs[-1], text], compounds)
+                else:
+                    paragraphs.append(text)
         current = []
 
     def flush_section() -> None:
@@ -127,6 +132,10 @@ def _new_paragraph(prev: Row, row: Row, body: float, col_left: dict[tuple[int, i
     same = prev.page == row.page and prev.column == row.column
     if same and prev.y - row.y > 1.9 * body:
         return True  # a blank line between paragraphs
+    if BULLET.match(row.text):
+        return True  # a list item
+    if current and BULLET.match(current[0]):
+        return False  # a list item's wrapped lines sit under its text, not under the bullet
     if same:
         return row.x - prev.x > 0.8 * body  # a first-line indent under a full line
     left = col_left.get((row.page, row.column), row.x)
@@ -136,7 +145,7 @@ def _new_paragraph(prev: Row, row: Row, body: float, col_left: dict[tuple[int, i
 
 
 def _clean_paragraph(text: str) -> str:
-    text = clean_chars(text)
+    text = BULLET.sub("", clean_chars(text))
     text = EMAIL.sub("", text)
     text = CITATION.sub("", text)
     text = re.sub(r"\s+([,.;:])", r"\1", text)
