@@ -30,14 +30,17 @@ def front_matter(layout: Layout, rows: list[Row], body: float, info: dict[str, s
     """
     if not rows:
         return None
-    title_rows = _title_rows(rows, body)
+    lines, parts = _lines(rows)
+    title_rows = _title_rows(lines, body)
     meta_title = (info.get("title") or "").strip()
     if title_rows:
-        layout.title = clean_chars(" ".join(r.text for r in title_rows))
+        title = clean_chars(" ".join(r.text for r in title_rows))
+        layout.title = re.sub(r"(?<=[A-Z]) (?=[-:])|(?<=-) (?=[A-Z])", "", title)
     elif meta_title and len(meta_title) > 3 and not meta_title.lower().endswith((".dvi", ".tex", ".pdf")):
         layout.title = meta_title
 
-    start = rows.index(title_rows[-1]) + 1 if title_rows else 0
+    used = {id(part) for line in title_rows for part in parts[id(line)]}
+    start = max((i + 1 for i, r in enumerate(rows) if id(r) in used), default=0)
     abstract_at = next((i for i in range(start, len(rows)) if ABSTRACT.match(rows[i].text)), None)
     body_at = None
     for i in range(abstract_at + 1 if abstract_at is not None else start, len(rows)):
@@ -67,6 +70,22 @@ def front_matter(layout: Layout, rows: list[Row], body: float, info: dict[str, s
     return body_at if body_at is not None else len(rows)
 
 
+def _lines(rows: list[Row]) -> tuple[list[Row], dict[int, list[Row]]]:
+    """Page one's rows top to bottom, the halves of a line the column split cut apart joined again."""
+    lines: list[Row] = []
+    parts: dict[int, list[Row]] = {}
+    for r in sorted(rows, key=lambda r: (-r.y, r.x)):
+        last = lines[-1] if lines else None
+        if last is not None and abs(last.y - r.y) < 1 and r.page == last.page and abs(r.size - last.size) < 0.3:
+            last.frags = sorted(last.frags + r.frags, key=lambda f: f.x)
+            parts[id(last)].append(r)
+        else:
+            line = Row(r.page, r.y, list(r.frags), role=r.role)
+            lines.append(line)
+            parts[id(line)] = [r]
+    return lines, parts
+
+
 def _title_rows(rows: list[Row], body: float) -> list[Row]:
     top = rows[: max(1, len(rows) // 2)]
     candidates = [r for r in top if r.size > body * 1.1 and len(r.text) > 3 and not ABSTRACT.match(r.text)]
@@ -80,7 +99,10 @@ def _title_rows(rows: list[Row], body: float) -> list[Row]:
                 out.append(r)
             continue
         last = out[-1]
-        if abs(r.size - biggest) < 0.3 and r.font == out[0].font and 0 < last.y - r.y < 2.2 * biggest:
+        near = 0 < last.y - r.y < 2.2 * biggest
+        same_size = abs(r.size - biggest) < 0.3
+        subtitle = r.font == out[0].font and r.size >= 0.8 * biggest and r.size > body * 1.1 and "," not in r.text
+        if near and (same_size or subtitle):
             out.append(r)
         else:
             break
@@ -107,10 +129,15 @@ def authors_from(rows: list[Row]) -> list[str]:
         pieces.append(current)
         for piece in pieces:
             for part in re.split(r",|;|\band\b|&|\s{3,}", EMAIL.sub("", piece)):
-                part = clean_chars(re.sub(r"[\d∗*†‡§¶⋆♠♣♥♦]+", "", part))
+                part = re.sub(r"[^\w\s'’.\-]|\d|_", "", clean_chars(part))
                 part = " ".join(part.split()).strip(" .")
-                if NAME.fullmatch(part) and not PLACE_WORDS.search(part) and not NOT_NAMES.search(part):
-                    names.append(part)
+                words = part.split()
+                if not NAME.fullmatch(part) and len(words) >= 4 and len(words) % 2 == 0 and all(w[:1].isupper() and len(w) > 2 for w in words):
+                    # Names set apart by spaces alone ("Jacob Devlin Ming-Wei Chang"): first and last names in pairs.
+                    split = [" ".join(words[i : i + 2]) for i in range(0, len(words), 2)]
+                else:
+                    split = [part]
+                names += [n for n in split if NAME.fullmatch(n) and not PLACE_WORDS.search(n) and not NOT_NAMES.search(n)]
     seen: list[str] = []
     for n in names:
         if n not in seen:
