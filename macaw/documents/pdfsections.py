@@ -57,7 +57,7 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
         nonlocal current
         if current:
             text = _clean_paragraph(join_lines(current, compounds))
-            if text and WORD.search(text.replace(MATH_OPEN, " ").replace(MATH_CLOSE, " ")):
+            if text and (text.startswith(MATH_OPEN) or WORD.search(text)):
                 if paragraphs and text[:1].islower() and not paragraphs[-1].endswith(":"):
                     # A paragraph does not start lower-case: a float or a page break cut a sentence.
                     paragraphs[-1] = join_lines([paragraphs[-1], text], compounds)
@@ -107,11 +107,15 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
             continue
         flush_caption()
         if r.role == "equation":
-            if current or paragraphs:
-                current.append(f"{MATH_OPEN}{text}{MATH_CLOSE}")
+            equation = f"{MATH_OPEN}{text}{MATH_CLOSE}"
+            if current and (current[-1].endswith(MATH_CLOSE) or not current[-1].rstrip().endswith((".", "!", "?"))):
+                current.append(equation)  # the sentence goes on through it, or the display goes on
+            else:
+                flush_paragraph()
+                current = [equation]  # a display equation between sentences: a paragraph of its own
             prev = r
             continue
-        if r.role != "body" or not WORD.search(text):
+        if r.role != "body" or not (WORD.search(text) or re.fullmatch(r"[\[\]\d,;:.()\s–-]*[.,;:]", text)):
             continue
         if prev is not None and _new_paragraph(prev, r, body, col_left, current):
             flush_paragraph()
@@ -127,8 +131,9 @@ def _same_flow(prev: Row, row: Row, max_gap: float) -> bool:
 
 def _new_paragraph(prev: Row, row: Row, body: float, col_left: dict[tuple[int, int], float], current: list[str]) -> bool:
     if current and current[-1].endswith(MATH_CLOSE):
-        # After a display equation the sentence goes on ("where x is ...") unless a new one starts.
-        return row.text[:1].isupper() and current[-1][:-1].rstrip().endswith(".")
+        # After an equation inside a sentence, the sentence goes on ("where x is ..."); after a
+        # display equation of its own, a new paragraph starts unless the line goes on lower-case.
+        return all(c.startswith(MATH_OPEN) for c in current) and not row.text[:1].islower()
     same = prev.page == row.page and prev.column == row.column
     if same and prev.y - row.y > 1.9 * body:
         return True  # a blank line between paragraphs
