@@ -212,12 +212,12 @@ def heading_of(row: Row, text: str, body: float) -> str | None:
     bigger = row.size > body * 1.12
     m = NUMBERED.match(text)
     numbered = bool(m) and m.group(2)[:1].isupper() and not re.search(r"[=<>]", text) and _plausible_number(m.group(1))
-    caps = numbered and m.group(2).upper() == m.group(2) and len(m.group(2)) > 3 and abs(row.size - body) < 0.6
+    caps = numbered and _mostly_capitals(m.group(2)) and len(m.group(2)) > 3 and abs(row.size - body) < 0.15 * body
     if not (bigger or row.bold or caps):
         return None
     if numbered:
         number = m.group(1).rstrip(".")
-        if number.isalpha() and len(number) == 1 and not bigger and not row.bold:
+        if number.isalpha() and len(number) == 1 and not bigger and not row.bold and not caps:
             return None
         if text.endswith(".") and not m.group(1).endswith("."):
             return None  # a sentence that starts with a number
@@ -247,10 +247,15 @@ def _join_heading_lines(rows: list[Row]) -> None:
             nxt is not None and nxt.role in ("body", "heading") and nxt.page == r.page and nxt.column == r.column
             and 0 < r.y - nxt.y < 1.6 * r.size and nxt.font == r.font and abs(nxt.size - r.size) < 0.3
             and not NUMBERED.match(nxt.text) and len(nxt.text) < 60
-            and (nxt.text.upper() == nxt.text or r.text.upper() != r.text) and not nxt.text.endswith(".")
+            and (_mostly_capitals(nxt.text) or not _mostly_capitals(r.text)) and not nxt.text.endswith(".")
         ):
             r.heading = f"{r.heading} {nxt.text}".strip()
             nxt.role = "continuation"  # read as part of the heading, not as body text
+
+
+def _mostly_capitals(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(ch.isupper() for ch in letters) >= 0.85 * len(letters)
 
 
 def _plausible_number(number: str) -> bool:

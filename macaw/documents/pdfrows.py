@@ -17,7 +17,7 @@ CHAR_WIDTH = 0.5  # average glyph width in ems, for estimating where a fragment 
 ARXIV_STAMP = re.compile(r"^arXiv:\s?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?\s+\[[^\]]+\]\s+\d{1,2}\s+\w{3}\s+\d{4}$")
 ARXIV_ID_IN_TEXT = re.compile(r"arXiv:\s?(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)")
 PAGE_NUMBER = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s+of\s+\d{1,4})?$", re.I)
-CAPTION = re.compile(r"^(Figure|Fig\.|Table|Algorithm)\s+[A-Z]?\d+[.:]")
+CAPTION = re.compile(r"^(Figure|Fig\.|Table|Algorithm|FIGURE|FIG\.|TABLE|ALGORITHM)\s+[A-Z]?\d+[.:]")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\{[\w.,\s-]+\}@[\w-]+(?:\.[\w-]+)+")
 CITATION = re.compile(r"\s?\[\d+(?:\s?[,–-]\s?\d+)*\]")
 EQ_NUMBER = re.compile(r"\(\d+[a-z]?\)\s*$")
@@ -90,8 +90,10 @@ class Row:
 
     @property
     def bold(self) -> bool:
-        letters = [f for f in self.frags if f.text.strip()]
-        return bool(letters) and all(f.bold for f in letters)
+        # Bold when the letters are: a symbol from a math font (→, ∞) does not make a heading plain.
+        letters = sum(sum(ch.isalpha() for ch in f.text) for f in self.frags)
+        bold = sum(sum(ch.isalpha() for ch in f.text) for f in self.frags if f.bold)
+        return letters > 0 and bold >= 0.85 * letters
 
     @property
     def text(self) -> str:
@@ -110,7 +112,7 @@ class Row:
 
 def _small_caps(before: str, piece: str, size_before: float, size: float, gap: float) -> bool:
     """'E' + 'MBED': small capitals are a capital and smaller capitals, drawn as two pieces."""
-    if abs(size_before - size) < 0.05 * size or gap > 0.6 * max(size, size_before):
+    if abs(size_before - size) < 0.05 * size or gap > 1.0 * max(size, size_before):
         return False
     head = re.search(r"[A-Z\-]+$", before)
     return bool(head) and bool(re.match(r"[A-Z\-]", piece)) and piece.split()[0].upper() == piece.split()[0]

@@ -69,7 +69,7 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
         nonlocal paragraphs
         flush_paragraph()
         flush_caption()
-        if paragraphs and not skipping:
+        if (paragraphs or state["heading"]) and not skipping:
             out.append({**state, "text": "\n\n".join(paragraphs)})
         paragraphs = []
 
@@ -122,7 +122,11 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
         current.append(text)
         prev = r
     flush_section()
-    layout.sections = [s for s in out if s["text"].strip()]
+    # A heading with no text of its own stays when subsections follow it (the section tree).
+    layout.sections = [
+        s for i, s in enumerate(out)
+        if s["text"].strip() or i + 1 < len(out) and out[i + 1]["level"] > s["level"] and out[i + 1]["text"].strip()
+    ]
 
 
 def _same_flow(prev: Row, row: Row, max_gap: float) -> bool:
