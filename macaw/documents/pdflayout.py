@@ -236,8 +236,18 @@ TOC_ENTRY = re.compile(r"^(?:(?:\d+|[A-Z])(?:\.\d+)*\.?\s+)?[A-Z][^.]*?(?:\s?\.\
 
 def _join_heading_lines(rows: list[Row]) -> None:
     """A heading that wraps: its next line, same font and size, joins it; a table of contents is not read."""
+    contents = False
     for i, r in enumerate(rows):
+        if contents:
+            # A table of contents: its lines end in page numbers, until the first that does not.
+            if re.search(r"\s\d{1,3}$", r.text) and r.role in ("heading", "body", "small", "table"):
+                r.role = "furniture"
+                continue
+            contents = False
         if r.role != "heading":
+            continue
+        if r.heading.lower() in ("contents", "table of contents"):
+            r.role, contents = "furniture", True
             continue
         if TOC_ENTRY.match(r.text) and not re.search(r"\b(19|20)\d\d$", r.text):
             r.role = "furniture"

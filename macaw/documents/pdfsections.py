@@ -76,7 +76,7 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
     for r in rows:
         text = r.text
         if r.role == "heading":
-            name = r.heading or text
+            name = clean_chars(r.heading or text)
             low = name.lower().rstrip(":").strip()
             number = NUMBERED.match(text)
             lettered = bool(number) and number.group(1).rstrip(".").split(".")[0].isalpha() and not re.fullmatch(r"[IVX]+\.?", number.group(1))
@@ -153,9 +153,20 @@ def _new_paragraph(prev: Row, row: Row, body: float, col_left: dict[tuple[int, i
     return row.x - left > 0.8 * body and bool(current) and current[-1].rstrip().endswith((".", ":", "?", "!"))
 
 
+def _cited(m: re.Match[str]) -> str:
+    """'identical to [12]' keeps its object: 'identical to reference 12' (dropping it would end the sentence on 'to')."""
+    numbers = re.findall(r"\d+", m.group(0)[len(m.group(1)) :])
+    if len(numbers) == 1:
+        return f"{m.group(1)} reference {numbers[0]}"
+    if len(numbers) == 2 and re.search(r"\d\s?[–-]\s?\d", m.group(0)):
+        return f"{m.group(1)} references {numbers[0]} to {numbers[1]}"
+    return f"{m.group(1)} references " + ", ".join(numbers[:-1]) + f" and {numbers[-1]}"
+
+
 def _clean_paragraph(text: str) -> str:
     text = BULLET.sub("", clean_chars(text))
     text = EMAIL.sub("", text)
+    text = re.sub(r"\b(to|in|of|by|see|also|from|with|and|as|than|on|cf\.)" + CITATION.pattern, _cited, text)
     text = CITATION.sub("", text)
     text = re.sub(r"\s+([,.;:])", r"\1", text)
     return re.sub(r"\s{2,}", " ", text).strip()
