@@ -96,7 +96,8 @@ def is_fragment(sentence: str) -> bool:
 
 def is_table_row(sentence: str) -> bool:
     tokens = sentence.split()
-    numbers = [t for t in tokens if re.fullmatch(r"[(±]?[-+]?\d+(?:[.,]\d+)*%?[)]?[.,;]?", t)]
+    # "(3.22)," is a reference to an equation, prose; "(-11.8," opens a table cell.
+    numbers = [t for t in tokens if re.fullmatch(r"[(±]?[-+]?\d+(?:[.,]\d+)*%?[)]?[.,;]?", t) and not re.fullmatch(r"\(\d+(?:\.\d+)?[a-z]?\)[.,;]?", t)]
     return len(numbers) >= 4 and len(numbers) * 2 > len(tokens)
 
 

@@ -57,7 +57,7 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
         nonlocal current
         if current:
             text = _clean_paragraph(join_lines(current, compounds))
-            if text and (text.startswith(MATH_OPEN) or WORD.search(text)):
+            if text and (text.startswith(MATH_OPEN) or WORD.search(text)) and not _table_as_prose(text):
                 if paragraphs and text[:1].islower() and not paragraphs[-1].endswith(":"):
                     # A paragraph does not start lower-case: a float or a page break cut a sentence.
                     paragraphs[-1] = join_lines([paragraphs[-1], text], compounds)
@@ -127,6 +127,13 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
         s for i, s in enumerate(out)
         if s["text"].strip() or i + 1 < len(out) and out[i + 1]["level"] > s["level"] and out[i + 1]["text"].strip()
     ]
+
+
+def _table_as_prose(text: str) -> bool:
+    """A table whose cells came out as one line each: mostly figures, hardly a sentence."""
+    tokens = text.split()
+    numbers = sum(bool(re.fullmatch(r"[(±]?[-+]?\d+(?:[.,]\d+)*[%]?[)]?[,;.]?", t)) for t in tokens)
+    return numbers >= 6 and numbers >= 0.35 * len(tokens) and text.count(". ") <= 1
 
 
 def _same_flow(prev: Row, row: Row, max_gap: float) -> bool:
