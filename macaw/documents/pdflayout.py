@@ -267,6 +267,20 @@ def _join_heading_lines(rows: list[Row]) -> None:
             nxt.role = "continuation"  # read as part of the heading, not as body text
 
 
+def _numbered_only(page_rows: list[list[Row]]) -> None:
+    """In a paper whose sections are numbered, a bold line without a number after page one is a
+    figure's label ("TPUv2 Hours"), unless it is a heading every paper may have unnumbered."""
+    rows = [r for rows in page_rows[1:] for r in rows if r.role == "heading"]
+    numbered = [r for r in rows if NUMBERED.match(r.text)]
+    if len(numbered) < 3 or len(numbered) < 0.5 * len(rows):
+        return
+    for r in rows:
+        name = r.heading.lower().rstrip(":. ").strip()
+        if NUMBERED.match(r.text) or name in NAMED_HEADINGS or name in REFERENCE_HEADINGS or re.match(r"^(appendix|appendices|supplementary)", name):
+            continue
+        r.role = "figure"
+
+
 def _mostly_capitals(text: str) -> bool:
     letters = [ch for ch in text if ch.isalpha()]
     return bool(letters) and sum(ch.isupper() for ch in letters) >= 0.85 * len(letters)
@@ -344,6 +358,7 @@ def analyse(pages: list[dict[str, Any]], info: dict[str, str] | None = None) -> 
         m = ARXIV_ID_IN_TEXT.search(" ".join(r.text for r in page_rows[0][:60]))
         arxiv_id = m.group(1) if m else ""
 
+    _numbered_only(page_rows)
     layout = Layout(arxiv_id=arxiv_id)
     body_start = front_matter(layout, [r for r in page_rows[0] if r.role != "furniture"], body, info)
     rows = [r for r in all_rows if r.role != "furniture"]

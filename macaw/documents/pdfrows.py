@@ -27,7 +27,10 @@ NAMED_HEADINGS = {
     "abstract", "introduction", "background", "related work", "method", "methods", "model",
     "results", "experiments", "discussion", "conclusion", "conclusions", "acknowledgments",
     "acknowledgements", "acknowledgment", "acknowledgement", "references", "bibliography",
-    "appendix", "evaluation", "limitations", "future work", "summary",
+    "appendix", "evaluation", "limitations", "future work", "summary", "broader impact",
+    "broader impacts", "ethics statement", "reproducibility statement", "author contributions",
+    "contributions", "funding", "data availability", "code availability", "supplementary material",
+    "conclusion and future work", "conclusions and future work", "related works", "preliminaries",
 }
 REFERENCE_HEADINGS = {"references", "bibliography", "literature cited", "works cited"}
 NUMBERED = re.compile(r"^((?:\d+(?:\.\d+)*|[A-Z](?:\.\d+)*|[IVX]{1,5}(?=\.))\.?)\s+(\S.*)$")
