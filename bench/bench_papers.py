@@ -51,7 +51,7 @@ REFERENCE_ENTRY = re.compile(
 BAD_HEADING = re.compile(
     r"^(fig\.?|figure|table|tab\.)\s*\d|^\(?[a-z]\)\s|\b(university|institute|department|laborator)"
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+(?:19|20)\d\d\b"
-    r"|^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+(?:19|20)\d\d",
+    r"|^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+(?:19|20)\d\d|\.\.\.|…",
     re.I,
 )
 NUMBERING = re.compile(r"^(?:(?:appendix\s+)?(?:[A-Z]|\d+)(?:\.\d+)*\.?|[IVX]+\.)\s+", re.I)

@@ -129,6 +129,8 @@ def authors_from(rows: list[Row]) -> list[str]:
         pieces.append(current)
         for piece in pieces:
             for part in re.split(r",|;|\band\b|&|\s{3,}", EMAIL.sub("", piece)):
+                if re.search(r"\d{3,}", part):
+                    continue  # a postcode or a phone number: an address
                 part = re.sub(r"[^\w\s'’.\-]|\d|_", "", clean_chars(part))
                 part = " ".join(part.split()).strip(" .")
                 words = part.split()

@@ -198,7 +198,7 @@ NOT_HEADING = re.compile(
     r"^(fig\.?|figure|table|tab\.|algorithm|listing|eq\.|equation)\s*\d|^\(?[a-z]\)\s|^\d+(?:\.\d+)?\s*%"
     r"|\b(university|universit[äéà]|institute|department|laborator|college|school of)\b"
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+(?:19|20)\d\d\b"
-    r"|^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:19|20)\d\d|@|https?:",
+    r"|^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:19|20)\d\d|@|https?:|\.\.\.|…",
     re.I,
 )
 
