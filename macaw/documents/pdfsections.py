@@ -172,6 +172,8 @@ def _cited(m: re.Match[str]) -> str:
 
 def _clean_paragraph(text: str) -> str:
     text = BULLET.sub("", clean_chars(text))
+    # A list's labels, "a) DP has ..." or "(ii) For smaller ...", are not read before the sentence.
+    text = re.sub(r"(^|(?<=[.:;] ))\(?(?:[a-h]|i{1,3}|iv|vi{0,3}|ix|x)\)\s+(?=[A-Z])", "", text)
     text = EMAIL.sub("", text)
     text = re.sub(r"\b(to|in|of|by|see|also|from|with|and|as|than|on|cf\.)" + CITATION.pattern, _cited, text)
     text = CITATION.sub("", text)
