@@ -206,6 +206,104 @@ class SourceIndex:
         return Verdict(not problems, support, local, problems)
 
 
+def _polarity(text: str) -> bool:
+    said = {t.lower() for t in tokens(text)} | ({"n't"} if "n't" in text.lower() else set())
+    return bool(said & _POLARITY)
+
+
+def _said_math(passage: str) -> str:
+    """The words the listener hears for the passage's math, so "d sub k" is found in ⟦d_k⟧."""
+    from macaw.script.math import GREEK_GLYPHS, say, spans
+
+    words = [say(span) or "" for span in spans(passage)]
+    words += [name for glyph, name in GREEK_GLYPHS.items() if glyph in passage]
+    return " ".join(words)
+
+
+def _in_order(sentence: str, passage: str) -> bool:
+    """The sentence's content words come in the passage's order (a shortened copy, not a reshuffle)."""
+    wanted = [stem(w) for w in content_words(sentence) if w.lower() not in DISCOURSE]
+    have = [stem(w) for w in content_words(passage)]
+    at = 0
+    for s in wanted:
+        try:
+            at = have.index(s, at) + 1
+        except ValueError:
+            return False
+    return True
+
+
+def judge(sentence: str, claimed: list[str], *, ordered: bool = False) -> Verdict:
+    """Is `sentence` supported by the one or two source sentences it claims?
+
+    Every content word (by stem; a narrator's words such as "the authors" aside), every
+    number (digits or number words) and every named entity of the sentence must be found in
+    the claimed sentences, and a negation or hedge there must be kept (and none added);
+    `ordered`: its content words must also come in the source's order (a shortened copy). The
+    verdict is computed here and nowhere else: `grounded` is never set by a caller.
+    """
+    passage = " ".join(claimed)
+    problems: list[str] = []
+    if not passage.strip():
+        return Verdict(False, "", 0.0, ["claims no source sentence"])
+    p_tokens = tokens(passage + " " + _said_math(passage))
+    p_words = {t.lower() for t in p_tokens}
+    p_stems = {stem(t) for t in p_tokens}
+    p_numbers = set(numbers_in(passage))
+    for n in numbers_in(sentence):
+        if n not in p_numbers:
+            problems.append(f"number {n} is not in its source sentence")
+    for word in re.findall(r"[a-z]+", sentence.lower()):
+        if word in _NUMBER_WORDS and word not in p_words and _NUMBER_WORDS[word] not in p_numbers:
+            problems.append(f"number '{word}' is not in its source sentence")
+    for position, tok in enumerate(tokens(sentence)):
+        if _is_entity(tok, position) and tok.lower() not in p_words and stem(tok) not in p_stems:
+            problems.append(f"name '{tok}' is not in its source sentence")
+    letters = {t for t in p_tokens if len(t) == 1}
+    for tok in tokens(sentence):  # a symbol said as a letter ("d sub v") must be the passage's
+        if len(tok) == 1 and tok.isalpha() and tok not in "aAI" and tok not in letters:
+            problems.append(f"symbol '{tok}' is not in its source sentence")
+    content = [w for w in content_words(sentence) if w.lower() not in DISCOURSE and w.lower() not in _NUMBER_WORDS]
+    stems = {stem(w) for w in content}
+    if not stems and not numbers_in(sentence):
+        return Verdict(False, passage, 0.0, problems + ["says nothing its source can support"])
+    missing = sorted({w for w in content if stem(w) not in p_stems and w.lower() not in p_words})
+    if missing:
+        problems.append(f"words not in its source sentence: {', '.join(missing[:5])}")
+    found = 1.0 - len({stem(w) for w in missing}) / len(stems) if stems else 1.0
+    if _polarity(sentence) != _polarity(passage):
+        problems.append("it drops or adds a negation or hedge of its source sentence")
+    if ordered and not missing and not _in_order(sentence, passage):
+        problems.append("its words are not in its source sentence's order")
+    return Verdict(not problems, passage, found, problems)
+
+
+def claim(index: "SourceIndex", sentence: str, pool: list[str] | None = None) -> Verdict:
+    """The verdict against the best one or two adjacent sentences of `pool` (default: the document).
+
+    For a sentence the model wrote from notes: the sentence claims the source sentences it
+    shares most with, one alone or with a neighbour; it passes only if one such claim holds.
+    """
+    sentences = pool if pool is not None else index.sentences
+    if pool is None:
+        ranked = [i for _, i in index.best_matches(sentence, 6)]
+    else:
+        wanted = {stem(w) for w in content_words(sentence)}
+        scored = sorted(range(len(sentences)), key=lambda i: -len(wanted & {stem(w) for w in content_words(sentences[i])}))
+        ranked = scored[:6]
+    best: Verdict | None = None
+    for i in ranked:
+        for lo, hi in ((i, i + 1), (i - 1, i + 1), (i, i + 2)):
+            if lo < 0 or hi > len(sentences):
+                continue
+            verdict = judge(sentence, sentences[lo:hi])
+            if verdict.grounded:
+                return verdict
+            if best is None or verdict.score > best.score:
+                best = verdict
+    return best or Verdict(False, "", 0.0, ["no source sentence shares its words"])
+
+
 def similar(a: str, b: str, threshold: float = 0.8) -> bool:
     """Near-duplicate sentences: the same content words, give or take a few."""
     sa, sb = {stem(w) for w in content_words(a)}, {stem(w) for w in content_words(b)}
