@@ -427,3 +427,36 @@ def test_a_capable_model_explains_each_chapter_through_the_gate(tmp_path, replay
     assert limits and all(s.origin in ("source", "template") for s in limits)
     assert script.offered == 17 and script.accepted == len(model)
     assert script.refused == 5  # Stanford in 1997, 400 TPUs, 35.0, 2018, and "It beats" as an opener
+
+
+def test_paper_show_notes_say_what_the_model_wrote(tmp_path):
+    from macaw.artifacts import Chapter, Manifest
+    from macaw.publish.shownotes import render_shownotes_html, render_shownotes_text
+
+    doc, source = handmade_paper(11)
+    doc.sections[1].text += LONG_METHOD
+    use_fake(shorten_reply)
+    script = write_stage.run(context(tmp_path, script__minutes=4), doc, source)
+    assert script.accepted >= 1
+    manifest = Manifest(id=source.id, guid="g", title=doc.title, kind="arxiv", authors=doc.authors, date=doc.date,
+                        summary=doc.abstract, chapters=[Chapter("Introduction", 0.0), Chapter("Key results", 75.0)],
+                        quality={"wer": 0.02, "model_sentences_offered": script.offered,
+                                 "model_sentences_accepted": script.accepted, "model_sentences_refused": script.refused},
+                        models={"llm": "SmolLM2-135M-Instruct", "tts": "piper en_US-joe-medium", "asr": "tiny.en"},
+                        links={"abs": "https://arxiv.org/abs/1706.99999", "pdf": "https://arxiv.org/pdf/1706.99999"},
+                        metadata={"arxiv_id": "1706.99999", "script": script.notes()})
+    html = render_shownotes_html(manifest, "Macaw")
+    for author in doc.authors:  # every author, not six and "colleagues"
+        assert author.name in html
+    assert 'href="https://arxiv.org/abs/1706.99999"' in html and 'href="https://arxiv.org/pdf/1706.99999"' in html
+    assert "2017-06-12" in html and "Sequence transduction models are usually built" in html
+    assert "1:15 Key results" in html
+    model = [s.text for s in script.sentences if s.origin == "llm"]
+    assert model and all(m in html for m in model)
+    plural = "" if script.offered == 1 else "s"
+    assert (f"offered {script.offered} sentence{plural}; the faithfulness gate accepted {script.accepted} "
+            f"and refused {script.refused}") in html
+    assert "SmolLM2-135M-Instruct (llm)" in html and "machine-generated" in html
+    assert "\\mathrm{Attention}" in html  # the display equation, kept for the reader
+    text = render_shownotes_text(manifest, "Macaw")
+    assert "What the model wrote" in text and "machine-generated" in text
