@@ -460,3 +460,59 @@ def test_paper_show_notes_say_what_the_model_wrote(tmp_path):
     assert "\\mathrm{Attention}" in html  # the display equation, kept for the reader
     text = render_shownotes_text(manifest, "Macaw")
     assert "What the model wrote" in text and "machine-generated" in text
+
+
+# -- the corpus: write only, on every real paper the extract stage can read today -------------
+
+def _corpus_papers() -> list[str]:
+    from bench import bench_paper_episodes
+
+    papers = bench_paper_episodes.corpus()
+    return sorted(p.name for p in papers.iterdir() if (p / "paper.pdf").is_file()) if papers.is_dir() else []
+
+
+def _write_corpus_paper(tmp_path, pid: str) -> tuple[Script, dict]:
+    from bench import bench_paper_episodes
+    from macaw import build
+    from macaw.artifacts import Document, Source
+
+    papers = bench_paper_episodes.corpus()
+    facts = json.loads((papers / pid / "facts.json").read_text(encoding="utf-8"))
+    from macaw.errors import ExtractError
+
+    try:
+        outcome = build(pdf=str(papers / pid / "paper.pdf"), out=tmp_path, until="extract")[0]
+    except ExtractError as exc:
+        pytest.skip(f"{pid} does not extract yet ({exc}): the papers issue (#14)")
+    if outcome.error is not None:
+        pytest.skip(f"{pid} does not extract yet ({outcome.error}): the papers issue (#14)")
+    doc, source = Document.load(outcome.folder), Source.load(outcome.folder)
+    use_fake(shorten_reply)
+    return write_stage.run(context(tmp_path), doc, source), facts
+
+
+def _assert_clean(script: Script, facts: dict) -> None:
+    from bench import bench_paper_episodes
+
+    problems = bench_paper_episodes.spoken_text_problems(script)
+    assert problems == {"fragment": [], "debris": [], "raw latex": [], "url": []}
+    assert script.segments()[0] == write.INTRO and script.segments()[-1] == write.CLOSING
+    assert len(script.segments()) >= 5
+    if (facts.get("pages") or 0) >= 8:
+        words = sum(len(s.text.split()) for s in script.sentences)
+        assert 0.8 * 8 * 150 <= words <= 1.2 * 8 * 150, words
+
+
+@pytest.mark.parametrize("pid", ["pdf-lncs-wang-2008", "1503.02531"])
+def test_corpus_paper_spoken_text_is_clean(tmp_path, pid):
+    if pid not in _corpus_papers():
+        pytest.skip("../shared/corpus/papers is not beside the checkout")
+    _assert_clean(*_write_corpus_paper(tmp_path, pid))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pid", _corpus_papers() or ["(no corpus)"])
+def test_every_corpus_paper_spoken_text_is_clean(tmp_path, pid):
+    if pid == "(no corpus)":
+        pytest.skip("../shared/corpus/papers is not beside the checkout")
+    _assert_clean(*_write_corpus_paper(tmp_path, pid))

@@ -52,11 +52,15 @@ _AFFILIATION = re.compile(r"\b(?:University|Universidad|Universität|Institute|I
 _CAPTION = re.compile(r"^(?:Figure|Fig\.|Table|Algorithm|Listing)\s*\d+\s*[:.|]")
 _ACK = re.compile(r"\b(?:we thank|we are grateful|we acknowledge|acknowledg\w+|grant (?:no\.?|number)|funded by|supported by (?:the|a|an) )", re.I)
 _SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s+(?=[A-Z])")
+_SECTION_SIGN = re.compile(r"^In §\s*\d+(?:\.\d+)*,\s*|\s*\(§\s*\d+(?:\.\d+)*\)")
 _SELF_POINTER = re.compile(r"^(?:In this (?:section|subsection|chapter)|In the (?:following|next) (?:section|subsection)|Here),?\s+", re.I)
 _ELSEWHERE = re.compile(r"\b(?:this (?:section|subsection|chapter)|(?:previous|next|following) (?:section|subsection|chapter)|"
                         r"described (?:earlier|above|below)|shown (?:earlier|above|below)|see above|see below|as above)\b", re.I)
 _WORD = re.compile(r"[A-Za-z]{2,}")
-_NON_ASCII_MATH = re.compile(r"[\u2200-\u22ff\u2190-\u21ff\u27c0-\u27e5\u27e8-\u27ff\u2a00-\u2aff∑∏√∫≤≥≈∼±×·−]")
+_NON_ASCII_MATH = re.compile("[\u2200-\u22ff\u2190-\u21ff\u27c0-\u27e5\u27e8-\u27ff\u2a00-\u2aff\u20d0-\u20ff"
+                             "\u0300-\u036f\u02c0-\u02ff\U0001d400-\U0001d7ff∑∏√∫≤≥≈∼±×·−„]")
+# A PDF's text layer at its worst: small-capital glyph names, two slashes in a word, a hyphen left hanging.
+_SOUP = re.compile(r"\.sc\b|\S/\S*/|(?<=[a-z])-(?=[\s,.;:])|\b(?:i\.e|e\.g)\.(?=[a-z])|@|§|[a-z]\(\d+\)|\bd\w?/d\w")
 
 
 def _github(m: re.Match[str]) -> str:
@@ -75,6 +79,7 @@ def strip_references(sentence: str) -> str:
     s = _POINTER_PAREN.sub("", s)
     s = _FOOTNOTE.sub("", s)
     s = _SECTION_NUMBER.sub("", s)
+    s = _SECTION_SIGN.sub("", s)
     s = re.sub(r"\(\s*\)", "", s)
     s = re.sub(r"\s+([,.;:!?])", r"\1", s)
     return re.sub(r"\s+", " ", s).strip()
@@ -140,7 +145,7 @@ def listenable(sentence: str) -> str | None:
     for glyph, name in GREEK_GLYPHS.items():
         if glyph in spoken and re.search(rf"(?<![\w]){re.escape(glyph)}(?![\w])", spoken):
             spoken = re.sub(rf"(?<![\w]){re.escape(glyph)}(?![\w])", name, spoken)
-    if _NON_ASCII_MATH.search(spoken) or re.search(r"[{}\\^_$]", spoken):
+    if _NON_ASCII_MATH.search(spoken) or re.search(r"[{}\\^_$]", spoken) or _SOUP.search(spoken):
         return None  # math from a PDF's text layer, or raw LaTeX: not said cleanly
     spoken = _SELF_POINTER.sub("", spoken)
     spoken = spoken[:1].upper() + spoken[1:]

@@ -98,6 +98,8 @@ def candidates(w: Writer) -> tuple[list[Candidate], list[str]]:
     equations: list[str] = []
     order = 0
     body = [s for s in doc.sections if not s.appendix]
+    if not body and doc.sections:  # every section marked appendix: a marking mistake, not a paper of appendices
+        body = [s for s in doc.sections if "appendix" not in s.heading.lower()]
     total = max(1, len(body))
 
     def add(sentence: str, part: Part, in_section: int, previous: int) -> int:
@@ -284,9 +286,18 @@ def write(w: Writer, minutes: float) -> None:
             used.add(c.text)
         budget -= sum(len(c.text.split()) for c in opening)
     style = w.style = style_of(w)
+    plan: dict[str, list[Candidate]] = {}
     for part in PARTS:
-        mine = [c for c in pool if c.part is part and c.text not in used]
-        chosen = choose(mine, budget * part.share, used, w)
+        plan[part.name] = choose([c for c in pool if c.part is part and c.text not in used], budget * part.share, used, w)
+    # A part short of sentences leaves its words to the others, the method and results first.
+    for part in (METHOD, RESULTS, PROBLEM, LIMITS):
+        deficit = budget - sum(len(c.text.split()) for chosen in plan.values() for c in chosen)
+        if deficit < 20:
+            break
+        extra = choose([c for c in pool if c.part is part and c.text not in used], deficit, used, w)
+        plan[part.name] = _merged(plan[part.name], extra)
+    for part in PARTS:
+        chosen = plan[part.name]
         if not chosen:
             continue
         w.add(part.signpost, part.name, 0, origin="template", support="(episode structure)")
@@ -307,6 +318,17 @@ def write(w: Writer, minutes: float) -> None:
                     continue
             w.add_source(third_person(text, w), part.name, 1, c.source)
     w.add_template("script_paper_outro.j2", CLOSING, 0, **values)
+
+
+def _merged(first: list[Candidate], extra: list[Candidate]) -> list[Candidate]:
+    """Two selections of one chapter in the paper's order; a leaning sentence keeps its antecedent before it."""
+    out = sorted(first + extra, key=lambda c: c.order)
+    kept: list[Candidate] = []
+    for c in out:
+        if leans(c.text) and (not kept or kept[-1].order != c.after):
+            continue
+        kept.append(c)
+    return kept
 
 
 def _with_terms(lexicon: object) -> dict[str, str]:
