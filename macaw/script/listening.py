@@ -40,7 +40,8 @@ _POINTER_PAREN = re.compile(
 _POINTER_LEAD = re.compile(
     r"^(?:As (?:shown|seen|illustrated|reported|listed|summari[sz]ed|described|discussed|depicted) in|As in|See|In)\s+"
     r"(?:Fig(?:ure)?\.?|Table|Section|Sec\.|Eq\.?|Equation|Appendix|Algorithm)\s*[\dA-Z.()]+,\s*", re.I)
-_POINTER_ANY = re.compile(r"\b(?:Fig(?:ure)?s?\.?|Tables?|Eqs?\.|Equations?|Sections?|Sec\.|§|Appendix|Algorithm)\s*~?\(?\d", re.I)
+_POINTER_ANY = re.compile(r"\b(?:Fig(?:ure)?s?\.?|Tables?|Eqs?\.|Equations?|Sections?|Sec\.|§|Appendix|Algorithm)\s*~?\(?\d"
+                          r"|\bAppendi(?:x|ces)\s+[A-Z]\b", re.I)
 _FOOTNOTE = re.compile(r"(?<=[A-Za-z.,;)])[\u00b9\u00b2\u00b3\u2070-\u2079∗†‡§¶]+")
 _URL = re.compile(r"\s*(?:\bat\s+|\(|:\s*)?\b(?:https?://|www\.)\S+?[)\]]?(?=[\s,;]|\.?$)", re.I)
 _GITHUB = re.compile(r"\b(?:https?://)?(?:www\.)?github\.com/\S+", re.I)
@@ -60,6 +61,10 @@ _WORD = re.compile(r"[A-Za-z]{2,}")
 _NON_ASCII_MATH = re.compile("[\u2200-\u22ff\u2190-\u21ff\u27c0-\u27e5\u27e8-\u27ff\u2a00-\u2aff\u20d0-\u20ff"
                              "\u0300-\u036f\u02c0-\u02ff\U0001d400-\U0001d7ff∑∏√∫≤≥≈∼±×·−„]")
 # A PDF's text layer at its worst: small-capital glyph names, two slashes in a word, a hyphen left hanging.
+# A heading run into its first sentence ("GLUE The General Language ..."), a split word ("B idirectional").
+_RUN_IN = re.compile(r"[^\s.,;:!?\"“(] (?:The|We|Our|In this) \w|\b[B-HJ-Z] [a-z]{3,}|#\s?\d")
+_GLUED_FOOTNOTE = re.compile(r"(?<=[a-z]{4})\d{1,2}(?=[\s,.;:])|(?<=[a-z]),\d{1,2}(?=\s)")
+_MATH_SPAN = re.compile(re.escape(MATH_OPEN) + ".*?" + re.escape(MATH_CLOSE), re.S)
 _SOUP = re.compile(r"\.sc\b|\S/\S*/|(?<=[a-z])-(?=[\s,.;:])|\b(?:i\.e|e\.g)\.(?=[a-z])|@|§|[a-z]\(\d+\)|\bd\w?/d\w")
 
 
@@ -78,6 +83,7 @@ def strip_references(sentence: str) -> str:
     s = _CITE_INLINE.sub(r"\1", s)
     s = _POINTER_PAREN.sub("", s)
     s = _FOOTNOTE.sub("", s)
+    s = _GLUED_FOOTNOTE.sub(lambda m: "," if m.group(0).startswith(",") else "", s)
     s = _SECTION_NUMBER.sub("", s)
     s = _SECTION_SIGN.sub("", s)
     s = re.sub(r"\(\s*\)", "", s)
@@ -135,6 +141,8 @@ def listenable(sentence: str) -> str | None:
     if _POINTER_ANY.match(s) or re.match(r"^(?:Table|Figure|Fig\.)\s", s):
         return None  # about a figure or table itself: nothing a listener can see
     s = strip_references(s)
+    if _RUN_IN.search(_MATH_SPAN.sub(" x ", s)):
+        return None  # checked before the math is said: "P drop" is math, "B idirectional" a split word
     spoken = _urls(s)
     if spoken is None:
         return None
