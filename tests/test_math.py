@@ -114,3 +114,18 @@ def test_clearspeak_recording_is_current():
     out = subprocess.run(["node", "-e", script], input=json.dumps(cases), capture_output=True, text=True, cwd=folder,
                          timeout=60, check=True)
     assert json.loads(out.stdout) == {tex: words for tex, (_, words) in CLEARSPEAK.items()}
+
+
+@pytest.mark.parametrize("glyphs, words", [
+    ("φ", "phi"), ("N ≈ 3", "N is approximately 3"), ("x = 5", "x equals 5"), ("n", "n"),
+    ("l1 = tanh(W 1z + b1), (3)", None),  # a PDF's text layer lost the subscripts: not said
+    ("(1 -λj ) (2)", None), ("w → 0 as |x| → ∞,", None), ("SEAL (LM, |n| = 5) 40.5 60.2 73.1", None),
+    ("d_k", "d sub k"),  # LaTeX left in a text layer is still LaTeX
+])
+def test_pdf_glyph_math_is_said_only_when_nothing_was_lost(glyphs, words):
+    assert say(glyphs, glyphs=True) == words
+
+
+def test_latex_without_commands_is_still_said():
+    assert say("O(n)") == "order n" and say("x + y") == "x plus y"
+    assert speak_sentence(f"The cost is {O}l1 = tanh(W 1z + b1){C} per step.", glyphs=True) is None

@@ -133,8 +133,12 @@ def is_fragment(sentence: str) -> bool:
     return not 6 <= len(s.split()) <= 45
 
 
-def listenable(sentence: str) -> str | None:
-    """The sentence as a listener should hear it, or None when it cannot be read whole."""
+def listenable(sentence: str, *, latex: bool = False) -> str | None:
+    """The sentence as a listener should hear it, or None when it cannot be read whole.
+
+    `latex`: its math was written in LaTeX (the source path); otherwise it is a PDF's glyphs,
+    said only where nothing can have been lost (macaw/script/math.py).
+    """
     s = re.sub(r"\s+", " ", sentence).strip()
     if not s or is_debris(s):
         return None
@@ -147,7 +151,7 @@ def listenable(sentence: str) -> str | None:
     if spoken is None:
         return None
     if MATH_OPEN in spoken or MATH_CLOSE in spoken:
-        spoken = speak_sentence(spoken)
+        spoken = speak_sentence(spoken, glyphs=not latex)
         if spoken is None:
             return None
     for glyph, name in GREEK_GLYPHS.items():

@@ -158,6 +158,8 @@ class _Parser:
             return []
         if tok[0].isdigit():
             return [tok]
+        if tok in GREEK_GLYPHS:
+            return [GREEK_GLYPHS[tok]]
         if tok.isalpha() and len(tok) == 1:
             if tok == "O" and self.peek() == "(":  # big-O
                 self.take()
@@ -252,10 +254,23 @@ def _superscript(raw: list[str], parser: _Parser) -> list[str]:
     return ["to the power", *inner]
 
 
-def say(latex: str) -> str | None:
-    """The words for one inline expression, or None when it cannot be said cleanly."""
+_LATEX_SIGNS = re.compile(r"[\\_^{}]")
+_GLYPH_LETTER = "[A-Za-z" + "".join(GREEK_GLYPHS) + "]"
+_GLYPH_VALUE = r"(?:-?\d+(?:\.\d+)?|" + _GLYPH_LETTER + ")"
+_GLYPHS_SAYABLE = re.compile(rf"^(?:{_GLYPH_VALUE})(?:\s*[=≈<>≤≥∼]\s*{_GLYPH_VALUE})?$")
+
+
+def say(latex: str, *, glyphs: bool = False) -> str | None:
+    """The words for one inline expression, or None when it cannot be said cleanly.
+
+    `glyphs`: the math comes from a PDF's text layer, not LaTeX. Unless it has LaTeX in it
+    (a backslash, braces, ^ or _), "tanh(W 1z + b1)" has lost what was a subscript and what a
+    product: only a lone symbol or number, or a plain "x = 5", is said; the rest is refused.
+    """
     latex = latex.strip().strip("$").strip()
     if not latex:
+        return None
+    if glyphs and not _LATEX_SIGNS.search(latex) and not _GLYPHS_SAYABLE.match(latex.rstrip(".,; ")):
         return None
     try:
         words = [w for w in _Parser(latex).expression() if w]
@@ -281,13 +296,13 @@ def is_display(paragraph: str) -> bool:
     return bool(stripped) and not _SPAN.sub("", stripped).strip(" .,;:")
 
 
-def speak_sentence(sentence: str) -> str | None:
+def speak_sentence(sentence: str, *, glyphs: bool = False) -> str | None:
     """A sentence with its math in words, or None when some of its math cannot be said."""
     failed = False
 
     def words(m: re.Match[str]) -> str:
         nonlocal failed
-        said = say(m.group(1))
+        said = say(m.group(1), glyphs=glyphs)
         if said is None:
             failed = True
             return ""

@@ -97,6 +97,7 @@ def candidates(w: Writer) -> tuple[list[Candidate], list[str]]:
     out: list[Candidate] = []
     equations: list[str] = []
     order = 0
+    latex = doc.origin_format == "latex"
     body = [s for s in doc.sections if not s.appendix]
     if not body and doc.sections:  # every section marked appendix: a marking mistake, not a paper of appendices
         body = [s for s in doc.sections if "appendix" not in s.heading.lower()]
@@ -105,7 +106,7 @@ def candidates(w: Writer) -> tuple[list[Candidate], list[str]]:
     def add(sentence: str, part: Part, in_section: int, previous: int) -> int:
         nonlocal order
         order += 1
-        text = listenable(sentence)
+        text = listenable(sentence, latex=latex)
         if text is None:
             return -1
         stems = {stem(t) for t in content_words(text)}
