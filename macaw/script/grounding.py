@@ -220,17 +220,79 @@ def _said_math(passage: str) -> str:
     return " ".join(words)
 
 
-def _in_order(sentence: str, passage: str) -> bool:
-    """The sentence's content words come in the passage's order (a shortened copy, not a reshuffle)."""
-    wanted = [stem(w) for w in content_words(sentence) if w.lower() not in DISCOURSE]
-    have = [stem(w) for w in content_words(passage)]
-    at = 0
-    for s in wanted:
-        try:
-            at = have.index(s, at) + 1
-        except ValueError:
-            return False
-    return True
+_WORDS = re.compile(r"[a-z0-9]+")
+# Words that qualify what follows them: a shortened copy that keeps what follows keeps them too.
+_QUALIFIERS = frozenset("""almost nearly about approximately roughly around likely potentially possibly may might could
+    some most many often usually generally typically partially partly slightly mostly largely somewhat arguably""".split())
+_QUALIFIER_PAIRS = frozenset({("more", "than"), ("less", "than"), ("fewer", "than"), ("at", "least"), ("at", "most"),
+                              ("up", "to"), ("over", "the")})
+MAX_SPANS, MIN_SPAN = 3, 3
+_SAME = {"which": "that"}  # "models which learn" shortened to "models that learn"
+FREE_WORDS = frozenset({"and", "the", "a", "an"})
+
+
+def copied_spans(sentence: str, passage: str, partial: bool = False) -> list[tuple[int, int]] | None:
+    """The sentence as pieces of the passage, in order: (start in the passage, length) per piece.
+
+    Words only (lower case, punctuation aside), each piece the longest run of the passage's words
+    that continues the sentence; None when a word of the sentence is not where it would have to be.
+    """
+    out_words = [_SAME.get(w, w) for w in _WORDS.findall(sentence.lower().replace("’", "'"))]
+    src = [_SAME.get(w, w) for w in _WORDS.findall(passage.lower().replace("’", "'"))]
+    spans: list[tuple[int, int]] = []
+    i = pos = 0
+    while i < len(out_words):
+        best_len, best_at = 0, -1
+        for j in range(pos, len(src)):
+            n = 0
+            while i + n < len(out_words) and j + n < len(src) and out_words[i + n] == src[j + n]:
+                n += 1
+            if n > best_len:
+                best_len, best_at = n, j
+        if best_len == 0:
+            if (spans and out_words[i] in FREE_WORDS) or partial:  # "and" joining what is left of a list
+                i += 1
+                continue
+            return None
+        spans.append((best_at, best_len))
+        pos, i = (0 if partial else best_at + best_len), i + best_len
+    return spans
+
+
+NEAR_COPY = 8  # words copied in a row: a sentence written "in its own words" that copies this much is judged as a copy
+_LEAD_IN = re.compile(r"^(?:the authors|they|the paper|the researchers|the study)\s+\w+\s+(?:that\s+)?", re.I)
+
+
+def longest_copied_run(sentence: str, passage: str) -> int:
+    spans = copied_spans(sentence, passage, partial=True)
+    return max((n for _, n in spans), default=0) if spans else 0
+
+
+def copy_problems(sentence: str, passage: str) -> list[str]:
+    """A sentence judged as a copy of its source: a narrator's lead-in ("The authors show that") aside."""
+    from macaw.script.math import speak_sentence
+
+    passage = speak_sentence(passage) or passage
+    return _copy_problems(_LEAD_IN.sub("", sentence.strip()), passage)
+
+
+def _copy_problems(sentence: str, passage: str) -> list[str]:
+    """A shortened copy: a few long pieces of its source, in order, its qualifiers kept."""
+    spans = copied_spans(sentence, passage)
+    if spans is None:
+        return ["not made of its source sentence's words in their order"]
+    if len(spans) > MAX_SPANS or any(n < MIN_SPAN for _, n in spans):
+        return [f"cut into {len(spans)} pieces of its source sentence, some under {MIN_SPAN} words"]
+    src = _WORDS.findall(passage.lower().replace("’", "'"))
+    kept = {j + k for j, n in spans for k in range(n)}
+    for i, word in enumerate(src):
+        if i in kept:
+            continue
+        pair = i + 2 < len(src) + 1 and i + 1 < len(src) and (word, src[i + 1]) in _QUALIFIER_PAIRS
+        after = i + 2 if pair else i + 1
+        if (word in _QUALIFIERS or pair) and after in kept:
+            return [f"drops '{word}{' ' + src[i + 1] if pair else ''}' before what it keeps"]
+    return []
 
 
 def judge(sentence: str, claimed: list[str], *, ordered: bool = False) -> Verdict:
@@ -239,7 +301,8 @@ def judge(sentence: str, claimed: list[str], *, ordered: bool = False) -> Verdic
     Every content word (by stem; a narrator's words such as "the authors" aside), every
     number (digits or number words) and every named entity of the sentence must be found in
     the claimed sentences, and a negation or hedge there must be kept (and none added);
-    `ordered`: its content words must also come in the source's order (a shortened copy). The
+    `ordered`: a shortened copy must also be a few long pieces of the source, in its order, with
+    the source's qualifiers ("almost", "more than") kept before what it keeps (copied_spans). The
     verdict is computed here and nowhere else: `grounded` is never set by a caller.
     """
     passage = " ".join(claimed)
@@ -273,8 +336,8 @@ def judge(sentence: str, claimed: list[str], *, ordered: bool = False) -> Verdic
     found = 1.0 - len({stem(w) for w in missing}) / len(stems) if stems else 1.0
     if _polarity(sentence) != _polarity(passage):
         problems.append("it drops or adds a negation or hedge of its source sentence")
-    if ordered and not missing and not _in_order(sentence, passage):
-        problems.append("its words are not in its source sentence's order")
+    if ordered and not problems:
+        problems += copy_problems(sentence, passage)
     return Verdict(not problems, passage, found, problems)
 
 

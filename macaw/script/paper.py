@@ -27,7 +27,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from macaw.script.grounding import claim, content_words, judge, numbers_in, stem
+from macaw.script.grounding import (NEAR_COPY, claim, content_words, copy_problems, judge, longest_copied_run, numbers_in,
+                                    stem)
 from macaw.script.listening import LEANING, leans, listenable
 from macaw.script.math import SPOKEN_TERMS, is_display, spans
 from macaw.script.spoken import split_sentences
@@ -212,9 +213,14 @@ def style_of(w: Writer) -> str:
     return "explain" if m and float(m.group(1)) > 1 else "shorten"
 
 
+def _unlabelled(draft: str) -> str:
+    """A reply's "Sentence:" label off (llm_sentences does it for a whole reply; a labelled set holds drafts)."""
+    return re.sub(r"^(?:shorter |shortened |new )?sentence:\s*", "", draft.strip(), flags=re.I)
+
+
 def gate_shortened(draft: str, source: str) -> tuple[str, str]:
     """The gate on a shortened sentence: (the sentence as heard, "") when accepted, else ("", why)."""
-    said = listenable(draft)
+    said = listenable(_unlabelled(draft))
     heard = listenable(source) or source
     if said is None:
         return "", "not a whole sentence a listener can follow"
@@ -226,12 +232,16 @@ def gate_shortened(draft: str, source: str) -> tuple[str, str]:
 
 def gate_explained(draft: str, notes: list[str], index: Any, first: bool = False) -> tuple[str, str, str]:
     """The gate on a sentence written from notes: (heard, support, "") when accepted, else ("", support, why)."""
-    said = listenable(draft)
+    said = listenable(_unlabelled(draft))
     if said is None:
         return "", "", "not a whole sentence a listener can follow"
     verdict = claim(index, said, notes)
     if not verdict.grounded:
         return "", verdict.support, "; ".join(verdict.problems)
+    if longest_copied_run(said, verdict.support) >= NEAR_COPY:  # mostly a copy: judged as one
+        problems = copy_problems(said, verdict.support)
+        if problems:
+            return "", verdict.support, "; ".join(problems)
     if first and leans(said):
         return "", verdict.support, "opens a chapter leaning on a sentence not read"
     return said, verdict.support, ""

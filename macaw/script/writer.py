@@ -297,7 +297,7 @@ def _takes_stop(llm: Any) -> bool:
 
 
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|I'll|me|my|mine|myself|we|our|us)\b", re.I)
-_PREAMBLE = re.compile(r"^(?:sure|certainly|okay|ok|here(?: is|'s)[^:]*?)[,!.:]\s*", re.I)
+_PREAMBLE = re.compile(r"^(?:sure|certainly|okay|ok|here(?: is|'s)[^:]*?|(?:shorter |shortened |new )?sentence)[,!.:]\s*", re.I)
 
 
 def llm_sentences(reply: str) -> list[str]:
