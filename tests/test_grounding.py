@@ -129,3 +129,18 @@ def test_judge_hears_the_math_as_said():
     source = f"The keys have dimension {MATH_OPEN}d_k{MATH_CLOSE} in every head."
     assert judge("The keys have dimension d sub k.", [source]).grounded
     assert not judge("The keys have dimension d sub v.", [source]).grounded
+
+
+def test_gate_precision_on_sentences_the_bundled_model_wrote():
+    """tests/fixtures/gate_labels*.jsonl: sentences SmolLM2-135M wrote on corpus papers, each labelled by
+    reading it against its source sentences. The gate's verdicts are computed here, every run."""
+    from bench.bench_write import LABELS, gate_figures
+
+    figures = [gate_figures(path, log=False) for path in sorted(LABELS.parent.glob("gate_labels*.jsonl"))]
+    sentences = sum(f["sentences"] for f in figures)
+    accepted = sum(f["accepted"] for f in figures)
+    faithful_accepted = sum(f["accepted_faithful"] for f in figures)
+    assert sentences >= 60
+    assert accepted >= 5, "a gate that refuses everything has no precision to speak of"
+    assert faithful_accepted / accepted >= 0.95, [f["false_accepts"] for f in figures]
+    assert faithful_accepted / sum(f["faithful"] for f in figures) >= 0.2  # recall: what the gate lets through

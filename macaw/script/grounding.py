@@ -49,7 +49,7 @@ DISCOURSE = frozenset(
     share shares shared reflect reflects reflecting look looks looked new approach approaches find finds found
     finding findings result results also overall main key part section sections topic topics idea ideas focus
     focuses focused cover covers covered introduce introduces introduced argue argues argued report reports
-    reported summary summarize summarizes research researchers team article""".split()
+    reported summary summarize summarizes research researchers team article public""".split()
 )
 
 _NUMBER_WORDS = {
