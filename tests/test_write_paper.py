@@ -358,3 +358,26 @@ def test_every_corpus_paper_spoken_text_is_clean(tmp_path, pid):
     if pid == "(no corpus)":
         pytest.skip("../shared/corpus/papers is not beside the checkout")
     _assert_clean(*_write_corpus_paper(tmp_path, pid))
+
+
+@pytest.mark.parametrize("sentence, heard", [
+    ("As shown in Figure 3, the model converges within ten epochs [12].", "The model converges within ten epochs."),
+    ("The model converges within ten epochs (Smith et al., 2019; Lee, 2020).", "The model converges within ten epochs."),
+    ("The model converges within ten epochs (see Table 2).", "The model converges within ten epochs."),
+    ("Our implementation is available at https://github.com/a/b.", "Our implementation is public on GitHub."),
+    ("In this section, we describe how the encoder reads the input.", "We describe how the encoder reads the input."),
+    ("The dataset is described at https://example.org/data in full detail.", None),  # a URL no one can use by ear
+    ("arXiv:1706.03762v5 [cs.CL] 6 Dec 2017 Attention is all you need.", None),  # the margin stamp
+    ("Ivan Rodriguez Montoya∗ and Tonatiuh Matos Chassin Departamento de Física, Universidad de Guanajuato.", None),
+    ("ByteNet 23.75 24.1 1.0 2.3 Transformer 28.4 41.8 3.3 2.1 Model.", None),  # a table row
+    ("Table 2: Results on the WMT 2014 translation benchmarks for all models.", None),  # a caption
+    ("Table 2 shows that the big model is the best on both language pairs.", None),  # about what a listener cannot see
+    ("whereas a recurrent layer requires a sequential pass over the whole input.", None),  # starts mid-sentence
+    ("The big model outperforms the best previously reported models by more than.", None),  # ends on "than"
+    ("We thank the anonymous reviewers for their many helpful comments on the draft.", None),  # acknowledgements
+    ("The results are given in Section 5 for every one of the tasks.", None),  # a section pointer
+])
+def test_a_sentence_is_made_fit_to_hear_or_dropped(sentence, heard):
+    from macaw.script.listening import listenable
+
+    assert listenable(sentence) == heard

@@ -159,8 +159,9 @@ def listenable(sentence: str, *, latex: bool = False) -> str | None:
             spoken = re.sub(rf"(?<![\w]){re.escape(glyph)}(?![\w])", name, spoken)
     if _NON_ASCII_MATH.search(spoken) or re.search(r"[{}\\^_$]", spoken) or _SOUP.search(spoken):
         return None  # math from a PDF's text layer, or raw LaTeX: not said cleanly
-    spoken = _SELF_POINTER.sub("", spoken)
-    spoken = spoken[:1].upper() + spoken[1:]
+    pointed = _SELF_POINTER.sub("", spoken)
+    if pointed != spoken:  # "In this section, we describe ..." -> "We describe ..."
+        spoken = pointed[:1].upper() + pointed[1:]
     if _POINTER_ANY.search(spoken) or _ELSEWHERE.search(spoken) or "|" in spoken:
         return None  # "the results in Table 3 show": leans on what the listener cannot see
     if re.search(r"(?:\b(?![aAI]\b)[A-Za-z]\b[\s,]*){4,}", spoken):
