@@ -381,3 +381,26 @@ def test_a_sentence_is_made_fit_to_hear_or_dropped(sentence, heard):
     from macaw.script.listening import listenable
 
     assert listenable(sentence) == heard
+
+
+def test_the_real_latex_source_is_spoken_clean(tmp_path):
+    """2012.00127's own LaTeX (../shared): its 500-odd math spans said in words or their sentences dropped."""
+    from latexfixtures import SHARED, tar_gz
+
+    from bench import bench_paper_episodes
+    from macaw.documents import latex
+
+    if not (SHARED / "2012.00127" / "source").is_dir():
+        pytest.skip("../shared/corpus/papers is not beside the checkout")
+    (tmp_path / "source.tar.gz").write_bytes(tar_gz(SHARED / "2012.00127" / "source"))
+    source = Source(kind="arxiv", id="arxiv-2012.00127", title="The Variable-Processor Cup Game",
+                    authors=[Author("William Kuszmaul"), Author("Alek Westover")], metadata={"arxiv_id": "2012.00127"})
+    doc = latex.to_document(latex.run_latex(tmp_path / "source.tar.gz", tmp_path), source)
+    assert doc.origin_format == "latex"
+    use_fake(shorten_reply)
+    script = write_stage.run(context(tmp_path), doc, source)
+    assert bench_paper_episodes.spoken_text_problems(script) == {"fragment": [], "debris": [], "raw latex": [], "url": []}
+    text = " ".join(s.text for s in script.sentences)
+    assert " sub " in text and "Theorem 3" not in text
+    assert len(script.equations) >= 20  # display equations: in the show notes, not in the audio
+    assert 0.8 * 1200 <= sum(len(s.text.split()) for s in script.sentences) <= 1.2 * 1200

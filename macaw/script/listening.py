@@ -41,7 +41,8 @@ _POINTER_LEAD = re.compile(
     r"^(?:As (?:shown|seen|illustrated|reported|listed|summari[sz]ed|described|discussed|depicted) in|As in|See|In)\s+"
     r"(?:Fig(?:ure)?\.?|Table|Section|Sec\.|Eq\.?|Equation|Appendix|Algorithm)\s*[\dA-Z.()]+,\s*", re.I)
 _POINTER_ANY = re.compile(r"\b(?:Fig(?:ure)?s?\.?|Tables?|Eqs?\.|Equations?|Sections?|Sec\.|§|Appendix|Algorithm)\s*~?\(?\d"
-                          r"|\bAppendi(?:x|ces)\s+[A-Z]\b", re.I)
+                          r"|\bAppendi(?:x|ces)\s+[A-Z]\b"
+                          r"|\b(?:Theorem|Lemma|Corollary|Proposition|Definition|Claim|Remark|Example)s?\s+[A-Z]?\d", re.I)
 _FOOTNOTE = re.compile(r"(?<=[A-Za-z.,;)])[\u00b9\u00b2\u00b3\u2070-\u2079∗†‡§¶]+")
 _URL = re.compile(r"\s*(?:\bat\s+|\(|:\s*)?\b(?:https?://|www\.)\S+?[)\]]?(?=[\s,;]|\.?$)", re.I)
 _GITHUB = re.compile(r"\b(?:https?://)?(?:www\.)?github\.com/\S+", re.I)
