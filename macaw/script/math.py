@@ -5,12 +5,14 @@
     P_{drop}         "P drop"             \\frac{1}{2}    "one half"
     10^{-3}          "10 to the minus 3"  \\alpha \\le 1   "alpha is at most 1"
 
-The rules follow what MathJax's speech-rule-engine says with its ClearSpeak rule set for the
-same inputs ("d sub k", "Q K transpose", "the square root of d sub k", "n squared", "x
-over y"), with two departures a listener of a podcast is better served by: a word-like
-subscript is said as the word ("P drop", ClearSpeak: "P sub d r o p"), and a big-O is said
-"order n squared" (ClearSpeak: "upper O left parenthesis n squared right parenthesis").
-tests/test_math.py holds the comparison.
+Compared with MathJax's speech-rule-engine (npm `speech-rule-engine` 4, ClearSpeak rules, on
+the same expressions as MathML; tests/test_math.py keeps the recording and reruns it when node
+and the package are there): the same words for d_k, \\sqrt{d_k}, \\frac{1}{2}, \\frac{x}{y} and
+\\hat{y}. Six differ on purpose, for a listener of a paper rather than a reader of a formula:
+QK^T (ClearSpeak "Q K to the T power": in a paper T is the transpose), O(n^2) ("O of open
+paren n squared close paren"), P_{drop} ("P sub d r o p": a word-like subscript is the word),
+10^{-3} ("10 to the negative 3 power"), \\le ("is less than or equal to") and x^n ("x to the
+n-th power") are said shorter. MathCAT was not compared (it needs its Rust library).
 
 `say(latex)` returns the words, or None when the expression cannot be said cleanly (an
 unknown command, a long formula, glyph soup from a PDF's text layer): the caller drops the
