@@ -3,7 +3,10 @@
     python bench/bench_write.py          (or `make bench`, which calls bench_write())
 
 Fixtures: the journal entries in shared/journals (read and summary modes) and a synthetic
-15-page paper (tests/llmfixtures.paper_document) until a real fixture PDF is there.
+15-page paper (tests/llmfixtures.paper_document); real papers are bench_paper_episodes.py's.
+`gate_figures()`: the faithfulness gate's precision and recall on tests/fixtures/gate_labels*.jsonl,
+sentences the bundled model wrote on corpus papers, labelled by reading them (`gate_samples` makes
+more, unlabelled).
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ def bench_write(log: bool = True) -> dict:
         "paper_15_pages_write_seconds": round(paper_seconds, 1),
         "fixtures": results,
     }
+    summary["gate"] = [gate_figures(path, log=log) for path in sorted(LABELS.parent.glob("gate_labels*.jsonl"))]
     load = os.getloadavg()[0]
     summary["load_average"] = round(load, 2)
     say(f"(load average {load:.1f} on {os.cpu_count()} cores while this ran: timings scale with it)")
