@@ -56,7 +56,7 @@ def spoken_text_problems(script: Any) -> dict[str, list[str]]:
                 found["fragment"].append(text)
             words = text.split()
             numeric = sum(bool(re.fullmatch(r"[\d.,±%()+\-–]+", w)) for w in words)
-            if numeric >= 4 and numeric > 0.3 * len(words):
+            if (numeric >= 4 and numeric > 0.3 * len(words)) or re.search(r"(?<![\w.])\d[\d.,]*\s+\d[\d.,]*\s+\d", text):
                 found["debris"].append(text)
             elif any(p.search(text) for _, p in _DEBRIS):
                 found["debris"].append(text)

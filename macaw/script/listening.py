@@ -51,6 +51,7 @@ _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _AFFILIATION = re.compile(r"\b(?:University|Universidad|Universität|Institute|Instituto|Departamento|Department|Laboratory|"
                           r"Lab\b|Inc\.|Corporation|Google Research|Google Brain|DeepMind|Microsoft Research|Facebook AI|"
                           r"Equal contribution|Corresponding author|Work done)", re.I)
+_NUMBER_RUN = re.compile(r"(?<![\w.])\d[\d.,]*%?\s+\d[\d.,]*%?\s+\d[\d.,]*%?(?![\w.])")
 _CAPTION = re.compile(r"^(?:Figure|Fig\.|Table|Algorithm|Listing)\s*\d+\s*[:.|]")
 _ACK = re.compile(r"\b(?:we thank|we are grateful|we acknowledge|acknowledg\w+|grant (?:no\.?|number)|funded by|supported by (?:the|a|an) )", re.I)
 _SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s+(?=[A-Z])")
@@ -113,8 +114,8 @@ def is_debris(sentence: str) -> bool:
     if _AFFILIATION.search(sentence) and sum(w[:1].isupper() for w in words) > 0.5 * len(words):
         return True
     numeric = sum(bool(re.fullmatch(r"[\d.,±%()+\-–]+", w)) for w in words)
-    if numeric >= 4 and numeric > 0.3 * len(words):
-        return True  # a table row
+    if (numeric >= 4 and numeric > 0.3 * len(words)) or _NUMBER_RUN.search(sentence):
+        return True  # a table row, or a table's cells run into a sentence ("than 0.8 0.8 0.8")
     capitalised = sum(w[:1].isupper() for w in words)
     if len(words) >= 6 and capitalised > 0.75 * len(words):
         return True  # a heading run into a row, or a list of names
