@@ -233,7 +233,8 @@ class Writer:
         """
 
         def passes(text: str) -> Any:
-            verdict = self.index.check(text) if text else None
+            # The same gate as a paper's: against the one or two source sentences it claims.
+            verdict = claim(self.index, text) if text else None
             if verdict and host_voice and _FIRST_PERSON.search(text):
                 verdict.grounded = False
                 verdict.problems.append("first person in the host's voice")
