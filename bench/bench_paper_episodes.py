@@ -80,17 +80,17 @@ def bench_paper_episodes(ids: list[str] | None = None, log: bool = True, until: 
             facts = json.loads((papers / pid / "facts.json").read_text(encoding="utf-8"))
             started = time.perf_counter()
             row: dict[str, Any] = {"pages": facts.get("pages")}
+            folder = None
             try:
                 outcome = build(pdf=str(papers / pid / "paper.pdf"), out=Path(tmp) / pid, until=until)[0]
-            except Exception as exc:  # a bench reports every paper, whatever one of them does
-                rows[pid] = {**row, "error": f"{type(exc).__name__}: {exc}"}
-                say(f"  {pid:20} error: {exc}")
-                continue
-            folder = outcome.folder
+                folder = outcome.folder
+                row["write_seconds"] = round(outcome.timings.get("write", 0.0), 1)
+                if outcome.error is not None:
+                    row["error"] = str(outcome.error)
+            except Exception as exc:  # a bench reports every paper, whatever one of them does (the gate included)
+                row["error"] = f"{type(exc).__name__}: {exc}"
+                folder = next(iter((Path(tmp) / pid / "episodes").glob("*")), None)
             row["seconds"] = round(time.perf_counter() - started, 1)
-            row["write_seconds"] = round(outcome.timings.get("write", 0.0), 1)
-            if outcome.error is not None:
-                row["error"] = str(outcome.error)
             if folder and (folder / "script.json").is_file():
                 script = Script.load(folder)
                 row.update(chapters=len(script.segments()), offered=script.offered, accepted=script.accepted,
