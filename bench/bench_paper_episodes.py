@@ -26,6 +26,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
 def corpus() -> Path:
+    """../shared/corpus/papers beside the checkout (or higher up for a worktree), or $MACAW_CORPUS."""
+    if os.environ.get("MACAW_CORPUS"):
+        return Path(os.environ["MACAW_CORPUS"])
     for parent in ROOT.parents:
         if (parent / "shared" / "corpus" / "papers").is_dir():
             return parent / "shared" / "corpus" / "papers"
