@@ -147,8 +147,8 @@ def listenable(sentence: str, *, latex: bool = False) -> str | None:
     if _POINTER_ANY.match(s) or re.match(r"^(?:Table|Figure|Fig\.)\s", s):
         return None  # about a figure or table itself: nothing a listener can see
     s = strip_references(s)
-    if _RUN_IN.search(_MATH_SPAN.sub(" x ", s)):
-        return None  # checked before the math is said: "P drop" is math, "B idirectional" a split word
+    if _RUN_IN.search(_MATH_SPAN.sub(" x ", s)) or re.search(r"[=<>]", _MATH_SPAN.sub(" ", s)):
+        return None  # before the math is said: "P drop" is math, "B idirectional" a split word, "gk = g" unmarked math
     spoken = _urls(s)
     if spoken is None:
         return None
