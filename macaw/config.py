@@ -121,6 +121,10 @@ class JournalConfig:
 class ScriptConfig:
     minutes: float = 8.0  # target length of a paper episode
     lexicon: str = ""  # a pronunciation lexicon file (see macaw/spoken.py); relative to the output root
+    # What the model is asked to do on a paper: "shorten" one source sentence at a time (the bundled
+    # 135M model), "explain" a chapter in its own words; "auto": explain for engine = "openai" and
+    # for models over 1B parameters.
+    style: str = "auto"
 
 
 @dataclass
@@ -316,6 +320,9 @@ def validate(config: Config) -> None:
             raise ConfigError(f"{name}.device must be one of {', '.join(DEVICES)}, got {device!r}")
     if config.journal.mode not in ("read", "summary"):
         raise ConfigError(f"journal.mode must be 'read' or 'summary', got {config.journal.mode!r}")
+    if config.script.style not in ("auto", "shorten", "explain"):
+        raise ConfigError(f"script.style must be auto, shorten or explain, got {config.script.style!r}",
+                          hint="fix [script] style in macaw.toml")
     if not 0.5 <= config.script.minutes <= 120:
         raise ConfigError(f"script.minutes must be between 0.5 and 120, got {config.script.minutes}")
     if not 0.25 <= config.tts.speed <= 4.0:
