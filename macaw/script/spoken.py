@@ -14,6 +14,8 @@ from pathlib import Path
 
 from num2words import num2words
 
+from macaw.script.written import say_written, tidy_spoken
+
 # Acronyms said as words, not spelled. Users extend this through `lexicon` arguments.
 WORD_ACRONYMS = {"NASA", "NATO", "UNESCO", "LASER", "RADAR", "SCUBA", "COVID", "GIF", "JPEG", "ARENA", "AREA", "RAM", "ROM"}
 
@@ -38,7 +40,9 @@ PRONUNCIATIONS = {
     "AI": "A-I",
     "ML": "M-L",
     "ASR": "A-S-R",
-    "CNN": "C.N.N.",  # "C-N-N" came back right 1 time in 3, "C.N.N." 3 in 3
+    "CNN": "C.N.N.",
+    "README": "read me",
+    "TLDR": "T L D R",  # "C-N-N" came back right 1 time in 3, "C.N.N." 3 in 3
 }
 
 Lexicon = set[str] | frozenset[str] | dict[str, str]
@@ -142,8 +146,11 @@ def _scientific(m: re.Match[str]) -> str:
 
 
 def _math(m: re.Match[str]) -> str:
+    return math_words(m.group(1))
+
+
+def math_words(text: str) -> str:
     """Inline math said in words: symbols, Greek letters, powers and subscripts."""
-    text = m.group(1)
     for command, words in _LATEX_WORDS.items():
         text = text.replace(command, words)
     text = re.sub(r"\\([A-Za-z]+)", r" \1 ", text)  # \alpha -> alpha
@@ -180,9 +187,16 @@ def _ordinal(day: int) -> str:
     return f"{day}{'th' if 10 <= day % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
 
 
+# Words an author shouts in capitals ("BUT if you", "**DONE**") are words, not acronyms.
+SHOUTED_WORDS = {"BUT", "AND", "NOT", "THE", "ALL", "NEW", "DONE", "TODO", "YES", "NO", "NOW", "WHY", "HOW", "WHAT",
+                 "VERY", "THIS", "THAT", "ONLY", "NEVER", "ALWAYS", "MUST", "STOP", "WAIT", "LOG", "NOTE", "HUGE", "BIG", "SO", "OR"}
+
+
 def _spell(acronym: str, lexicon: frozenset[str]) -> str:
     if acronym in lexicon:
         return acronym.capitalize()
+    if acronym in SHOUTED_WORDS:
+        return acronym.lower()
     return " ".join(acronym)
 
 
@@ -197,6 +211,7 @@ def _pronunciation_pattern(pairs: frozenset[tuple[str, str]]) -> tuple[re.Patter
 
 @lru_cache(maxsize=4096)
 def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tuple[str, str]] = frozenset()) -> str:
+    text = say_written(text.replace("´", "'"))
     pattern, table = _pronunciation_pattern(pronunciations)
     if pattern is not None:
         text = pattern.sub(lambda m: table[m.group(1)], text)
@@ -222,6 +237,7 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     for symbol, words in _SYMBOLS.items():
         text = text.replace(symbol, words)
     text = text.replace("_", " ").replace("/", " slash ").replace("*", "").replace("`", "")
+    text = tidy_spoken(text)
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     return _SPACES.sub(" ", text).strip()
 
