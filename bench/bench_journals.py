@@ -50,7 +50,8 @@ def _row(name: str, outcome, seconds: float) -> dict:  # type: ignore[no-untyped
 def bench_journals(names: list[str] | None = None, feeds: bool = True, entries: bool = True) -> list[dict]:
     """Build each entry into a fresh output root with the default engines; one row per episode."""
     from macaw.config import load
-    from macaw.pipeline import build
+    from macaw.errors import MacawError
+    from macaw.pipeline import Outcome, build, resolve
 
     rows: list[dict] = []
     files = sorted(p for p in JOURNALS.iterdir() if p.suffix in (".md", ".txt") and p.name != "SOURCES.md")
@@ -60,7 +61,12 @@ def bench_journals(names: list[str] | None = None, feeds: bool = True, entries: 
     for path in files if entries else []:
         out = Path(tempfile.mkdtemp(prefix="macaw-bench-journal-"))
         started = time.perf_counter()
-        [outcome] = build(journal=str(path), config=load(out=out, env={}))
+        config = load(out=out, env={})
+        try:
+            [outcome] = build(journal=str(path), config=config)
+        except MacawError as exc:  # one entry's failure (the gate) is a row, not the end of the run
+            [request] = resolve(config, journal=str(path))
+            outcome = Outcome(request, error=exc, folder=config.episodes_dir / request.episode_id)
         rows.append(_row(path.name, outcome, time.perf_counter() - started))
         _print(rows[-1])
     if feeds:

@@ -18,6 +18,7 @@ from macaw.script.writer import (
     Writer,
     HEADING,
     central,
+    clean_paragraph,
     centrality,
     chunks,
     excerpt,
@@ -30,14 +31,15 @@ from macaw.script.spoken import split_sentences, to_spoken
 
 
 def paragraphs(text: str) -> list[list[str]]:
-    """A section's text (already plain: macaw/documents/markdown.py) -> paragraphs -> sentences.
+    """A section's text -> paragraphs -> sentences, list items each their own.
 
-    Unlike the paper script's cleanup this keeps inline code between backticks, so that the
-    spoken-form normaliser can say it as code rather than read its characters.
+    The shared cleanup (writer.clean_paragraph) drops backticks; here inline code keeps them, so
+    that the spoken-form normaliser can say it as code rather than read its characters.
     """
     out = []
     for block in re.split(r"\n\s*\n", text):
-        sentences = [finish(s) for s in split_sentences(block.strip())]
+        parts = [p.replace("\x01", "`") for p in clean_paragraph(block.replace("`", "\x01"))]
+        sentences = [finish(s) for part in parts for s in split_sentences(part)]
         sentences = [s for s in sentences if re.search(r"[A-Za-z]", s)]
         if sentences:
             out.append(sentences)

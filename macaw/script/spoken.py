@@ -42,6 +42,16 @@ PRONUNCIATIONS = {
     "ASR": "A-S-R",
     "CNN": "C.N.N.",
     "README": "read me",
+    # Words a programmer's journal is full of, said as programmers say them.
+    "asyncio": "async I-O",
+    "JSON": "jason",
+    "GUI": "gooey",
+    "stdout": "standard out",
+    "stdin": "standard in",
+    "macOS": "mac O-S",
+    "kwargs": "keyword args",
+    "venv": "V-env",
+    "pytest": "pie test",
     "TLDR": "T L D R",  # "C-N-N" came back right 1 time in 3, "C.N.N." 3 in 3
 }
 
@@ -189,14 +199,16 @@ def _ordinal(day: int) -> str:
 
 # Words an author shouts in capitals ("BUT if you", "**DONE**") are words, not acronyms.
 SHOUTED_WORDS = {"BUT", "AND", "NOT", "THE", "ALL", "NEW", "DONE", "TODO", "YES", "NO", "NOW", "WHY", "HOW", "WHAT",
-                 "VERY", "THIS", "THAT", "ONLY", "NEVER", "ALWAYS", "MUST", "STOP", "WAIT", "LOG", "NOTE", "HUGE", "BIG", "SO", "OR"}
+                 "VERY", "THIS", "THAT", "ONLY", "NEVER", "ALWAYS", "MUST", "STOP", "WAIT", "LOG", "NOTE", "HUGE", "BIG", "SO", "OR", "EDIT", "LETS", "OUT", "OMG", "LOL"}
+_SHOUTING = re.compile(r"\b[A-Z]{2,}(?:'[A-Z]+)?(?:\s+[A-Z]{2,}(?:'[A-Z]+)?){2,}\b")  # three capitalised words in a row
 
 
 def _spell(acronym: str, lexicon: frozenset[str]) -> str:
     if acronym in lexicon:
         return acronym.capitalize()
-    if acronym in SHOUTED_WORDS:
-        return acronym.lower()
+    vowels = sum(c in "AEIOUY" for c in acronym)
+    if acronym in SHOUTED_WORDS or len(acronym) >= 5 and vowels / len(acronym) >= 0.4:
+        return acronym.lower()  # a shouted word ("UPDATE", "FREAK"), not letters to spell
     return " ".join(acronym)
 
 
@@ -233,11 +245,13 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     text = _COMPACT_DATE.sub(lambda m: f"{_MONTHS[int(m.group(3)) - 1]} {_ordinal(int(m.group(4)))}, {m.group(1)}{m.group(2)}", text)
     text = _LETTER_DIGIT.sub(" ", text)
     text = _NUMBER.sub(lambda m: " " + _number_words(m.group(1), m.group(2), m.group(3)) + " ", text)
+    text = _SHOUTING.sub(lambda m: m.group(0).lower(), text)
     text = _ACRONYM.sub(lambda m: _spell(m.group(1), lexicon) + ("'s" if m.group(2) else ""), text)
     for symbol, words in _SYMBOLS.items():
         text = text.replace(symbol, words)
     text = text.replace("_", " ").replace("/", " slash ").replace("*", "").replace("`", "")
     text = tidy_spoken(text)
+    text = re.sub(r"(?<=\w) -(?=[A-Za-z])|(?<=[A-Za-z])- (?=[a-z])", "-", text)  # "one hundred-line", "cifar-ten"
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     return _SPACES.sub(" ", text).strip()
 

@@ -44,7 +44,7 @@ _ISO_DATE = re.compile(r"\b(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?\s?(am|pm|AM|PM|a\.m\.|p\.m\.)?(?!\d)")
 _AMPM = re.compile(r"\b(1[0-2]|[1-9])\s?(am|pm|AM|PM)\b")
 _DIM = re.compile(r"\b(\d)[dD]\b")
-_RATIO_SPACED = re.compile(r"(?<![\w.])(\d[\d,]*)\s+/\s+(\d[\d,]*)(?![\w.])")
+_RATIO_SPACED = re.compile(r"(?<![\w.])(\d[\d,]*\d|\d)\s+/\s+(\d[\d,]*\d|\d)(?!\w|\.\d)")
 _RATIO = re.compile(r"(?<![\w./])(\d+)/(\d+)(?![\w/])")
 _TIMES_BETWEEN = re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)")
 _ARROWS = [(re.compile(r"\s*(?:->|=>|→|⟶|⇒)\s*"), " to "), (re.compile(r"\s*(?:<-|←)\s*"), " from ")]
@@ -74,6 +74,7 @@ def _code_word(token: str) -> str:
     token = token.strip().strip("'\"")
     token = re.sub(r"^\$\s+", "", token)
     token = re.sub(r"^-{1,2}", "", token)
+    token = re.sub(r"^\.(?=[A-Za-z])", "dot ", token)
     token = token.replace("::", " ").replace("=", " equals ").replace("_", " ")
     token = re.sub(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z])", " dot ", token)
     token = re.sub(r"[^\w\s'.,+-]", " ", token).strip(" .,")
@@ -108,7 +109,7 @@ def say_math(latex: str) -> str:
 
     latex = latex.strip()
     body = re.sub(r"\\(?:begin|end)\{[^}]*\}|&|\\\\|\\(?:left|right|quad|,|;)", " ", latex)
-    if len(body) > 40 or body.count("\\") > 3 or "\n" in body.strip():
+    if len(body) > 40 or body.count("\\") > 3 or "\n" in body.strip() or "\\begin" in latex or "=" in body:
         return " an equation "
     words = math_words(body)
     words = re.sub(r"[^\w\s.,'-]", " ", words)
@@ -146,6 +147,7 @@ def say_written(text: str) -> str:
     text = _MATH.sub(lambda m: say_math(m.group(1)), text)
     text = text.replace(MATH_OPEN, " ").replace(MATH_CLOSE, " ")
     text = _CODE.sub(lambda m: " " + say_code(m.group(1)) + " ", text)
+    text = re.sub(r"<((?:https?://|www\.)[^>\s]+)>", r"\1", text)
     text = _URL.sub(lambda m: " " + site_name(m.group(0)) + " ", text)
     text = _BARE_DOMAIN.sub(lambda m: " " + site_name(m.group(1)) + " ", text)
     text = _PATH.sub(_path, text)
