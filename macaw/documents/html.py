@@ -70,7 +70,7 @@ def captions(markup: str) -> list[str]:
         return []
     found = [_text(n) for n in root.iter("figcaption")]
     found += [_text(n) for n in root.iter() if isinstance(n.tag, str) and "cap" in (n.get("class") or "")]
-    return [c for c in found if c]
+    return list(dict.fromkeys(c for c in found if c))
 
 
 def _emit(out: list[str], text: str, indent: str, quote: str) -> None:

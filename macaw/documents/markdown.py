@@ -135,12 +135,24 @@ def _prepare(body: str, plain: bool) -> tuple[str, list[str]]:
             lambda m: hold(m.group(1), False) if _MATH_HINT.search(m.group(1).strip()) else m.group(0), t))
     text = _BULLET_GLYPH.sub(r"\1-", text)
     if plain:
+        text = _isolate_plain_lines(text)
         lines = [ln for ln in text.splitlines() if ln.strip()]
         # Copied from a web page, a plain-text entry has one paragraph a line; hard-wrapped text
         # (short lines) keeps its blank lines as the only paragraph breaks.
         if lines and sum(len(ln) for ln in lines) / len(lines) > 90:
             text = "\n\n".join(ln if _is_list_line(ln) else ln.strip() for ln in text.splitlines() if ln.strip())
     return text, math
+
+
+def _isolate_plain_lines(text: str) -> str:
+    """A plain-text entry's title line and date lines stand alone, whatever follows them."""
+    lines = text.split("\n")
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), -1)
+    out = []
+    for i, line in enumerate(lines):
+        alone = _DATE_WORDS.match(line.strip()) or (i == first and len(line) <= 120 and not line.rstrip().endswith(_SENTENCE_END))
+        out.extend(["", line, ""] if alone and line.strip() else [line])
+    return "\n".join(out)
 
 
 def _is_list_line(line: str) -> bool:
@@ -284,7 +296,7 @@ def _emit(out: _Out, block: _Block) -> None:
         if block.kind == "paragraph" and out.first_block and _same(text, out.title):
             out.first_block = False
             return
-        if block.kind == "paragraph" and out.first_block and _DATE_WORDS.match(text):
+        if block.kind == "paragraph" and not out.sections and not out.paragraphs and _DATE_WORDS.match(text):
             return  # a date line at the top
         if block.kind == "paragraph" and out.plain and _plain_heading(text):
             out.start(text, 2)
@@ -386,11 +398,13 @@ _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\u2b00-\u2bff\u231a-\u23ff"
     "\ufe0f\ufe0e\u200d\U000e0020-\U000e007f\u20e3\U0001f3fb-\U0001f3ff]"
 )
+_EMOJI_CODE = re.compile(r"(?<![\w:]):[a-z0-9_+-]{2,30}:(?![\w:])")  # GitHub and Slack's ":facepalm:"
 _EMOTICON = re.compile(r"(?<!\S)(?:[:;=8][\-o\*']?[\)\]\(\[dDpP/\\|]|\^_?\^|<3)(?!\S)")
 
 
 def strip_emoji(text: str) -> str:
     """Emoji, their modifiers and joiners, and text emoticons (":)", ";)") out; spaces tidied."""
     text = _EMOJI.sub("", text)
+    text = _EMOJI_CODE.sub("", text)
     text = _EMOTICON.sub("", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()

@@ -52,6 +52,9 @@ PRONUNCIATIONS = {
     "kwargs": "keyword args",
     "venv": "V-env",
     "pytest": "pie test",
+    "IPython": "I-Python",
+    "sklearn": "S-K learn",
+    "scikit-learn": "sci-kit learn",
     "TLDR": "T L D R",  # "C-N-N" came back right 1 time in 3, "C.N.N." 3 in 3
 }
 
@@ -122,6 +125,7 @@ _ABBREVIATION_WORDS = [
 _UNITS = {
     "ms": "millisecond", "µs": "microsecond", "ns": "nanosecond", "s": "second", "sec": "second", "min": "minute",
     "h": "hour", "hr": "hour", "KB": "kilobyte", "MB": "megabyte", "GB": "gigabyte", "TB": "terabyte",
+    "kb": "kilobyte", "mb": "megabyte", "gb": "gigabyte", "hrs": "hour", "mins": "minute", "secs": "second",
     "Hz": "hertz", "kHz": "kilohertz", "MHz": "megahertz", "GHz": "gigahertz", "dB": "decibel",
     "km": "kilometre", "cm": "centimetre", "mm": "millimetre", "kg": "kilogram", "mg": "milligram",
     "W": "watt", "kW": "kilowatt", "V": "volt", "°C": "degrees Celsius", "°F": "degrees Fahrenheit",
@@ -294,7 +298,7 @@ SPELLING_VARIANTS = {
     "travelling": "traveling", "travelled": "traveled", "cancelled": "canceled",
     "catalogue": "catalog", "dialogue": "dialog", "programme": "program", "grey": "gray", "defence": "defense",
     "licence": "license", "practise": "practice", "judgement": "judgment",
-    "ok": "okay", "alright": "all right",
+    "ok": "okay", "alright": "all right", "learnt": "learned", "spelt": "spelled", "dreamt": "dreamed", "burnt": "burned",
 }
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
 _DIGIT_RUN = re.compile(r"\d+")

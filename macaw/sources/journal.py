@@ -264,7 +264,7 @@ def feed_entries(content: bytes, url: str) -> list[Entry]:
         title = clean_title(item.get("title", "")) or _title_from_body(body) or "Untitled"
         date = _feed_date(item) or _date_from_body(body) or dt.date.today().isoformat()
         entries.append(Entry(title=title, date=date, body=body, origin=item.get("link") or url,
-                             author=_author(item), raw=body, meta={"feed": url}, format="html"))
+                             author=_author(item) or _author(parsed.feed), raw=body, meta={"feed": url}, format="html"))
     if not entries:
         raise EmptySourceError(f"every entry of feed {url} is empty", hint="the feed may carry only titles")
     return entries
