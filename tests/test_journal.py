@@ -148,11 +148,18 @@ def test_shortcodes_html_footnotes_comments_and_math(tmp_path: Path) -> None:
               "[^1]: https://www.coursera.org/learn\t\"Deep learning\"\n")
     _, doc = entry_doc(p)
     assert texts(doc) == ["See it now.", "Raw HTML text.", f"Based on a lecture, with {MATH_OPEN}\\mu, \\sigma^2{MATH_CLOSE} and $16 or $20.",
-                          f"{MATH_OPEN}\\begin{{align}} y = x \\end{{align}}{MATH_CLOSE}"]
+                          "The entry shows an equation here."]
     assert doc.captions == ["A caption."]
+    assert doc.code == ["\\begin{align} y = x \\end{align}"]  # display math: in the notes, not read
     spoken = [to_spoken(t) for t in texts(doc)]
     assert spoken[2] == "Based on a lecture, with mu, sigma squared and sixteen dollars or twenty dollars."
-    assert spoken[3] == "an equation"
+
+
+def test_a_bold_line_ends_as_a_sentence(tmp_path: Path) -> None:
+    p = write(tmp_path, "2024-01-02-b.md", "# B\n\n**Food**  \nOmg! So much food.\n\n**Language:** Python and\nmore words\n\nvs.\n")
+    _, doc = entry_doc(p)
+    assert texts(doc) == ["Food. Omg! So much food.", "Language: Python and more words", "vs."]
+    assert to_spoken("vs.") == "versus"
 
 
 def test_feed_post_html_becomes_the_same_markdown() -> None:

@@ -35,6 +35,7 @@ _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 _INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?=[^\s$])([^$\n]{1,300}?)(?<=[^\s$\\])\$(?![\w$])")
 _MATH_HINT = re.compile(r"[\\^_{}]|^[A-Za-z]$|^[A-Za-z][,\s]")
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+_DISPLAY_ONLY = re.compile("(?:\ue000\\d+\ue001\\s*)+")
 _MATH_ALNUM = re.compile("[\U0001d400-\U0001d7ff]")
 _ATTRIBUTION = re.compile(r"^\s*(?:[–—―~]|-{1,2})\s*([^\s–—].{0,80})$")
 _QUOTED = re.compile(r"^\s*[\"“”‘'«]")
@@ -241,10 +242,15 @@ def _blocks(text: str, plain: bool) -> list[_Block]:
 
 
 def inline(children: list) -> str:  # type: ignore[type-arg]
-    """Inline tokens -> plain text; inline code stays between backticks, links keep their text."""
+    """Inline tokens -> plain text; inline code stays between backticks, links keep their text.
+
+    A line set in bold on its own ("**Food**" and a line break) is a heading in all but name: it
+    ends as a sentence, so that it is not read into the line after it.
+    """
     parts: list[str] = []
     in_image = 0
     link_href: list[str] = []
+    line_start, bold_from, bold_to = 0, -1, -1
     for c in children:
         if c.type == "text":
             if not in_image:
@@ -254,7 +260,17 @@ def inline(children: list) -> str:  # type: ignore[type-arg]
             if code:
                 parts.append(f"`{code}`")
         elif c.type in ("softbreak", "hardbreak"):
+            line = "".join(parts[line_start:]).strip()
+            after_bold = "".join(parts[bold_to:]).strip() if bold_to >= line_start else "x"
+            if bold_from == line_start and not after_bold and line and not line.endswith(_SENTENCE_END):
+                parts.append(".")
             parts.append("\n")
+            line_start = len(parts)
+        elif c.type == "strong_open":
+            if not "".join(parts[line_start:]).strip():
+                bold_from = line_start
+        elif c.type == "strong_close":
+            bold_to = len(parts)
         elif c.type == "image":
             continue  # alt text is for readers of the page, not listeners
         elif c.type == "link_open":
@@ -266,7 +282,7 @@ def inline(children: list) -> str:  # type: ignore[type-arg]
             if tag.startswith("<br"):
                 parts.append(" ")
         elif c.type.endswith(("_open", "_close")):
-            continue  # emphasis, strong
+            continue  # emphasis
     return re.sub(r"[ \t]+", " ", "".join(parts)).strip()
 
 
@@ -292,6 +308,10 @@ def _emit(out: _Out, block: _Block) -> None:
         out.start(name, block.level)
         out.first_block = False
     elif block.kind in ("paragraph", "item", "quote"):
+        if _DISPLAY_ONLY.fullmatch(block.text.strip()):
+            out.code.append(_restore(block.text, out.math).strip(MATH_OPEN + MATH_CLOSE + " "))
+            out.announce("an equation")  # display math: shown in the notes, announced, not read
+            return
         text = _restore(block.text, out.math)
         if block.kind == "paragraph" and out.first_block and _same(text, out.title):
             out.first_block = False

@@ -61,7 +61,10 @@ def section_name(heading: str, index: int, count: int) -> str:
 def write(w: Writer, mode: str) -> None:
     doc, cfg = w.document, w.ctx.config
     author = name_list(w.authors) or cfg.journal.author or cfg.show.author
-    values = dict(show=cfg.show.title, title=doc.title or w.source.title, authors=author,
+    # "Week[3] @ The Recurse Center": a number in brackets after a word is part of the title,
+    # not a citation for the normaliser to drop.
+    title = re.sub(r"(?<=\w)\[(\d+)\]", r" \1", doc.title or w.source.title)
+    values = dict(show=cfg.show.title, title=title, authors=author,
                   date=spoken_date(doc.date or w.source.date))
     w.add_template("script_journal_intro.j2", INTRO, 0, **values)
 

@@ -116,7 +116,9 @@ _ABBREVIATION_WORDS = [
     (re.compile(r"\be\.g\.,?"), "for example,"),
     (re.compile(r"\bi\.e\.,?"), "that is,"),
     (re.compile(r"\bet al\.(?=\s|$|,)"), "and colleagues"),
-    (re.compile(r"\bvs\.?(?=\s)"), "versus"),
+    (re.compile(r"\bvs\.?(?=\s|$)"), "versus"),
+    (re.compile(r"\b[Mm]isc\.?(?=\s|$)"), "miscellaneous"),
+    (re.compile(r"\b[Aa]pprox\.(?=\s|$)"), "approximately"),
     (re.compile(r"\bcf\.(?=\s)"), "compare"),
     (re.compile(r"\bFig\.(?=\s)"), "Figure"),
     (re.compile(r"\bEq\.(?=\s)"), "Equation"),
@@ -203,7 +205,9 @@ def _ordinal(day: int) -> str:
 
 # Words an author shouts in capitals ("BUT if you", "**DONE**") are words, not acronyms.
 SHOUTED_WORDS = {"BUT", "AND", "NOT", "THE", "ALL", "NEW", "DONE", "TODO", "YES", "NO", "NOW", "WHY", "HOW", "WHAT",
-                 "VERY", "THIS", "THAT", "ONLY", "NEVER", "ALWAYS", "MUST", "STOP", "WAIT", "LOG", "NOTE", "HUGE", "BIG", "SO", "OR", "EDIT", "LETS", "OUT", "OMG", "LOL"}
+                 "VERY", "THIS", "THAT", "ONLY", "NEVER", "ALWAYS", "MUST", "STOP", "WAIT", "LOG", "NOTE", "HUGE", "BIG", "SO", "OR", "EDIT", "LETS", "OUT", "OMG", "LOL",
+                 "CODE", "REALLY", "SUPER", "LOVE", "GOOD", "BAD", "WORK", "HELP", "THANKS", "FREE", "NEED", "WANT", "BEST",
+                 "MORE", "LESS", "FUN", "YOU", "WILL", "CAN", "DID", "HAVE", "IS", "ARE", "WAS", "WE", "IT", "OF", "TO", "IN", "ON"}
 _SHOUTING = re.compile(r"\b[A-Z]{2,}(?:'[A-Z]+)?(?:\s+[A-Z]{2,}(?:'[A-Z]+)?){2,}\b")  # three capitalised words in a row
 
 
