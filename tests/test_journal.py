@@ -121,6 +121,15 @@ def test_every_list_item_is_its_own_paragraph_nested_and_tabbed(tmp_path: Path) 
     assert [s for para in paragraphs(doc.sections[0].text) for s in para][1] == "vector = 1d array."
 
 
+def test_sub_items_past_their_parent_and_hard_breaks(tmp_path: Path) -> None:
+    p = write(tmp_path, "2024-01-02-n.md", "# N\n\n• Refreshed RNN concepts 🔄  \n- Read:  \n      - Karpathy's RNN blog\n"
+              "      - a chapter\n\nTime stamp: `2025-03-09`  \nThe code chooses its own path\n")
+    _, doc = entry_doc(p)
+    assert texts(doc) == ["Refreshed RNN concepts.", "Read:", "Karpathy's RNN blog.", "a chapter.",
+                          "Time stamp: `2025-03-09`. The code chooses its own path"]
+    assert to_spoken(texts(doc)[0]) == "Refreshed R N N concepts."
+
+
 def test_block_quotes_read_as_quotes_with_their_speaker(tmp_path: Path) -> None:
     p = write(tmp_path, "2024-01-02-q.md", "# Q\n\n> NVC is a framework for communication.\n\n"
               "> Language is the foundation of civilization.\n> — Louise Banks\n\nAfter.\n")

@@ -135,6 +135,7 @@ def _prepare(body: str, plain: bool) -> tuple[str, list[str]]:
         text = _protect_code(text, lambda t: _INLINE_MATH.sub(
             lambda m: hold(m.group(1), False) if _MATH_HINT.search(m.group(1).strip()) else m.group(0), t))
     text = _BULLET_GLYPH.sub(r"\1-", text)
+    text = _clamp_list_indents(text)
     if plain:
         text = _isolate_plain_lines(text)
         lines = [ln for ln in text.splitlines() if ln.strip()]
@@ -153,6 +154,30 @@ def _isolate_plain_lines(text: str) -> str:
     for i, line in enumerate(lines):
         alone = _DATE_WORDS.match(line.strip()) or (i == first and len(line) <= 120 and not line.rstrip().endswith(_SENTENCE_END))
         out.extend(["", line, ""] if alone and line.strip() else [line])
+    return "\n".join(out)
+
+
+_LIST_LINE = re.compile(r"^([ \t]*)([-*+]|\d+[.)])([ \t]+)(?=\S)")
+
+
+def _clamp_list_indents(text: str) -> str:
+    """A sub-item indented past its parent's text ("- Read:" then six spaces and "- a book") is
+    still a sub-item, as its author meant, not a lazy continuation of the parent's line."""
+    out: list[str] = []
+    content = -1  # the column where the previous item's text starts
+    for line in text.split("\n"):
+        m = _LIST_LINE.match(line)
+        if m:
+            indent = len(m.group(1).expandtabs(4))
+            if content >= 0 and indent > content + 1 and not m.group(1).startswith("\t"):
+                line = " " * content + line[len(m.group(1)):]
+                indent = content
+            content = indent + len(m.group(2)) + len(m.group(3).expandtabs(4))
+        elif not line.strip():
+            pass
+        elif not line.startswith((" ", "\t")):
+            content = -1
+        out.append(line)
     return "\n".join(out)
 
 
@@ -264,7 +289,7 @@ def inline(children: list) -> str:  # type: ignore[type-arg]
             after_bold = "".join(parts[bold_to:]).strip() if bold_to >= line_start else "x"
             if bold_from == line_start and not after_bold and line and not line.endswith(_SENTENCE_END):
                 parts.append(".")
-            parts.append("\n")
+            parts.append("\x02\n" if c.type == "hardbreak" else "\n")
             line_start = len(parts)
         elif c.type == "strong_open":
             if not "".join(parts[line_start:]).strip():
@@ -283,7 +308,10 @@ def inline(children: list) -> str:  # type: ignore[type-arg]
                 parts.append(" ")
         elif c.type.endswith(("_open", "_close")):
             continue  # emphasis
-    return re.sub(r"[ \t]+", " ", "".join(parts)).strip()
+    text = re.sub(r"[ \t]+", " ", "".join(parts)).strip()
+    # A hard line break between a line with no closing mark and one that starts a sentence ends it.
+    text = re.sub(r"(?<=[\w`)\u27e7\ue001])\s*\x02\n(?=\s*[A-Z“\"])", ".\n", text)
+    return text.replace("\x02", "")
 
 
 # -- what each block says -----------------------------------------------------------------------
@@ -401,7 +429,7 @@ def _as_quote(text: str) -> str:
 
 
 def _finish(text: str) -> str:
-    text = text.strip()
+    text = strip_emoji(text).strip() or text.strip()
     if text and (text[-1].isalnum() or text[-1] in ")`" + MATH_CLOSE):
         return text + "."
     return text

@@ -50,6 +50,8 @@ _TIMES_BETWEEN = re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)")
 _ARROWS = [(re.compile(r"\s*(?:->|=>|→|⟶|⇒)\s*"), " to "), (re.compile(r"\s*(?:<-|←)\s*"), " from ")]
 _HASHTAG = re.compile(r"(?<![\w&])#(?=[A-Za-z])")
 _HANDLE = re.compile(r"(?<![\w.])@(?=[A-Za-z])")
+_TIMES_WORDS = re.compile(r"(?<=[A-Za-z0-9])\s+x\s+(?=[A-Za-z0-9])(?!(?:and|or|is|axis|values?|y|coordinates?)\b)")
+_BARE_CALL = re.compile(r"(?<![\w`.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\(\)|(?<![\w`.])[a-z_]\w*(?:\.[a-z_]\w*)+(?![\w.])")
 _ETC = re.compile(r"\betc\.?(?=\W|$)")
 _LEFTOVER = re.compile(r"[{}\[\]<>|\\^`_*~$€£¥]")
 
@@ -150,6 +152,7 @@ def say_written(text: str) -> str:
     text = re.sub(r"<((?:https?://|www\.)[^>\s]+)>", r"\1", text)
     text = _URL.sub(lambda m: " " + site_name(m.group(0)) + " ", text)
     text = _BARE_DOMAIN.sub(lambda m: " " + site_name(m.group(1)) + " ", text)
+    text = _BARE_CALL.sub(lambda m: say_code(m.group(0)), text)  # learn.fit() written without backticks
     text = _PATH.sub(_path, text)
     text = _HEX.sub(" ", text)
     text = strip_emoji(text)
@@ -162,6 +165,7 @@ def say_written(text: str) -> str:
     text = _RATIO_SPACED.sub(lambda m: f"{m.group(1)} out of {m.group(2)}", text)
     text = _RATIO.sub(lambda m: f"{m.group(1)} or {m.group(2)}" if int(m.group(2)) > 12 else f"{m.group(1)} over {m.group(2)}", text)
     text = _TIMES_BETWEEN.sub(" times ", text)
+    text = _TIMES_WORDS.sub(" times ", text)
     for pattern, words in _ARROWS:
         text = pattern.sub(words, text)
     text = _HASHTAG.sub("hashtag ", text)
