@@ -53,6 +53,9 @@ PRONUNCIATIONS = {
     "venv": "V-env",
     "pytest": "pie test",
     "IPython": "I-Python",
+    "AJAX": "ay-jax",
+    "jQuery": "jay query",
+    "JQuery": "jay query",
     "sklearn": "S-K learn",
     "scikit-learn": "sci-kit learn",
     "TLDR": "T L D R",  # "C-N-N" came back right 1 time in 3, "C.N.N." 3 in 3
