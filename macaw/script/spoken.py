@@ -14,7 +14,7 @@ from pathlib import Path
 
 from num2words import num2words
 
-from macaw.script.written import say_written, tidy_spoken
+from macaw.script.written import math_words, say_written, tidy_spoken
 
 # Acronyms said as words, not spelled. Users extend this through `lexicon` arguments.
 WORD_ACRONYMS = {"NASA", "NATO", "UNESCO", "LASER", "RADAR", "SCUBA", "COVID", "GIF", "JPEG", "ARENA", "AREA", "RAM", "ROM"}
@@ -148,8 +148,6 @@ _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta", "λ": "lambda",
     "μ": "mu", "π": "pi", "σ": "sigma", "τ": "tau", "φ": "phi", "ω": "omega", "Δ": "delta", "Σ": "sigma",
 }
-_LATEX_WORDS = {r"\cdot": " times ", r"\times": " times ", r"\leq": " at most ", r"\geq": " at least ", r"\approx": " approximately ",
-                r"\sum": " the sum of ", r"\log": " log ", r"\in": " in ", r"\infty": " infinity ", r"\pm": " plus or minus "}
 
 
 def _unit(m: re.Match[str]) -> str:
@@ -166,17 +164,6 @@ def _scientific(m: re.Match[str]) -> str:
 
 def _math(m: re.Match[str]) -> str:
     return math_words(m.group(1))
-
-
-def math_words(text: str) -> str:
-    """Inline math said in words: symbols, Greek letters, powers and subscripts."""
-    for command, words in _LATEX_WORDS.items():
-        text = text.replace(command, words)
-    text = re.sub(r"\\([A-Za-z]+)", r" \1 ", text)  # \alpha -> alpha
-    text = re.sub(r"\^\{?2\}?", " squared ", text)
-    text = re.sub(r"\^\{?([^{}\s]+)\}?", r" to the power of \1 ", text)
-    text = re.sub(r"_\{?([^{}\s]+)\}?", r" sub \1 ", text)
-    return " " + text.replace("{", " ").replace("}", " ") + " "
 
 
 def _digits(run: str) -> str:

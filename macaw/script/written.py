@@ -106,9 +106,22 @@ def say_code(code: str) -> str:
     return words if re.search(r"[A-Za-z0-9]", words) else ""
 
 
-def say_math(latex: str) -> str:
-    from macaw.script.spoken import math_words
+_LATEX_WORDS = {r"\cdot": " times ", r"\times": " times ", r"\leq": " at most ", r"\geq": " at least ", r"\approx": " approximately ",
+                r"\sum": " the sum of ", r"\log": " log ", r"\in": " in ", r"\infty": " infinity ", r"\pm": " plus or minus "}
 
+
+def math_words(text: str) -> str:
+    """Inline math said in words: symbols, Greek letters, powers and subscripts."""
+    for command, words in _LATEX_WORDS.items():
+        text = text.replace(command, words)
+    text = re.sub(r"\\([A-Za-z]+)", r" \1 ", text)  # \alpha -> alpha
+    text = re.sub(r"\^\{?2\}?", " squared ", text)
+    text = re.sub(r"\^\{?([^{}\s]+)\}?", r" to the power of \1 ", text)
+    text = re.sub(r"_\{?([^{}\s]+)\}?", r" sub \1 ", text)
+    return " " + text.replace("{", " ").replace("}", " ") + " "
+
+
+def say_math(latex: str) -> str:
     latex = latex.strip()
     body = re.sub(r"\\(?:begin|end)\{[^}]*\}|&|\\\\|\\(?:left|right|quad|,|;)", " ", latex)
     if len(body) > 40 or body.count("\\") > 3 or "\n" in body.strip() or "\\begin" in latex or "=" in body:
