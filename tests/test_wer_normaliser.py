@@ -47,7 +47,11 @@ def test_curly_and_straight_apostrophes_reduce_alike():
 
 
 def test_stray_digits_become_words():
-    assert wer_words("8 .9") == ["eight", "nine"]
+    # tiny.en writes Piper's "eight point nine percent" as "8", ".9", "%": the words that were said
+    assert wer_words("8 .9") == ["eight", "point", "nine"]
+    assert [w for piece in ("5", ".1", "%") for w in wer_words(piece)] == wer_words("5.1%") == ["five", "point", "one", "percent"]
+    assert [w for piece in ("1", ",000") for w in wer_words(piece)] == wer_words("1,000") == ["one", "thousand"]
+    assert [w for piece in ("12", ",930") for w in wer_words(piece)] == wer_words("12,930")
 
 
 def test_retry_scoring_expands_contractions_like_the_whole_script():

@@ -296,15 +296,31 @@ SPELLING_VARIANTS = {
 }
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
 _DIGIT_RUN = re.compile(r"\d+")
+_LONE_DECIMAL = re.compile(r"(?<![\w.])\.(\d+)\b")
+_LONE_THOUSANDS = re.compile(r"(?<![\w,]),(\d{3})\b")
+_LONE_PERCENT = re.compile(r"(?<![\w%])%")
+
+
+def _split_number_pieces(text: str) -> str:
+    """The pieces a recogniser splits a spoken number into, as they were said.
+
+    tiny.en hears Piper's "five point one percent" and writes three words, "5", ".1" and "%"
+    (measured on the real journal takes), and "one thousand" as "1" and ",000"; each word is
+    reduced on its own, so ".1" is "point one", ",000" "thousand", "%" "percent".
+    """
+    text = _LONE_DECIMAL.sub(lambda m: " point " + " ".join(_DIGIT_NAMES[int(d)] for d in m.group(1)), text)
+    text = _LONE_THOUSANDS.sub(lambda m: " thousand" + (f" {num2words(int(m.group(1)))}" if int(m.group(1)) else ""), text)
+    return _LONE_PERCENT.sub(" percent", text)
 
 
 def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Reduce text to lower-case words for comparison: spoken form, no punctuation, no hyphens."""
     # A typographic apostrophe is an apostrophe: "haven’t" is one word, as "haven't" is.
-    spoken = to_spoken(text.translate(_QUOTES), lexicon).lower()
+    text = _split_number_pieces(text.translate(_QUOTES))
+    spoken = to_spoken(text, lexicon).lower()
     spoken = spoken.replace("-", " ").replace("'s", "s")
     spoken = re.sub(r"[^\w\s']", " ", spoken).replace("'", "")
-    # Digits to_spoken left alone (a recogniser's stray ".9") are still the number said.
+    # Digits to_spoken left alone are still the number said.
     spoken = _DIGIT_RUN.sub(lambda m: " " + num2words(int(m.group())).replace("-", " ").replace(",", "") + " ", spoken)
     # A run of single letters ("a i" from "AI") compares as one token, as a recogniser may write "AI".
     merged: list[str] = []
