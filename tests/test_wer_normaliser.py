@@ -107,3 +107,10 @@ def test_a_year_after_a_month_is_not_a_day():
     assert wer_words("November 1920") == ["november", "nineteen", "twenty"]
     assert wer_words("in November 1924") == ["in", "november", "nineteen", "twenty", "four"]
     assert errors("It was written in October 2024.", "It was written in October twenty twenty-four.") == 0
+
+
+def test_an_article_before_a_spelled_acronym_stays_a_word():
+    assert wer_words("Implemented a RNN model") == ["implemented", "a", "rnn", "model"]
+    assert wer_words("an AI safety talk") == ["an", "ai", "safety", "talk"]
+    assert wer_words("Started DeepLearningAI's course") == wer_words("started Deep Learning AI's course")
+    assert wer_words("Started DeepLearningAI's course")[:3] == ["started", "deep", "learning"]

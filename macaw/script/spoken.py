@@ -317,7 +317,9 @@ def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Reduce text to lower-case words for comparison: spoken form, no punctuation, no hyphens."""
     # A typographic apostrophe is an apostrophe: "haven’t" is one word, as "haven't" is.
     text = _split_number_pieces(text.translate(_QUOTES))
-    spoken = to_spoken(text, lexicon).lower()
+    # The article "a" (lower case: a spelled acronym's letters are capitals) is a word, not the first
+    # letter of the acronym after it: "a R N N model" is "a rnn model", as a recogniser writes it.
+    spoken = re.sub(r"(?<![\w'-])a(?![\w'-])", "a_article", to_spoken(text, lexicon)).lower()
     spoken = spoken.replace("-", " ").replace("'s", "s")
     spoken = re.sub(r"[^\w\s']", " ", spoken).replace("'", "")
     # Digits to_spoken left alone are still the number said.
@@ -333,7 +335,7 @@ def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
             merged.extend(["".join(run)] if len(run) > 1 else run)
             run = []
         if w:
-            merged.append(w)
+            merged.append("a" if w == "a_article" else w)
     return canonical_dates([SPELLING_VARIANTS.get(w, w) for w in merged])
 
 

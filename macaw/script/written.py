@@ -52,6 +52,7 @@ _HASHTAG = re.compile(r"(?<![\w&])#(?=[A-Za-z])")
 _HANDLE = re.compile(r"(?<![\w.])@(?=[A-Za-z])")
 _TIMES_WORDS = re.compile(r"(?<=[A-Za-z0-9])\s+x\s+(?=[A-Za-z0-9])(?!(?:and|or|is|axis|values?|y|coordinates?)\b)")
 _BARE_CALL = re.compile(r"(?<![\w`.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\(\)|(?<![\w`.])[a-z_]\w*(?:\.[a-z_]\w*)+(?![\w.])")
+_CAMEL_ACRONYM = re.compile(r"\b(?:[A-Z][a-z]+){2,}[A-Z]{2,}(?=\b|'s)")  # "DeepLearningAI": words, then letters
 _ETC = re.compile(r"\betc\.?(?=\W|$)")
 _LEFTOVER = re.compile(r"[{}\[\]<>|\\^`_*~$€£¥]")
 
@@ -184,6 +185,7 @@ def say_written(text: str) -> str:
     text = _HASHTAG.sub("hashtag ", text)
     text = _HANDLE.sub("at ", text)
     text = _ETC.sub("et cetera", text)
+    text = _CAMEL_ACRONYM.sub(lambda m: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", m.group(0)), text)
     return text
 
 
