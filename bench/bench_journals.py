@@ -77,7 +77,8 @@ def bench_journals(names: list[str] | None = None, feeds: bool = True, entries: 
                     continue
                 out = Path(tempfile.mkdtemp(prefix="macaw-bench-feed-"))
                 started = time.perf_counter()
-                outcomes = build(journal=f"{base}/{feed.name}", config=load(out=out, env={}))
+                # served on loopback, which the feed fetcher refuses unless told otherwise
+                outcomes = build(journal=f"{base}/{feed.name}", config=load(out=out, env={}, overrides={"nightly.allow_private": True}))
                 each = (time.perf_counter() - started) / max(1, len(outcomes))
                 for outcome in outcomes:
                     rows.append(_row(f"{feed.name}:{outcome.folder.name if outcome.folder else '?'}", outcome, each))
