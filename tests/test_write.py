@@ -186,7 +186,7 @@ def test_real_model_journal_and_paper(tmp_path):
     """The bundled SmolLM2 behind the gate: everything grounded, numbers from the source, no repeats."""
     doc, source = journal_document(journal_path("end-of-batch.txt"))
     ctx = context(tmp_path)
-    ctx.config.llm.engine = "transformers"
+    ctx.config.llm.engine = "auto"  # the default: CTranslate2 for the bundled model on the CPU
     script = write_stage.run(ctx, doc, source)
     assert_invariants(script, doc, source)
     paper, paper_source = paper_document(6)

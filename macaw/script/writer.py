@@ -249,13 +249,9 @@ class Writer:
 
 
 def _takes_stop(llm: Any) -> bool:
-    import inspect
+    from macaw.engines import supports
 
-    try:
-        params = inspect.signature(llm.generate).parameters
-    except (TypeError, ValueError):
-        return False
-    return "stop" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return supports(llm, "stop")
 
 
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|I'll|me|my|mine|myself|we|our|us)\b", re.I)
