@@ -12,7 +12,7 @@ told what it should hear, and no hearing is chosen for agreeing with the script.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +174,16 @@ class Relisten:
     order: list[tuple[int, float, float]]  # (sentence, start, end) per clip
     clips: list[np.ndarray]
     sample_rate: int = 0  # the narration's (0: not read, nothing to hear again)
+    # Per clip, the part whose hearing replaces the first: the clip less EDGE at a side cut inside
+    # speech (not at the sentence's own start or end, which lie in a pause).
+    inner: list[tuple[float, float]] = field(default_factory=list)
+
+
+# A clip cut inside speech holds a sliver of the word beyond its edge, which beam search often
+# hears as that word: the first hearing already has it, and taking both heard it twice ("This
+# This"; measured on til-aws-boto-command-line: 3.7% -> 7.5% with both, see the commit). Only
+# the second hearing's words this far inside such an edge replace the first's.
+EDGE = 0.25
 
 
 def relisten_plan(ctx: StageContext, audio_path: Path, spans: list[SpokenSentence], scored: Scored) -> Relisten:
@@ -186,7 +196,14 @@ def relisten_plan(ctx: StageContext, audio_path: Path, spans: list[SpokenSentenc
         return Relisten({}, [], [])
     audio, sr = read_audio(audio_path)
     order = [(i, a, b) for i, ws in windows.items() for a, b in ws]
-    return Relisten(windows, order, [audio[int(round(a * sr)) : int(round(b * sr))] for _, a, b in order], sr)
+    inner = []
+    for i, a, b in order:
+        span = by_index[i]
+        lo = a if a <= span.start + 1e-6 else min(a + EDGE, (a + b) / 2)
+        hi = b if b >= span.end - 1e-6 else max(b - EDGE, (a + b) / 2)
+        inner.append((lo, hi))
+    clips = [audio[int(round(a * sr)) : int(round(b * sr))] for _, a, b in order]
+    return Relisten(windows, order, clips, sr, inner)
 
 
 def relisten(script: Script, scored: Scored, names: list[list[str]], plan: Relisten, heard: list[list[Word]]) -> Scored:
@@ -201,10 +218,11 @@ def relisten(script: Script, scored: Scored, names: list[list[str]], plan: Relis
     """
     if not plan.order:
         return scored
+    stretches = plan.inner or [(a, b) for _, a, b in plan.order]
     again: list[Word] = []
-    for (_, a, _), words in zip(plan.order, heard):
-        again += [Word(w.text, w.start + a, w.end + a, w.probability) for w in words]
-    stretches = [(a, b) for _, a, b in plan.order]
+    for (_, a, _), (lo, hi), words in zip(plan.order, stretches, heard):
+        moved = [Word(w.text, w.start + a, w.end + a, w.probability) for w in words]
+        again += [w for w in moved if lo <= (w.start + w.end) / 2 <= hi]
 
     def inside(w: Word) -> bool:
         return any(a <= (w.start + w.end) / 2 <= b for a, b in stretches)

@@ -322,6 +322,9 @@ def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
     spoken = re.sub(r"(?<![\w'-])a(?![\w'-])", "a_article", to_spoken(text, lexicon)).lower()
     spoken = spoken.replace("-", " ").replace("'s", "s")
     spoken = re.sub(r"[^\w\s']", " ", spoken).replace("'", "")
+    # Letters and digits written together are the same words as written apart: "boto3" is what a
+    # recogniser writes "Boto 3", "gpt2" "GPT 2".
+    spoken = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", spoken)
     # Digits to_spoken left alone are still the number said.
     spoken = _DIGIT_RUN.sub(lambda m: " " + num2words(int(m.group())).replace("-", " ").replace(",", "") + " ", spoken)
     # A run of single letters ("a i" from "AI") compares as one token, as a recogniser may write "AI".
