@@ -1,0 +1,245 @@
+"""The Ray executor (#18) on a local Ray head with two worker processes (marked slow: each test
+starts worker processes; the identical-results test runs the real models).
+
+Items here are journal entries built by `build` below, which does what the nightly runner's
+build_item does (fetch..master with the worker's engines); the driver publishes, as the runner
+does. Orchestration tests use the scripted engines of tests/fakes.py; the identical-results
+test builds two real entries from ../shared/journals with the default engines both ways.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed (make install installs it: pip install -e '.[test,ray]')")
+
+from macaw.config import Config, load  # noqa: E402
+from macaw.executors import fresh_start  # noqa: E402
+from macaw.executors.ray import RayExecutor  # noqa: E402
+from macaw.sources import journal  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "journals"
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Item:
+    key: str
+    episode_id: str
+    entry: Any
+    die: str = ""  # "always": the worker kills itself mid-item; a path: only the first time (the file records it)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    key: str
+    ok: bool
+    error: str = ""
+    code: int = 0
+    pid: int = 0
+
+
+def _request(entry: Any) -> Any:
+    from macaw.pipeline import Request
+
+    return Request("journal", entry.episode_id, {"kind": "journal", "sha256": entry.digest},
+                   (lambda cfg, folder, e=entry: journal.fetch(e, cfg, folder)), entry.origin)
+
+
+def build(config: Config, item: Item, engines: dict[str, Any]) -> Result:
+    """What runner.build_item does, plus a way to die mid-item (after write, before speak)."""
+    from macaw.errors import MacawError
+    from macaw.pipeline import Outcome, SilentReporter, build_one
+
+    request = _request(item.entry)
+    try:
+        build_one(config, request, "write", SilentReporter(), engines, Outcome(request))
+        if item.die == "always" or (item.die and not Path(item.die).exists()):
+            if item.die != "always":
+                Path(item.die).write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        build_one(config, request, "master", SilentReporter(), engines, Outcome(request))
+    except MacawError as exc:
+        return Result(item.key, False, str(exc), exc.exit_code, os.getpid())
+    return Result(item.key, True, pid=os.getpid())
+
+
+def failed(item: Item, message: str, code: int) -> Result:
+    return Result(item.key, False, message, code)
+
+
+def publish(config: Config, item: Item, engines: dict[str, Any]) -> None:
+    """The driver's part: every stage up to master is cached, so this runs publish alone."""
+    from macaw.pipeline import Outcome, SilentReporter, build_one
+
+    request = _request(item.entry)
+    build_one(config, request, "publish", SilentReporter(), engines, Outcome(request))
+
+
+def _fakes() -> None:
+    sys.path[:0] = [str(REPO), str(REPO / "tests")]
+    from tests import fakes
+
+    fakes.install()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A local Ray head with two CPUs: two worker processes (engine holders) at a time."""
+    paths = os.pathsep.join([str(REPO), str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"env_vars": {"PYTHONPATH": paths}})
+    yield
+    ray.shutdown()
+
+
+def _entries(folder: Path, *texts: tuple[str, str]) -> list[Any]:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in texts:
+        (folder / name).write_text(text)
+    return journal.load_entries(str(folder), load(env={}))
+
+
+def _fake_config(out: Path, **ray_settings: Any) -> Config:
+    from tests import fakes
+
+    fakes.install()
+    overrides = {**fakes.FAKE_OVERRIDES, **{f"ray.{k}": v for k, v in ray_settings.items()}}
+    return load(out=out, env={}, overrides=overrides)
+
+
+def _night(config: Config, items: list[Item], executor: RayExecutor) -> dict[str, Result]:
+    results: dict[str, Result] = {}
+    started: list[str] = []
+    for item, result in executor.run(config, items, lambda w: started.append(w.key)):
+        if result.ok:
+            publish(config, item, executor.engines)
+        results[item.key] = result
+    assert sorted(started) == sorted(i.key for i in items), "started() once per item, retries not counted again"
+    return results
+
+
+TWO = (("2026-11-29-bread.md", "# Bread\n\nI baked bread for the first time. It came out flat, but it tasted good.\n"),
+       ("2026-11-30-rivers.md", "# Rivers\n\nThe river was high after the rain. We walked along it until dark.\n"))
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_items_build_on_two_workers_and_the_driver_publishes(cluster, tmp_path: Path, shared: bool) -> None:
+    import feedparser
+
+    entries = _entries(tmp_path / "journal", *TWO)
+    out = tmp_path / "root"
+    config = _fake_config(out, shared_output=shared)
+    items = [Item(f"journal:{e.origin}", e.episode_id, e) for e in entries]
+    executor = RayExecutor(build, failed, setup=_fakes)
+    results = _night(config, items, executor)
+    assert all(r.ok for r in results.values()), results
+    assert len({executor.where[i.key]["pid"] for i in items} | {os.getpid()}) == 3, "two worker processes, neither the driver"
+    feed = feedparser.parse((out / "feeds" / "macaw.xml").read_bytes())
+    assert sorted(e.title for e in feed.entries) == ["Bread", "Rivers"]
+    for item in items:
+        assert (out / "episodes" / item.episode_id / "episode.json").is_file()
+    assert not any((out / ".macaw-staging").glob("*")), "nothing left half-way in staging"
+
+    # A second night: the folders travel back to the workers with their cache, nothing is rebuilt.
+    def records() -> dict[str, Any]:
+        import json
+
+        # publish runs again in the driver every night (the feed is its input); fetch..master must not.
+        return {i.key: {stage: record for stage, record in json.loads((out / "episodes" / i.episode_id / ".macaw-cache.json").read_text()).items()
+                        if stage != "publish"} for i in items}
+
+    before = records()
+    assert all(len(r) == 6 for r in before.values())
+    results = _night(config, items, RayExecutor(build, failed, setup=_fakes))
+    assert all(r.ok for r in results.values())
+    assert records() == before
+
+
+def test_a_worker_killed_mid_item_is_retried_once_then_failed_and_the_other_item_publishes(cluster, tmp_path: Path) -> None:
+    import feedparser
+
+    bread, rivers = _entries(tmp_path / "journal", *TWO)
+    out = tmp_path / "root"
+    config = _fake_config(out)
+    doomed = Item(f"journal:{bread.origin}", bread.episode_id, bread, die="always")
+    fine = Item(f"journal:{rivers.origin}", rivers.episode_id, rivers)
+    logged: list[str] = []
+    executor = RayExecutor(build, failed, setup=_fakes, log=logged.append)
+    results = _night(config, [doomed, fine], executor)
+    assert results[fine.key].ok
+    assert not results[doomed.key].ok
+    assert "Ray worker died 2 times" in results[doomed.key].error
+    assert executor.attempts[doomed.key] == 2
+    assert any("trying once more elsewhere" in line for line in logged)
+    feed = feedparser.parse((out / "feeds" / "macaw.xml").read_bytes())
+    assert [e.title for e in feed.entries] == ["Rivers"]
+    # Not shared: a dead worker's scratch never reaches the output root (no half episode folder).
+    assert not (out / "episodes" / doomed.episode_id).exists()
+
+
+def test_a_worker_killed_once_is_retried_in_another_process_and_publishes(cluster, tmp_path: Path) -> None:
+    bread, rivers = _entries(tmp_path / "journal", *TWO)
+    out = tmp_path / "root"
+    config = _fake_config(out)
+    marker = tmp_path / "died-once"
+    once = Item(f"journal:{bread.origin}", bread.episode_id, bread, die=str(marker))
+    fine = Item(f"journal:{rivers.origin}", rivers.episode_id, rivers)
+    executor = RayExecutor(build, failed, setup=_fakes)
+    results = _night(config, [once, fine], executor)
+    assert results[once.key].ok and results[fine.key].ok
+    assert executor.attempts[once.key] == 2
+    assert int(marker.read_text()) != results[once.key].pid, "the retry ran in another worker process"
+    assert (out / "episodes" / once.episode_id / "episode.json").is_file()
+
+
+# ---------------------------------------------------------------- identical to local, real engines
+
+PAIR = ("2018-01-20-medium.md", "2017-11-16-chinese.md")  # the two shortest real entries
+
+
+@pytest.mark.skipif(not all((SHARED / n).is_file() for n in PAIR), reason="../shared/journals is not beside the checkout")
+def test_ray_builds_the_same_episodes_as_local_with_the_real_engines(cluster, tmp_path: Path) -> None:
+    """script.json and narration.wav byte for byte, and the feed item field for field."""
+    import feedparser
+
+    from macaw.engines import create
+    from macaw.executors import engine_roles
+
+    entries = [journal.read_entry(SHARED / name) for name in PAIR]
+    items = [Item(f"journal:{e.origin}", e.episode_id, e) for e in entries]
+
+    local_out = tmp_path / "local"
+    local = load(out=local_out, env={})
+    engines = {role: create(role, local.section(role)) for role in engine_roles()}
+    local_results = {}
+    for item in items:  # the local executor: one process, one engine per role, items in turn
+        fresh_start(engines)
+        local_results[item.key] = build(local, item, engines)
+        publish(local, item, engines)
+    assert all(r.ok for r in local_results.values()), local_results
+
+    ray_out = tmp_path / "ray"
+    config = load(out=ray_out, env={})
+    executor = RayExecutor(build, failed)
+    results = _night(config, list(reversed(items)), executor)  # the other order, on two workers
+    assert all(r.ok for r in results.values()), results
+    assert len({executor.where[i.key]["pid"] for i in items}) == 2
+
+    for item in items:
+        a, b = local_out / "episodes" / item.episode_id, ray_out / "episodes" / item.episode_id
+        for name in ("script.json", "narration.wav", "narration.json"):
+            assert (a / name).read_bytes() == (b / name).read_bytes(), f"{item.episode_id}/{name} differs"
+    local_feed = feedparser.parse((local_out / "feeds" / "macaw.xml").read_bytes())
+    ray_feed = feedparser.parse((ray_out / "feeds" / "macaw.xml").read_bytes())
+    fields = ("id", "title", "summary", "published", "itunes_duration", "enclosures")
+    assert [{f: e.get(f) for f in fields} for e in ray_feed.entries] == [{f: e.get(f) for f in fields} for e in local_feed.entries]
