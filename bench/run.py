@@ -62,7 +62,8 @@ def bench_foundation() -> dict:
 def main() -> None:
     results = {"foundation": bench_foundation()}
     for module, function in (("bench.bench_voice", "bench_voice"), ("bench.bench_write", "bench_write"),
-                             ("bench.bench_papers", "bench_extract"), ("bench.bench_publish", "bench_publish")):
+                             ("bench.bench_papers", "bench_extract"), ("bench.bench_publish", "bench_publish"),
+                             ("bench.bench_ray", "bench_ray")):
         try:
             fn = getattr(importlib.import_module(module), function)
         except (ImportError, AttributeError):

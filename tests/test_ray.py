@@ -204,18 +204,20 @@ def test_a_worker_killed_once_is_retried_in_another_process_and_publishes(cluste
 
 # ---------------------------------------------------------------- identical to local, real engines
 
-PAIR = ("2018-01-20-medium.md", "2017-11-16-chinese.md")  # the two shortest real entries
+# The repository's sample (passes the gate) and the shortest real entry (which, with the seeded
+# voice, fails it at 6.1%): identical both ways means published identically and failed identically.
+PAIR = (REPO / "samples" / "first-light.md", SHARED / "2018-01-20-medium.md")
 
 
-@pytest.mark.skipif(not all((SHARED / n).is_file() for n in PAIR), reason="../shared/journals is not beside the checkout")
+@pytest.mark.skipif(not all(p.is_file() for p in PAIR), reason="../shared/journals is not beside the checkout")
 def test_ray_builds_the_same_episodes_as_local_with_the_real_engines(cluster, tmp_path: Path) -> None:
-    """script.json and narration.wav byte for byte, and the feed item field for field."""
+    """script.json, narration.wav and quality.json byte for byte, and the feed item field for field."""
     import feedparser
 
     from macaw.engines import create
     from macaw.executors import engine_roles
 
-    entries = [journal.read_entry(SHARED / name) for name in PAIR]
+    entries = [journal.read_entry(path) for path in PAIR]
     items = [Item(f"journal:{e.origin}", e.episode_id, e) for e in entries]
 
     local_out = tmp_path / "local"
@@ -225,21 +227,25 @@ def test_ray_builds_the_same_episodes_as_local_with_the_real_engines(cluster, tm
     for item in items:  # the local executor: one process, one engine per role, items in turn
         fresh_start(engines)
         local_results[item.key] = build(local, item, engines)
-        publish(local, item, engines)
-    assert all(r.ok for r in local_results.values()), local_results
+        if local_results[item.key].ok:
+            publish(local, item, engines)
 
     ray_out = tmp_path / "ray"
     config = load(out=ray_out, env={})
     executor = RayExecutor(build, failed)
     results = _night(config, list(reversed(items)), executor)  # the other order, on two workers
-    assert all(r.ok for r in results.values()), results
     assert len({executor.where[i.key]["pid"] for i in items}) == 2
+    assert {k: (r.ok, r.error.split(" (see ")[0]) for k, r in results.items()} == \
+        {k: (r.ok, r.error.split(" (see ")[0]) for k, r in local_results.items()}
+    assert any(r.ok for r in results.values()), "at least one item published, to compare feed items"
 
     for item in items:
         a, b = local_out / "episodes" / item.episode_id, ray_out / "episodes" / item.episode_id
-        for name in ("script.json", "narration.wav", "narration.json"):
+        for name in ("script.json", "narration.wav", "narration.json", "quality.json"):
             assert (a / name).read_bytes() == (b / name).read_bytes(), f"{item.episode_id}/{name} differs"
+        assert sorted(p.name for p in a.glob("episode-*.mp3")) == sorted(p.name for p in b.glob("episode-*.mp3"))
     local_feed = feedparser.parse((local_out / "feeds" / "macaw.xml").read_bytes())
     ray_feed = feedparser.parse((ray_out / "feeds" / "macaw.xml").read_bytes())
     fields = ("id", "title", "summary", "published", "itunes_duration", "enclosures")
     assert [{f: e.get(f) for f in fields} for e in ray_feed.entries] == [{f: e.get(f) for f in fields} for e in local_feed.entries]
+    assert len(ray_feed.entries) == sum(r.ok for r in results.values())

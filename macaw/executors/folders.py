@@ -43,8 +43,12 @@ def unpack(data: bytes, folder: Path) -> None:
         raise PublishError(f"an episode folder of {len(data) >> 20} MB came back from a worker, over the {MAX_BYTES >> 20} MB cap",
                            hint="check what the worker wrote into the episode folder")
     folder.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
-        tar.extractall(folder, filter="data")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+            tar.extractall(folder, filter="data")
+    except tarfile.TarError as exc:
+        raise PublishError(f"an episode folder that came back from a worker is damaged or unsafe: {exc}",
+                           hint="the item is retried on a later night; see the worker's logs") from None
     for path in folder.rglob("*"):
         if path.is_file():
             with open(path, "rb") as fh:

@@ -46,9 +46,12 @@ def import_ray() -> Any:
 class EngineHost:
     """Lives in one Ray worker process: the engines, created once, and every item built there."""
 
-    def __init__(self, config: Config, setup: Callable[[], None] | None = None):
+    def __init__(self, config: Config, setup: Callable[[], None] | None = None, threads: dict[str, str] | None = None):
         import ray
 
+        # Before any engine library loads: faster-whisper hears the same audio differently with
+        # OMP_NUM_THREADS=1 (what Ray gives a 1-CPU actor) than with the driver's setting.
+        os.environ.update(threads or {})
         if setup is not None:
             setup()
         from macaw.engines import create
@@ -164,7 +167,7 @@ class RayExecutor:
         remote = ray.remote(EngineHost).options(
             num_cpus=config.ray.num_cpus, num_gpus=config.ray.num_gpus, max_restarts=0, max_task_retries=0,
             max_concurrency=1, scheduling_strategy="SPREAD")
-        return remote.remote(config, self.setup)
+        return remote.remote(config, self.setup, driver_threads())
 
     # ------------------------------------------------------------------ the items
 
@@ -221,6 +224,12 @@ class RayExecutor:
                                             getattr(exc, "exit_code", PublishError.exit_code))
                     continue
             yield work, result
+
+
+def driver_threads() -> dict[str, str]:
+    """The OpenMP thread count the engines get in this (the driver's) process: the workers use
+    the same, so they hear and speak exactly as a local night does on the same kind of machine."""
+    return {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count() or 1)}
 
 
 def _first_line(exc: BaseException) -> str:
