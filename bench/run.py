@@ -63,14 +63,14 @@ def main() -> None:
     results = {"foundation": bench_foundation()}
     for module, function in (("bench.bench_voice", "bench_voice"), ("bench.bench_write", "bench_write"),
                              ("bench.bench_papers", "bench_extract"), ("bench.bench_publish", "bench_publish"),
-                             ("bench.bench_ray", "bench_ray")):
+                             ("bench.bench_nightly", "bench_nightly"), ("bench.bench_ray", "bench_ray")):
         try:
             fn = getattr(importlib.import_module(module), function)
         except (ImportError, AttributeError):
             continue
         print(f"== {module}")
         results[module] = fn()
-        if module in ("bench.bench_papers", "bench.bench_publish"):  # these return figures without printing them
+        if module in ("bench.bench_papers", "bench.bench_publish", "bench.bench_nightly"):  # these return figures without printing them
             print(json.dumps(results[module], indent=1, default=str))
     path = Path(tempfile.gettempdir()) / "macaw-bench.json"
     path.write_text(json.dumps(results, indent=2, default=str))

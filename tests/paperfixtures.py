@@ -38,7 +38,7 @@ class PaperSpec:
     info: dict[str, str] = field(default_factory=dict)
 
     def expected_sections(self) -> list[tuple[str, list[str]]]:
-        """(heading, paragraphs) as a listener should hear them; captions are kept."""
+        """(heading, paragraphs) as a listener should hear them; captions go to Document.captions."""
         out: list[tuple[str, list[str]]] = []
         for b in self.blocks:
             if b.kind == "heading":
@@ -47,9 +47,10 @@ class PaperSpec:
                 out.append((b.text.split(" ", 1)[-1], []))
             elif b.kind == "para":
                 out[-1][1].append(clean(b.text))
-            elif b.kind in ("figure", "table"):
-                out[-1][1].append(clean(b.text))
         return out
+
+    def expected_captions(self) -> list[str]:
+        return [clean(b.text) for b in self.blocks if b.kind in ("figure", "table")]
 
 
 def clean(text: str) -> str:
@@ -364,7 +365,11 @@ class ReplayServer:
 
             def do_GET(self) -> None:  # noqa: N802
                 url = urlparse(self.path)
-                key = parse_qs(url.query).get("id_list", [""])[0] if url.path.endswith("/query") else url.path
+                query = parse_qs(url.query)
+                key = query.get("id_list", [""])[0] if url.path.endswith("/query") else url.path
+                if url.path.endswith("/query") and not key and query.get("search_query"):
+                    # A search: `search:<query>@<start>` (see search_feed for its answer).
+                    key = f"search:{query['search_query'][0]}@{query.get('start', ['0'])[0]}"
                 server.log.append((time.time(), key))
                 replies = server.script.get(key) or [Reply(404, b"not here", "text/plain")]
                 reply = replies.pop(0) if len(replies) > 1 else replies[0]
@@ -410,13 +415,39 @@ class ReplayServer:
         return sum(1 for _, k in self.log if k == key)
 
 
+def atom_entry(arxiv_id: str, version: int, title: str, authors: list[str], summary: str = "A fixture abstract.",
+               updated: str = "2026-11-30T12:00:00Z", published: str = "2026-11-01T12:00:00Z") -> str:
+    """One arXiv API <entry>, in the current (2025) format."""
+    from xml.sax.saxutils import escape
+
+    names = "".join(f"<author><name>{escape(a)}</name></author>" for a in authors)
+    return (f"<entry><id>http://arxiv.org/abs/{arxiv_id}v{version}</id><title>{escape(title)}</title>"
+            f"<updated>{updated}</updated><published>{published}</published><summary>{escape(summary)}</summary>"
+            f'<link href="https://arxiv.org/abs/{arxiv_id}v{version}" rel="alternate" type="text/html"/>'
+            f'<category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/><arxiv:primary_category term="cs.CL"/>{names}</entry>')
+
+
+def search_feed(entries: list[str], total: int | None = None, start: int = 0) -> Reply:
+    """An API answer holding `entries` (from atom_entry): a search page, or an id_list answer."""
+    total = len(entries) if total is None else total
+    body = ('<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+            'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom">'
+            f"<id>https://arxiv.org/api/fixture</id><title>arXiv Query</title><updated>2026-12-01T00:00:00Z</updated>"
+            f"<opensearch:itemsPerPage>{len(entries)}</opensearch:itemsPerPage><opensearch:totalResults>{total}</opensearch:totalResults>"
+            f"<opensearch:startIndex>{start}</opensearch:startIndex>{''.join(entries)}</feed>")
+    return Reply(body=body.encode("utf-8"))
+
+
 def recovery(sections: list[tuple[str, str]], spec: PaperSpec) -> dict[str, float]:
     """How much of the spec's structure came back: headings in order, paragraphs word for word,
     and a character-level similarity of each section's text (difflib ratio, averaged)."""
     import difflib
 
+    from macaw.artifacts import MATH_CLOSE, MATH_OPEN
+
     expected = spec.expected_sections()
-    got = {h: t for h, t in sections}
+    # A display equation is kept as a paragraph of marked math; the spec's text has none.
+    got = {h: "\n\n".join(p for p in t.split("\n\n") if not (p.startswith(MATH_OPEN) and p.endswith(MATH_CLOSE))) for h, t in sections}
     headings = sum(1 for h, _ in expected if h in got) / len(expected)
     paras = [(h, p) for h, ps in expected for p in ps]
     exact = sum(1 for h, p in paras if p in got.get(h, "").split("\n\n")) / len(paras)
