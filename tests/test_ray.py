@@ -202,6 +202,50 @@ def test_a_worker_killed_once_is_retried_in_another_process_and_publishes(cluste
     assert (out / "episodes" / once.episode_id / "episode.json").is_file()
 
 
+# ---------------------------------------------------------------- through the nightly runner and the CLI
+
+
+def _night_root(tmp_path: Path, *entries: Path | tuple[str, str]) -> Path:
+    folder = tmp_path / "journal"
+    folder.mkdir(exist_ok=True)
+    for entry in entries:
+        if isinstance(entry, Path):
+            (folder / entry.name).write_bytes(entry.read_bytes())
+        else:
+            (folder / entry[0]).write_text(entry[1])
+    out = tmp_path / "root"
+    out.mkdir(exist_ok=True)
+    (out / "macaw.toml").write_text(f'[[nightly.journal]]\npath = "{folder}"\n')
+    return out
+
+
+def test_macaw_nightly_executor_ray_on_the_command_line(cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import feedparser
+    from click.testing import CliRunner
+
+    from macaw.cli import main
+    from macaw.executors import ray as ray_executor
+    from tests import fakes
+
+    class WithFakes(RayExecutor):  # the workers register the scripted engines before making theirs
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, setup=_fakes, **kwargs)
+
+    monkeypatch.setattr(ray_executor, "RayExecutor", WithFakes)
+    for key, value in fakes.FAKE_OVERRIDES.items():
+        monkeypatch.setenv("MACAW_" + key.replace(".", "_").upper(), value)
+    fakes.install()
+    out = _night_root(tmp_path, *TWO)
+    result = CliRunner().invoke(main, ["nightly", "--executor", "ray", "--out", str(out), "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert "night: published 2, failed 0" in result.stdout
+    assert sorted(e.title for e in feedparser.parse((out / "feeds" / "macaw.xml").read_bytes()).entries) == ["Bread", "Rivers"]
+    result = CliRunner().invoke(main, ["nightly", "--executor", "ray", "--out", str(out), "-q"], catch_exceptions=False)
+    assert result.exit_code == 0 and "night: published 0" in result.stdout  # a second night builds nothing
+    result = CliRunner().invoke(main, ["nightly", "--ray-address", "auto", "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 3 and "--ray-address is for --executor ray" in result.stderr
+
+
 # ---------------------------------------------------------------- identical to local, real engines
 
 # The repository's sample (passes the gate) and the shortest real entry (which, with the seeded
@@ -211,41 +255,33 @@ PAIR = (REPO / "samples" / "first-light.md", SHARED / "2018-01-20-medium.md")
 
 @pytest.mark.skipif(not all(p.is_file() for p in PAIR), reason="../shared/journals is not beside the checkout")
 def test_ray_builds_the_same_episodes_as_local_with_the_real_engines(cluster, tmp_path: Path) -> None:
-    """script.json, narration.wav and quality.json byte for byte, and the feed item field for field."""
+    """One night each way through the nightly runner: script.json, narration.wav and quality.json
+    byte for byte, the same items published and failed, and the feed item field for field."""
     import feedparser
 
-    from macaw.engines import create
-    from macaw.executors import engine_roles
+    from macaw.nightly.runner import LocalExecutor, build_item, failed_result, run_night
 
-    entries = [journal.read_entry(path) for path in PAIR]
-    items = [Item(f"journal:{e.origin}", e.episode_id, e) for e in entries]
+    local_out = _night_root(tmp_path / "local", *PAIR)
+    local = run_night(load(out=local_out, env={}), executor=LocalExecutor())
+    ray_out = _night_root(tmp_path / "ray", *PAIR)
+    executor = RayExecutor(build_item, failed_result)
+    remote = run_night(load(out=ray_out, env={}), executor=executor)
+    assert len({where["pid"] for where in executor.where.values()} | {os.getpid()}) == 3, "two worker processes, not the driver"
 
-    local_out = tmp_path / "local"
-    local = load(out=local_out, env={})
-    engines = {role: create(role, local.section(role)) for role in engine_roles()}
-    local_results = {}
-    for item in items:  # the local executor: one process, one engine per role, items in turn
-        fresh_start(engines)
-        local_results[item.key] = build(local, item, engines)
-        if local_results[item.key].ok:
-            publish(local, item, engines)
+    def names(keys: list[str]) -> list[str]:
+        return sorted(Path(k).name for k in keys)
 
-    ray_out = tmp_path / "ray"
-    config = load(out=ray_out, env={})
-    executor = RayExecutor(build, failed)
-    results = _night(config, list(reversed(items)), executor)  # the other order, on two workers
-    assert len({executor.where[i.key]["pid"] for i in items}) == 2
-    assert {k: (r.ok, r.error.split(" (see ")[0]) for k, r in results.items()} == \
-        {k: (r.ok, r.error.split(" (see ")[0]) for k, r in local_results.items()}
-    assert any(r.ok for r in results.values()), "at least one item published, to compare feed items"
-
-    for item in items:
-        a, b = local_out / "episodes" / item.episode_id, ray_out / "episodes" / item.episode_id
+    assert names(remote.published) == names(local.published) and len(local.published) >= 1
+    assert names([k for k, _, _ in remote.failed]) == names([k for k, _, _ in local.failed])
+    episodes = sorted(p.name for p in (local_out / "episodes").iterdir())
+    assert episodes == sorted(p.name for p in (ray_out / "episodes").iterdir()) and len(episodes) == 2
+    for episode in episodes:
+        a, b = local_out / "episodes" / episode, ray_out / "episodes" / episode
         for name in ("script.json", "narration.wav", "narration.json", "quality.json"):
-            assert (a / name).read_bytes() == (b / name).read_bytes(), f"{item.episode_id}/{name} differs"
+            assert (a / name).read_bytes() == (b / name).read_bytes(), f"{episode}/{name} differs"
         assert sorted(p.name for p in a.glob("episode-*.mp3")) == sorted(p.name for p in b.glob("episode-*.mp3"))
     local_feed = feedparser.parse((local_out / "feeds" / "macaw.xml").read_bytes())
     ray_feed = feedparser.parse((ray_out / "feeds" / "macaw.xml").read_bytes())
     fields = ("id", "title", "summary", "published", "itunes_duration", "enclosures")
     assert [{f: e.get(f) for f in fields} for e in ray_feed.entries] == [{f: e.get(f) for f in fields} for e in local_feed.entries]
-    assert len(ray_feed.entries) == sum(r.ok for r in results.values())
+    assert len(ray_feed.entries) == len(remote.published)

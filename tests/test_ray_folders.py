@@ -106,3 +106,42 @@ def test_without_ray_installed_the_executor_says_how_to_get_it(monkeypatch: pyte
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     with pytest.raises(EngineUnavailableError, match=r"pip install 'macaw\[ray\]'"):
         ray_executor.import_ray()
+
+
+def test_an_unreachable_cluster_is_one_clear_line_in_seconds(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    from macaw.executors.ray import RayExecutor
+
+    config = load(out=tmp_path, env={})
+    with pytest.raises(EngineUnavailableError, match="cannot reach the Ray cluster at 127.0.0.1:1: no answer"):
+        list(RayExecutor(lambda *a: None, lambda *a: None, address="127.0.0.1:1").run(config, [object()], lambda w: None))
+
+
+def test_macaw_nightly_without_executor_never_imports_ray(tmp_path: Path) -> None:
+    """A whole local night in a fresh process, with the scripted engines: Ray stays unimported."""
+    import subprocess
+    import sys
+
+    from tests import fakes
+
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "journal").mkdir()
+    (tmp_path / "journal" / "2026-11-29-bread.md").write_text("# Bread\n\nI baked bread. It came out flat, but it tasted good.\n")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "macaw.toml").write_text(f'[[nightly.journal]]\npath = "{tmp_path / "journal"}"\n')
+    script = "\n".join([
+        "import sys",
+        f"sys.path[:0] = [{str(repo)!r}, {str(repo / 'tests')!r}]",
+        "from tests import fakes",
+        "fakes.install()",
+        "from click.testing import CliRunner",
+        "from macaw.cli import main",
+        f"r = CliRunner().invoke(main, ['nightly', '--out', {str(tmp_path / 'root')!r}, '-q'])",
+        "print(r.exit_code, r.stdout.strip().splitlines()[-1], 'ray' in sys.modules)",
+    ])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MACAW_")}
+    env.update({"MACAW_" + k.replace(".", "_").upper(): v for k, v in fakes.FAKE_OVERRIDES.items()})
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.startswith("0 "), done.stdout + done.stderr
+    assert "published 1" in done.stdout
+    assert done.stdout.strip().endswith("False"), "ray was imported by a local night"

@@ -141,10 +141,11 @@ class RayExecutor:
         options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False, **self.init_options}
         try:
             if address:
+                _probe(address)  # Ray itself retries an unreachable head for minutes, then exits the process
                 ray.init(address=address, **options)
             else:
                 ray.init(**options)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
+        except (ConnectionError, OSError, RuntimeError, ValueError, SystemExit) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EngineUnavailableError(f"cannot reach the Ray cluster at {address or 'this machine'}: {first}",
                                          hint="start it with `ray start --head`, or fix [ray] address / --ray-address") from None
@@ -224,6 +225,20 @@ class RayExecutor:
                                             getattr(exc, "exit_code", PublishError.exit_code))
                     continue
             yield work, result
+
+
+def _probe(address: str, timeout: float = 5.0) -> None:
+    """A HOST:PORT head must answer a TCP connection within `timeout` ("auto" is Ray's to find)."""
+    import socket
+
+    rest = address.split("://", 1)[-1]
+    host, _, port = rest.rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ConnectionError(f"no answer from {host}:{port} ({exc.strerror or exc})") from None
 
 
 def driver_threads() -> dict[str, str]:
