@@ -12,6 +12,7 @@ be shared: say so with the figures.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -86,11 +87,14 @@ def bench_ray(entries: tuple[str, ...] = ENTRIES) -> dict[str, Any]:
             results = [result for _, result in executor.run(config, items, lambda w: None)]
             wall = time.perf_counter() - started
             item_s = [round(r.seconds, 1) for r in results]
+            audio_s = sum(json.loads(p.read_text())["duration_s"] for p in config.episodes_dir.glob("*/narration.json"))
             row = {"wall_s": round(wall, 1), "items_per_hour": round(3600 * len(results) / wall, 1), "item_s": item_s,
-                   "passed_gate": sum(r.ok for r in results), "errors": [r.error for r in results if r.ok is False and r.code != 40]}
+                   "passed_gate": sum(r.ok for r in results),
+                   "audio_s": round(audio_s, 1), "rtf": round(sum(r.seconds for r in results) / audio_s, 3) if audio_s else None, "errors": [r.error for r in results if r.ok is False and r.code != 40]}
             figures["workers"][workers] = row
             print(f"  {workers} worker(s): {len(results)} items in {row['wall_s']} s = {row['items_per_hour']} items/h "
-                  f"(per item {', '.join(f'{s:.0f}' for s in item_s)} s inside the worker; {row['passed_gate']} passed the gate)")
+                  f"(per item {', '.join(f'{s:.0f}' for s in item_s)} s inside the worker for {row['audio_s']} s of audio, RTF {row['rtf']}; "
+                  f"{row['passed_gate']} passed the gate)")
     finally:
         ray.shutdown()
     one, two = figures["workers"][1], figures["workers"][2]
@@ -101,6 +105,4 @@ def bench_ray(entries: tuple[str, ...] = ENTRIES) -> dict[str, Any]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
-    import json
-
     print(json.dumps(bench_ray(), indent=1))

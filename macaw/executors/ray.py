@@ -62,12 +62,16 @@ class EngineHost:
         self.engines = {role: create(role, self.config.section(role)) for role in engine_roles()}
         self.where = {"pid": os.getpid(), "node": ray.get_runtime_context().get_node_id(), "gpus": self.gpus}
 
-    def build(self, build: Callable[..., Any], work: Any, shared: bool, packed: bytes | None) -> tuple[Any, bytes | None, dict[str, Any]]:
+    def build(self, build: Callable[..., Any], work: Any, shared: bool, packed: bytes | None,
+              extras: dict[str, bytes] | None = None) -> tuple[Any, bytes | None, dict[str, Any]]:
         fresh_start(self.engines)
         if shared:
             return build(self.config, work, self.engines), None, self.where
         with tempfile.TemporaryDirectory(prefix="macaw-ray-") as scratch:
             config = dataclasses.replace(self.config, out=Path(scratch))
+            for name, data in (extras or {}).items():
+                (config.out / name).parent.mkdir(parents=True, exist_ok=True)
+                (config.out / name).write_bytes(data)
             folder = config.episodes_dir / work.episode_id
             if packed is not None:
                 folders.unpack(packed, folder)
@@ -190,7 +194,8 @@ class RayExecutor:
                 folder = config.episodes_dir / work.episode_id
                 if not shared and folder.is_dir():
                     packed = folders.pack(folder)  # what earlier nights cached travels with the item
-                busy[host.build.remote(self.build, work, shared, packed)] = (host, work, attempt, time.perf_counter())
+                extras = None if shared else root_files(config)
+                busy[host.build.remote(self.build, work, shared, packed, extras)] = (host, work, attempt, time.perf_counter())
             done, _ = ray.wait(list(busy), num_returns=1)
             ref = done[0]
             host, work, attempt, began = busy.pop(ref)
@@ -225,6 +230,21 @@ class RayExecutor:
                                             getattr(exc, "exit_code", PublishError.exit_code))
                     continue
             yield work, result
+
+
+def root_files(config: Config) -> dict[str, bytes]:
+    """Files of the output root that the stages read, for a worker that cannot see it: the cover
+    master tags the MP3 with, and a relative [show] image or [script] lexicon."""
+    names = ["feeds/cover.png"]
+    for value in (config.show.image, config.script.lexicon):
+        if value and not Path(value).expanduser().is_absolute():
+            names.append(value)
+    found = {}
+    for name in names:
+        path = config.out / name
+        if path.is_file() and path.resolve().is_relative_to(config.out.resolve()):
+            found[name] = path.read_bytes()
+    return found
 
 
 def _probe(address: str, timeout: float = 5.0) -> None:
