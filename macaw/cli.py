@@ -209,8 +209,12 @@ def explain(episode: str, out: Path | None, config_path: Path | None) -> None:
 @click.option("--wait", "wait_s", type=float, default=0.0, metavar="SECONDS", help="Wait this long for another run's lock instead of exiting at once.")
 @click.option("--retry", "retry", multiple=True, metavar="ID", help="Bring back an item that was set aside (arXiv id, episode id or state key); repeatable.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where each item's fetch..master runs: here, or as tasks on a Ray cluster (pip install 'macaw[ray]').")
+@click.option("--ray-address", default=None, metavar="ADDRESS", help="The Ray cluster to join (HOST:PORT or auto); default [ray] address.")
 @_common_config
-def nightly(dry_run: bool, wait_s: float, retry: tuple[str, ...], quiet: bool, out: Path | None, config_path: Path | None) -> None:
+def nightly(dry_run: bool, wait_s: float, retry: tuple[str, ...], quiet: bool, executor: str, ray_address: str | None,
+            out: Path | None, config_path: Path | None) -> None:
     """Build what [nightly] in macaw.toml asks for; what cron runs. Exit 0: all done or nothing new."""
 
     def action() -> int:
@@ -231,7 +235,18 @@ def nightly(dry_run: bool, wait_s: float, retry: tuple[str, ...], quiet: bool, o
             if not quiet:
                 err.print(line, soft_wrap=True, markup=False, highlight=False)
 
-        report = run_night(config, dry_run=dry_run, wait_s=wait_s, retry=retry, reporter=None if quiet else RichReporter(quiet), log=log)
+        chosen = None
+        if ray_address is not None and executor != "ray":
+            from macaw.errors import ConfigError
+
+            raise ConfigError("--ray-address is for --executor ray", hint="add --executor ray, or drop --ray-address")
+        if executor == "ray":
+            from macaw.executors.ray import RayExecutor
+            from macaw.nightly.runner import build_item, failed_result
+
+            chosen = RayExecutor(build_item, failed_result, address=ray_address, log=log)
+        report = run_night(config, dry_run=dry_run, wait_s=wait_s, retry=retry, executor=chosen,
+                           reporter=None if quiet else RichReporter(quiet), log=log)
         if dry_run:
             for p in report.planned:
                 console.print(f"would build {p.work.episode_id} ({p.work.label}): {p.reason}", markup=False, highlight=False)

@@ -159,6 +159,17 @@ class NightlyConfig:
 
 
 @dataclass
+class RayConfig:
+    """`macaw nightly --executor ray`: where the cluster is and what each item's task asks for."""
+
+    address: str = ""  # empty: start a Ray on this machine for the night; "auto" or HOST:PORT: join a running cluster
+    shared_output: bool = False  # true: every worker sees this output root at the same path (NFS): artifacts go straight there
+    num_cpus: float = 1.0  # CPUs each item's task (one worker process holding the engines) asks for
+    num_gpus: float = 0.0  # GPUs each item's task asks for; > 0 puts the engines on CUDA (device = "auto")
+    workers: int = 0  # worker processes (engine holders) at once; 0: as many as the cluster's CPUs/GPUs allow
+
+
+@dataclass
 class Config:
     show: ShowConfig = field(default_factory=ShowConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
@@ -170,6 +181,7 @@ class Config:
     script: ScriptConfig = field(default_factory=ScriptConfig)
     arxiv: ArxivConfig = field(default_factory=ArxivConfig)
     nightly: NightlyConfig = field(default_factory=NightlyConfig)
+    ray: RayConfig = field(default_factory=RayConfig)
     out: Path = field(default_factory=Path.cwd)
 
     @property
@@ -335,6 +347,9 @@ def validate(config: Config) -> None:
         raise ConfigError(f"quality.sentence_max_wer must be in (0, 1], got {config.quality.sentence_max_wer}")
     if not 0 <= config.quality.max_retries <= 10:
         raise ConfigError(f"quality.max_retries must be between 0 and 10, got {config.quality.max_retries}")
+    if config.ray.num_cpus <= 0 or config.ray.num_gpus < 0 or config.ray.workers < 0:
+        raise ConfigError(f"ray.num_cpus must be > 0 and ray.num_gpus, ray.workers >= 0, got {config.ray.num_cpus}, "
+                          f"{config.ray.num_gpus}, {config.ray.workers}", hint="fix the [ray] section of macaw.toml")
     if not config.show.slug or any(c in config.show.slug for c in "/\\ ."):
         raise ConfigError(f"show.slug must be a plain name (it names feeds/<slug>.xml), got {config.show.slug!r}")
     validate_nightly(config.nightly)

@@ -44,10 +44,21 @@ class PiperTTS:
             raise ModelNotFoundError(f"{self.config_path} is not a Piper voice config ({exc})", hint="use the .onnx.json that came with the voice") from None
         self._voice: Any = None
         self._syn_config: Any = None
+        self.seed = 0
+
+    def reseed(self, seed: int = 0) -> None:
+        """Start the voice's noise afresh: onnxruntime seeds the model's random ops once, when
+        its session is made, so the session is made again on the next synthesis (executors call
+        this before each item: an item's audio then depends on its text alone)."""
+        self.seed = seed
+        self._voice = None
 
     def _load(self) -> Any:
         if self._voice is None:
+            import onnxruntime
             from piper import PiperVoice, SynthesisConfig
+
+            onnxruntime.set_seed(self.seed)
 
             from macaw.engines import resolve_device
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from macaw.config import Config
 from macaw.errors import EXIT_INTERNAL, MacawError, NightlyAllFailedError, NightlyError, SourceError, SourceNotFoundError
+from macaw.executors import fresh_start
 from macaw.nightly import lock as lock_mod
 from macaw.nightly.discover import Work, arxiv_work, discover
 from macaw.nightly.state import Item, State, now as clock_now
@@ -110,6 +111,8 @@ def build_item(config: Config, work: Work, engines: dict[str, Any] | None = None
     started = time.perf_counter()
     request = request_for(work)
     outcome = Outcome(request)
+    if engines:
+        fresh_start(engines)  # an item's audio depends on its text alone, not on the items before it
     try:
         build_one(config, request, until, reporter or SilentReporter(), engines if engines is not None else {}, outcome)
     except MacawError as exc:
@@ -117,6 +120,11 @@ def build_item(config: Config, work: Work, engines: dict[str, Any] | None = None
     except Exception as exc:  # a bug, in one item: the night goes on, the item is retried and reported
         return ItemResult(work.key, False, _internal(exc), EXIT_INTERNAL, time.perf_counter() - started)
     return ItemResult(work.key, True, "", 0, time.perf_counter() - started, dict(outcome.timings))
+
+
+def failed_result(work: Work, message: str, code: int) -> ItemResult:
+    """What an executor records for an item it could not get a result for (its workers died)."""
+    return ItemResult(work.key, False, message, code)
 
 
 def _internal(exc: BaseException) -> str:
