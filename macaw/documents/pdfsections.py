@@ -58,8 +58,10 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
         if current:
             text = _clean_paragraph(join_lines(current, compounds))
             if text and (text.startswith(MATH_OPEN) or WORD.search(text)) and not _table_as_prose(text):
-                if paragraphs and text[:1].islower() and not paragraphs[-1].endswith(":"):
-                    # A paragraph does not start lower-case: a float or a page break cut a sentence.
+                # A paragraph does not start lower-case, nor with inline math after an unfinished
+                # sentence: a float or a page break cut a sentence.
+                cut = text[:1].islower() or text.startswith(MATH_OPEN) and bool(paragraphs) and not paragraphs[-1].endswith((".", "?", "!", MATH_CLOSE))
+                if paragraphs and cut and not paragraphs[-1].endswith(":"):
                     paragraphs[-1] = join_lines([paragraphs[-1], text], compounds)
                 else:
                     paragraphs.append(text)
@@ -119,7 +121,7 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
             continue
         if prev is not None and _new_paragraph(prev, r, body, col_left, current):
             flush_paragraph()
-        current.append(text)
+        current.append(r.marked_text)  # inline math, found by its font, marked
         prev = r
     flush_section()
     # A heading with no text of its own stays when subsections follow it (the section tree).
