@@ -127,7 +127,11 @@ def _starts_text(row: Row, f: Frag) -> bool:
     if i == 0:
         return True
     prev = row.frags[i - 1]
-    return f.x - prev.x > 8 * prev.size
+    if f.x - prev.x <= 8 * prev.size:
+        return False
+    # Inline math next to it: a piece after a gap (its left neighbour ends well before it),
+    # not the next piece of a sentence that changes font (a single-column page of maths).
+    return not (f.math or prev.math) or f.x - prev.end > 1.0 * prev.size
 
 
 # ---------------------------------------------------------------- roles
