@@ -188,7 +188,8 @@ def is_equation(text: str, row: Row, column_left: float, column_width: float, bo
 
 def is_table_row(row: Row) -> bool:
     tokens = row.text.split()
-    numeric = sum(bool(re.fullmatch(r"[(±]?[-+]?\d+(?:[.,]\d+)*[%×x]?[)]?[,;]?", t)) for t in tokens)
+    # ".126" is a figure too (a table that drops the leading zero).
+    numeric = sum(bool(re.fullmatch(r"[(±]?[-+]?(?:\d+(?:[.,]\d+)*|\.\d+)[%×x]?[)]?[,;]?", t)) for t in tokens)
     if numeric >= 3 and numeric * 2 >= len(tokens):
         return True  # a row of figures, whatever its spacing
     cells = 1

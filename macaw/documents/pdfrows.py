@@ -165,7 +165,10 @@ class Row:
                 j += 1
             span = "".join(p for p, _ in pieces[i:j])
             core = span.strip()
-            tail = re.search(r"[.,;:]+$", core)
+            rest = "".join(p for p, _ in pieces[j:])
+            # A full stop ends the sentence only where the row ends or a new sentence starts ("u." in
+            # "where u. is the reward" is the math's own).
+            tail = re.search(r"[,;:]+$" if re.match(r"\s*[a-z]", rest) else r"[.,;:]+$", core)
             core, tail_text = (core[: tail.start()].rstrip(), tail.group(0)) if tail else (core, "")
             lead = span[: len(span) - len(span.lstrip())]
             trail = span[len(span.rstrip()) :]
