@@ -278,3 +278,23 @@ def test_inline_math_marked_by_font() -> None:
     # ...but a piece after a real gutter still does, math or not.
     two = Row(0, 700, [Frag(72, 700, 10, "a" * 40, "CMR10"), Frag(320, 700, 10, "p", "CMMI10")])
     assert _starts_text(two, two.frags[1])
+
+
+def test_table_lines_under_a_caption_are_not_read() -> None:
+    from macaw.documents.pdfrows import Frag, Layout, Row
+    from macaw.documents.pdfsections import sections
+
+    def row(y: float, text: str, role: str = "body") -> Row:
+        return Row(1, y, [Frag(72, y, 10, text, "CMR10")], role=role)
+
+    prose = "We ran each experiment with three different random seeds and report the mean."
+    table = [row(700, "Table 3: Reptile hyper-parameters.", "caption"), row(670, "Parameter 5-way"), row(656, "Inner batch size"),
+             row(642, "10 20"), row(628, "Outer step size"), row(600, prose)]
+    layout = Layout()
+    sections(layout, [row(720, "Method", "heading"), *table], 10)
+    assert layout.sections[0]["text"] == prose
+    # One short line after the caption is the end of the paragraph the float interrupted: kept.
+    layout = Layout()
+    sections(layout, [row(740, "Method", "heading"), row(730, "The runs were repeated with three"),
+                      row(700, "Table 3: Reptile hyper-parameters.", "caption"), row(670, "different seeds."), row(640, prose)], 10)
+    assert "different seeds." in layout.sections[0]["text"]

@@ -28,7 +28,31 @@ def heading_level(text: str) -> int:
     return m.group(1).rstrip(".").count(".") + 1
 
 
+def _tables_under_captions(rows: list[Row], body: float) -> None:
+    """A table set as plain lines under its caption ("Table 3: ..." then "Inner batch size", "10 20"):
+    a run of at least three short lines right after the caption's own lines is the table, not prose.
+    (One short line there is the end of a paragraph the float interrupted, and is kept.)"""
+    i = 0
+    while i < len(rows):
+        r = rows[i]
+        i += 1
+        if r.role != "caption" or not re.match(r"(?:Table|TABLE)\s", r.text):
+            continue
+        prev = r
+        while i < len(rows) and rows[i].role in ("small", "body") and _same_flow(prev, rows[i], body * 1.6):
+            prev = rows[i]  # the caption's own lines
+            i += 1
+        run = i
+        while run < len(rows) and rows[run].role in ("body", "small", "table", "equation") and len(rows[run].text) < 45:
+            run += 1
+        if run - i >= 3:
+            for t in rows[i:run]:
+                t.role = "table"
+            i = run
+
+
 def sections(layout: Layout, rows: list[Row], body: float) -> None:
+    _tables_under_captions(rows, body)
     compounds = hyphenated_words(" ".join(r.text for r in rows if r.role == "body"))
     out: list[dict[str, Any]] = []
     state: dict[str, Any] = {"heading": "", "level": 1, "appendix": False}
