@@ -85,7 +85,8 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
                 # A paragraph does not start lower-case, nor with inline math after an unfinished
                 # sentence: a float or a page break cut a sentence.
                 cut = text[:1].islower() or text.startswith(MATH_OPEN) and bool(paragraphs) and not paragraphs[-1].endswith((".", "?", "!", MATH_CLOSE))
-                if paragraphs and cut and not paragraphs[-1].endswith(":"):
+                # After a colon a list may start lower-case; "where" goes on past a dropped display.
+                if paragraphs and cut and (not paragraphs[-1].endswith(":") or re.match(r"where\b", text)):
                     paragraphs[-1] = join_lines([paragraphs[-1], text], compounds)
                 else:
                     paragraphs.append(text)
