@@ -290,11 +290,13 @@ def test_table_lines_under_a_caption_are_not_read() -> None:
     prose = "We ran each experiment with three different random seeds and report the mean."
     table = [row(700, "Table 3: Reptile hyper-parameters.", "caption"), row(670, "Parameter 5-way"), row(656, "Inner batch size"),
              row(642, "10 20"), row(628, "Outer step size"), row(600, prose)]
+    before = [row(800 - 14 * k, prose) for k in range(5)]  # the column's usual line is a long one
     layout = Layout()
-    sections(layout, [row(720, "Method", "heading"), *table], 10)
-    assert layout.sections[0]["text"] == prose
+    sections(layout, [row(820, "Method", "heading"), *before, *table], 10)
+    assert layout.sections[0]["text"].split(".")[-2].strip() == prose[:-1]
+    assert "batch" not in layout.sections[0]["text"] and "10 20" not in layout.sections[0]["text"]
     # One short line after the caption is the end of the paragraph the float interrupted: kept.
     layout = Layout()
-    sections(layout, [row(740, "Method", "heading"), row(730, "The runs were repeated with three"),
+    sections(layout, [row(840, "Method", "heading"), *before, row(730, "The runs were repeated with three"),
                       row(700, "Table 3: Reptile hyper-parameters.", "caption"), row(670, "different seeds."), row(640, prose)], 10)
     assert "different seeds." in layout.sections[0]["text"]

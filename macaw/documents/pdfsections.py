@@ -30,8 +30,11 @@ def heading_level(text: str) -> int:
 
 def _tables_under_captions(rows: list[Row], body: float) -> None:
     """A table set as plain lines under its caption ("Table 3: ..." then "Inner batch size", "10 20"):
-    a run of at least three short lines right after the caption's own lines is the table, not prose.
+    a run of at least three short lines (under half the paper's usual line) right after the caption's own lines is the table, not prose.
     (One short line there is the end of a paragraph the float interrupted, and is kept.)"""
+    # Short against the paper's usual line (the median body line): a narrow column's lines are short too.
+    lengths = sorted(len(r.text) for r in rows if r.role == "body")
+    line = lengths[len(lengths) // 2] if lengths else 90
     i = 0
     while i < len(rows):
         r = rows[i]
@@ -43,7 +46,7 @@ def _tables_under_captions(rows: list[Row], body: float) -> None:
             prev = rows[i]  # the caption's own lines
             i += 1
         run = i
-        while run < len(rows) and rows[run].role in ("body", "small", "table", "equation") and len(rows[run].text) < 45:
+        while run < len(rows) and rows[run].role in ("body", "small", "table", "equation") and len(rows[run].text) < 0.5 * line:
             run += 1
         if run - i >= 3:
             for t in rows[i:run]:
