@@ -150,6 +150,8 @@ def run(
     if not audio_path.is_file():
         raise PublishError(f"{audio_path} is missing", hint="run the master stage again")
     meta, links = _paper_metadata(source)
+    if document.code:
+        meta["code"] = list(document.code)  # a journal entry's code blocks: in the show notes, never read
     manifest = Manifest(
         id=ctx.episode_id,
         guid=(previous.guid if previous and previous.guid else episode_guid(ctx.episode_id)),
@@ -170,13 +172,16 @@ def run(
             "threshold": quality.threshold,
             "passed": quality.passed,
             "grounded_ratio": round(script.grounded_ratio(), 4),
+            "model_sentences_offered": script.offered,
+            "model_sentences_accepted": script.accepted,
+            "model_sentences_refused": script.refused,
             "words": quality.words,
             "retries": quality.retries,
         },
         timings=dict(ctx.timings),
         models=_models(ctx, script, narration, quality),
         links=links,
-        metadata=meta,
+        metadata={**meta, "script": script.notes()},
     )
 
     items = cues(script, quality)
