@@ -250,3 +250,53 @@ def test_pdf_source_enrich_from_arxiv(tmp_path: Path, papers: dict[str, Path]) -
     doc = extract_document(tmp_path / "b" / "source.pdf", source)
     assert doc.abstract.startswith("The dominant sequence transduction models")
     assert isinstance(doc, Document)
+
+
+def test_inline_math_marked_by_font() -> None:
+    from macaw.documents.pdflayout import _starts_text
+    from macaw.documents.pdfrows import Frag, Row
+
+    # "where κ is the gravity, and x = y + 1." with κ, x and y in TeX's math italic, "=" and "+ 1" in roman.
+    row = Row(0, 700, [
+        Frag(72, 700, 10, "where", "ABCDEF+CMR10"), Frag(97, 700, 10, " κ", "ABCDEF+CMMI10"),
+        Frag(107, 700, 10, " is the gravity, and", "ABCDEF+CMR10"), Frag(207, 700, 10, " x", "CMMI10"),
+        Frag(217, 700, 10, " =", "CMR10"), Frag(227, 700, 10, " y", "CMMI10"), Frag(237, 700, 10, " + 1", "CMR10"),
+        Frag(257, 700, 10, ".", "CMMI10"),
+    ])
+    assert row.text == "where κ is the gravity, and x = y + 1."
+    assert row.marked_text == f"where {MATH_OPEN}κ{MATH_CLOSE} is the gravity, and {MATH_OPEN}x = y{MATH_CLOSE} + 1."
+    # A math font's full stop alone is punctuation; "u." followed by lower-case keeps its dot inside.
+    assert not Frag(0, 0, 10, ".", "CMMI10").math and Frag(0, 0, 10, "𝑘", "XCharter-Roman").math
+    goes_on = Row(0, 700, [Frag(72, 700, 10, "where", "CMR10"), Frag(97, 700, 10, " u.", "CMMI10"), Frag(112, 700, 10, " is the reward", "CMR10")])
+    assert goes_on.marked_text == f"where {MATH_OPEN}u.{MATH_CLOSE} is the reward"
+    # A plain row is unchanged.
+    plain = Row(0, 700, [Frag(72, 700, 10, "We train it.", "Times-Roman")])
+    assert plain.marked_text == plain.text == "We train it."
+    # Inline math right after a long run of text does not start a right-hand column...
+    line = Row(0, 700, [Frag(72, 700, 10, "a" * 50, "CMR10"), Frag(322, 700, 10, "p", "CMMI10")])
+    assert not _starts_text(line, line.frags[1])
+    # ...but a piece after a real gutter still does, math or not.
+    two = Row(0, 700, [Frag(72, 700, 10, "a" * 40, "CMR10"), Frag(320, 700, 10, "p", "CMMI10")])
+    assert _starts_text(two, two.frags[1])
+
+
+def test_table_lines_under_a_caption_are_not_read() -> None:
+    from macaw.documents.pdfrows import Frag, Layout, Row
+    from macaw.documents.pdfsections import sections
+
+    def row(y: float, text: str, role: str = "body") -> Row:
+        return Row(1, y, [Frag(72, y, 10, text, "CMR10")], role=role)
+
+    prose = "We ran each experiment with three different random seeds and report the mean."
+    table = [row(700, "Table 3: Reptile hyper-parameters.", "caption"), row(670, "Parameter 5-way"), row(656, "Inner batch size"),
+             row(642, "10 20"), row(628, "Outer step size"), row(600, prose)]
+    before = [row(800 - 14 * k, prose) for k in range(5)]  # the column's usual line is a long one
+    layout = Layout()
+    sections(layout, [row(820, "Method", "heading"), *before, *table], 10)
+    assert layout.sections[0]["text"].split(".")[-2].strip() == prose[:-1]
+    assert "batch" not in layout.sections[0]["text"] and "10 20" not in layout.sections[0]["text"]
+    # One short line after the caption is the end of the paragraph the float interrupted: kept.
+    layout = Layout()
+    sections(layout, [row(840, "Method", "heading"), *before, row(730, "The runs were repeated with three"),
+                      row(700, "Table 3: Reptile hyper-parameters.", "caption"), row(670, "different seeds."), row(640, prose)], 10)
+    assert "different seeds." in layout.sections[0]["text"]

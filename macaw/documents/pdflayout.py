@@ -127,7 +127,11 @@ def _starts_text(row: Row, f: Frag) -> bool:
     if i == 0:
         return True
     prev = row.frags[i - 1]
-    return f.x - prev.x > 8 * prev.size
+    if f.x - prev.x <= 8 * prev.size:
+        return False
+    # Inline math next to it: a piece after a gap (its left neighbour ends well before it),
+    # not the next piece of a sentence that changes font (a single-column page of maths).
+    return not (f.math or prev.math) or f.x - prev.end > 1.0 * prev.size
 
 
 # ---------------------------------------------------------------- roles
@@ -184,7 +188,8 @@ def is_equation(text: str, row: Row, column_left: float, column_width: float, bo
 
 def is_table_row(row: Row) -> bool:
     tokens = row.text.split()
-    numeric = sum(bool(re.fullmatch(r"[(±]?[-+]?\d+(?:[.,]\d+)*[%×x]?[)]?[,;]?", t)) for t in tokens)
+    # ".126" is a figure too (a table that drops the leading zero).
+    numeric = sum(bool(re.fullmatch(r"[(±]?[-+]?(?:\d+(?:[.,]\d+)*|\.\d+)[%×x]?[)]?[,;]?", t)) for t in tokens)
     if numeric >= 3 and numeric * 2 >= len(tokens):
         return True  # a row of figures, whatever its spacing
     cells = 1

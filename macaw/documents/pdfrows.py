@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from macaw.artifacts import MATH_CLOSE, MATH_OPEN
+
 CHAR_WIDTH = 0.5  # average glyph width in ems, for estimating where a fragment ends
 
 ARXIV_STAMP = re.compile(r"^arXiv:\s?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?\s+\[[^\]]+\]\s+\d{1,2}\s+\w{3}\s+\d{4}$")
@@ -32,6 +34,16 @@ NAMED_HEADINGS = {
     "contributions", "funding", "data availability", "code availability", "supplementary material",
     "conclusion and future work", "conclusions and future work", "related works", "preliminaries",
 }
+# Fonts that set only mathematics: TeX's math italic, symbols and extension fonts, the AMS
+# symbol and blackboard fonts, fraktur and script, and the math fonts of txfonts/newtx, Latin
+# Modern, STIX, Cambria and XCharter. Text in them is inline math, whatever its glyphs.
+MATH_FONT = re.compile(
+    r"^(?:CMMI|CMSY|CMEX|CMBSY|CMMIB|MSAM|MSBM|EUFM|EUFB|EUSM|EUSB|EUEX|RSFS|LMMathItalic|LMMathSymbols|LMMathExtension"
+    r"|txmi|txsy|txex|ntxmi|ntxsy|ntxex|rtxmi|rtxsy|NewTXMI|NewTXSY|STIXMath|STIXTwoMath|CambriaMath|LatinModernMath"
+    r"|[A-Za-z]*Math(?:MI|SY|EX|Italic|Symbols?)\b)",
+)
+MATH_WORDS = {"log", "ln", "exp", "sin", "cos", "tan", "max", "min", "sup", "inf", "lim", "det", "arg", "argmax", "argmin", "poly", "polylog", "Pr", "mod", "tr", "softmax"}
+NOT_MATH_GLYPHS = set(".,;:•◦∗*†‡·() \t")
 REFERENCE_HEADINGS = {"references", "bibliography", "literature cited", "works cited"}
 NUMBERED = re.compile(r"^((?:\d+(?:\.\d+)*|[A-Z](?:\.\d+)*|[IVX]{1,5}(?=\.))\.?)\s+(\S.*)$")
 AFFILIATION_WORDS = re.compile(
@@ -57,6 +69,13 @@ class Frag:
     @property
     def end(self) -> float:
         return self.x + len(self.text) * self.size * CHAR_WIDTH
+
+    @property
+    def math(self) -> bool:
+        """Set in a math font (not just a full stop, comma or bullet it lends), or in Unicode's math letters."""
+        if any("\U0001d400" <= ch <= "\U0001d7ff" for ch in self.text):
+            return True
+        return bool(MATH_FONT.match(self.font.split("+")[-1])) and any(ch not in NOT_MATH_GLYPHS for ch in self.text)
 
 
 @dataclass
@@ -98,8 +117,9 @@ class Row:
         bold = sum(sum(ch.isalpha() for ch in f.text) for f in self.frags if f.bold)
         return letters > 0 and bold >= 0.85 * letters
 
-    @property
-    def text(self) -> str:
+    def _pieces(self) -> list[tuple[str, bool]]:
+        """The row's pieces in order, spaces put where the gaps are, each with whether it is math."""
+        pieces: list[tuple[str, bool]] = []
         out, out_end, prev_size = "", 0.0, 0.0
         for f in self.frags:
             piece = f.text
@@ -107,9 +127,53 @@ class Row:
                 gap = f.x - out_end
                 if gap > f.size * 0.15 and not _small_caps(out, piece, prev_size, f.size, gap):
                     out += " "
+                    pieces.append((" ", False))
             out += piece
+            pieces.append((piece, f.math))
             out_end = f.end
             prev_size = f.size
+        return pieces
+
+    @property
+    def text(self) -> str:
+        return re.sub(r"\s+", " ", "".join(p for p, _ in self._pieces())).strip()
+
+    @property
+    def marked_text(self) -> str:
+        """The text with inline math (pieces in a math font) between MATH_OPEN and MATH_CLOSE.
+
+        Pieces between two math pieces join the span when they hold no word ("=", "(", "2",
+        "log"); a full stop or comma that ends a span stays outside it, for the sentence.
+        """
+        pieces = self._pieces()
+        math = [m for _, m in pieces]
+        at = [i for i, m in enumerate(math) if m]
+        for a, b in zip(at, at[1:]):
+            between = "".join(p for p, _ in pieces[a + 1 : b])
+            if all(w in MATH_WORDS for w in re.findall(r"[A-Za-z]+", between)):
+                for i in range(a + 1, b):
+                    math[i] = True
+        out = ""
+        i = 0
+        while i < len(pieces):
+            if not math[i]:
+                out += pieces[i][0]
+                i += 1
+                continue
+            j = i
+            while j < len(pieces) and math[j]:
+                j += 1
+            span = "".join(p for p, _ in pieces[i:j])
+            core = span.strip()
+            rest = "".join(p for p, _ in pieces[j:])
+            # A full stop ends the sentence only where the row ends or a new sentence starts ("u." in
+            # "where u. is the reward" is the math's own).
+            tail = re.search(r"[,;:]+$" if re.match(r"\s*[a-z]", rest) else r"[.,;:]+$", core)
+            core, tail_text = (core[: tail.start()].rstrip(), tail.group(0)) if tail else (core, "")
+            lead = span[: len(span) - len(span.lstrip())]
+            trail = span[len(span.rstrip()) :]
+            out += lead + (f"{MATH_OPEN}{core}{MATH_CLOSE}" if core else "") + tail_text + trail
+            i = j
         return re.sub(r"\s+", " ", out).strip()
 
 

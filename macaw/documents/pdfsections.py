@@ -28,7 +28,34 @@ def heading_level(text: str) -> int:
     return m.group(1).rstrip(".").count(".") + 1
 
 
+def _tables_under_captions(rows: list[Row], body: float) -> None:
+    """A table set as plain lines under its caption ("Table 3: ..." then "Inner batch size", "10 20"):
+    a run of at least three short lines (under half the paper's usual line) right after the caption's own lines is the table, not prose.
+    (One short line there is the end of a paragraph the float interrupted, and is kept.)"""
+    # Short against the paper's usual line (the median body line): a narrow column's lines are short too.
+    lengths = sorted(len(r.text) for r in rows if r.role == "body")
+    line = lengths[len(lengths) // 2] if lengths else 90
+    i = 0
+    while i < len(rows):
+        r = rows[i]
+        i += 1
+        if r.role != "caption" or not re.match(r"(?:Table|TABLE)\s", r.text):
+            continue
+        prev = r
+        while i < len(rows) and rows[i].role in ("small", "body") and _same_flow(prev, rows[i], body * 1.6):
+            prev = rows[i]  # the caption's own lines
+            i += 1
+        run = i
+        while run < len(rows) and rows[run].role in ("body", "small", "table", "equation") and len(rows[run].text) < 0.5 * line:
+            run += 1
+        if run - i >= 3:
+            for t in rows[i:run]:
+                t.role = "table"
+            i = run
+
+
 def sections(layout: Layout, rows: list[Row], body: float) -> None:
+    _tables_under_captions(rows, body)
     compounds = hyphenated_words(" ".join(r.text for r in rows if r.role == "body"))
     out: list[dict[str, Any]] = []
     state: dict[str, Any] = {"heading": "", "level": 1, "appendix": False}
@@ -58,8 +85,11 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
         if current:
             text = _clean_paragraph(join_lines(current, compounds))
             if text and (text.startswith(MATH_OPEN) or WORD.search(text)) and not _table_as_prose(text):
-                if paragraphs and text[:1].islower() and not paragraphs[-1].endswith(":"):
-                    # A paragraph does not start lower-case: a float or a page break cut a sentence.
+                # A paragraph does not start lower-case, nor with inline math after an unfinished
+                # sentence: a float or a page break cut a sentence.
+                cut = text[:1].islower() or text.startswith(MATH_OPEN) and bool(paragraphs) and not paragraphs[-1].endswith((".", "?", "!", MATH_CLOSE))
+                # After a colon a list may start lower-case; "where" goes on past a dropped display.
+                if paragraphs and cut and (not paragraphs[-1].endswith(":") or re.match(r"where\b", text)):
                     paragraphs[-1] = join_lines([paragraphs[-1], text], compounds)
                 else:
                     paragraphs.append(text)
@@ -119,7 +149,7 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
             continue
         if prev is not None and _new_paragraph(prev, r, body, col_left, current):
             flush_paragraph()
-        current.append(text)
+        current.append(r.marked_text)  # inline math, found by its font, marked
         prev = r
     flush_section()
     # A heading with no text of its own stays when subsections follow it (the section tree).
