@@ -34,6 +34,7 @@ def _scenario(api: list, pdf: list | None = None, *, policy: dict | None = None,
                 env["MACAW_DRILL_ARXIV_POLICY"] = json.dumps(policy)
             run = run_cli(["build", "--paper", "1706.03762", "--until", "fetch", "--out", str(tmp / "out")], env=env, timeout=within_s + 15)
             times = [t for t, _ in server.log]
+            order = [k.rsplit("/", 1)[-1] for _, k in server.log]
             tries = server.hits("1706.03762")
         gaps = [b - a for a, b in zip(times, times[1:])]
         closest = min(gaps) if gaps else None
@@ -48,8 +49,10 @@ def _scenario(api: list, pdf: list | None = None, *, policy: dict | None = None,
         else:
             result = expect_error(run, expect_code, within_s=within_s)
         if closest is not None and closest < SPACING_S - 0.05:
+            at = gaps.index(closest)
             result.passed = False
-            result.detail = f"two requests {closest:.2f} s apart (< {SPACING_S:g} s) | " + result.detail
+            result.detail = (f"two requests {closest:.2f} s apart (< {SPACING_S:g} s: {order[at]} then {order[at + 1]}, "
+                             f"requests {at + 1} and {at + 2} of {' '.join(order)}) | " + result.detail)
         result.detail += f" ({spacing})"
         return result
 

@@ -75,7 +75,7 @@ def _drill(fault: dict[str, str], finished_before: tuple[str, ...]):  # type: ig
 
 
 DRILLS = [
-    Drill("crash", f"kill-after-{stage}", _drill({"MACAW_DRILL_KILL_AFTER": stage}, STAGES[: i + 1]), slow=stage != "write")
+    Drill("crash", f"kill-after-{stage}", _drill({"MACAW_DRILL_KILL_AFTER": stage}, STAGES[: i + 1]), slow=True)
     for i, stage in enumerate(STAGES[:-1])
 ] + [
     Drill("crash", "kill-write-saved-unrecorded", _drill({"MACAW_DRILL_KILL_SAVED": "write"}, STAGES[:2]), slow=True),
