@@ -37,7 +37,7 @@ RESULTS = REPO / "bench" / "results.json"
 TARGETS = {"overhead": 1.10, "build_rtf": 0.25, "rebuild_s": 3.0, "peak_rss_mb": 2048.0, "publish_1000_s": 1.0}
 # Other areas' benchmarks: (module, candidate function names). Called when present; never edited here.
 AREAS = {
-    "papers": ("bench.bench_papers", ("bench_papers", "bench_extract")),
+    "papers": ("bench.bench_papers", ("bench_corpus", "bench_papers", "bench_extract")),
     "latex": ("bench.bench_latex", ("bench_latex",)),
     "journals": ("bench.bench_journals", ("bench_journals",)),
     "nightly": ("bench.bench_nightly", ("bench_nightly",)),
@@ -172,7 +172,7 @@ def bench_areas(log=print) -> dict[str, Any]:
         started = time.perf_counter()
         try:
             found[area] = fn()
-        except Exception as exc:  # another area's benchmark failing must not lose this run's figures
+        except (Exception, SystemExit) as exc:  # another area's benchmark failing must not lose this run's figures
             found[area] = {"error": f"{type(exc).__name__}: {exc}"}
         found[area] = found[area] if isinstance(found[area], dict) else {"value": found[area]}
         found[area]["_seconds"] = round(time.perf_counter() - started, 1)
@@ -201,7 +201,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     pub = results.get("publish") or {}
     results["publish_1000_s"] = pub.get("cli_warm_s")
     night = (results.get("areas") or {}).get("nightly") or {"not_available": "not measured"}
-    results["nothing_new_night_s"] = next((night[k] for k in ("nothing_new_s", "idle_night_s", "second_run_s") if k in night), None)
+    results["nothing_new_night_s"] = next((night[k] for k in ("quiet_night_s_median", "nothing_new_s") if k in night), None)
     results["failed_builds"] = {k: v["error"] for k, v in builds.items() if v.get("error")}
     results["ok_builds"] = len(ok)
     return results

@@ -76,7 +76,7 @@ def beside_nightly(tmp: Path) -> Result:
     entry = write_entry(entries, "2026-11-02-night.md", "Night entry", " ".join(f"Line {i} of the night entry." for i in range(12)))
     out = tmp / "out"
     out.mkdir(parents=True)
-    (out / "macaw.toml").write_text(f'[nightly]\njournals = ["{entries}"]\n')
+    (out / "macaw.toml").write_text(f'[[nightly.journal]]\npath = "{entries}"\n')
     slow = {"MACAW_DRILL_TTS_DELAY": "0.1"}
     runs = _together((["nightly", "--out", str(out)], slow), (["build", "--journal", str(entry), "--out", str(out)], slow))
     problems = [f"{name}: exit {r.code}: {r.error_line[:120]}" for name, r in zip(("nightly", "build"), runs) if r.code != 0 and not r.one_clear_line()]
