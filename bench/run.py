@@ -7,7 +7,7 @@
 
 Per input (the sample entry, the PDFs in ../shared/corpus/papers/, the entries in
 ../shared/journals/): one real build in a fresh process (bench/bench_build.py), with its seconds
-per stage, whole-build RTF (build seconds / audio seconds), first-listen and final WER, minutes
+per stage, whole-build RTF ((model loads + build seconds) / audio seconds), first-listen and final WER, minutes
 of audio and peak RSS; beside it, in the same process on the same prompts, text and audio, the
 raw engines alone, so each stage's overhead is a ratio to its engine. Then: a cached rebuild
 through the CLI, `macaw publish` over 1,000 manifests, bench_voice's reference takes, and each

@@ -80,7 +80,8 @@ def paper(tmp: Path) -> Result:
         server.script["/pdf/1706.03762v7"] = [pdf_reply(typeset(attention_spec()))]
         run = run_cli(["build", "--paper", "1706.03762", "--out", str(out)], timeout=90,
                       env={"MACAW_ARXIV_API_URL": server.url + "/api/query", "MACAW_ARXIV_PDF_URL": server.url + "/pdf",
-                           "MACAW_CACHE": str(tmp / "cache"), "MACAW_LLM_ENGINE": "hostile",
+                           "MACAW_CACHE": str(tmp / "cache"),
+                               "MACAW_DRILL_ARXIV_POLICY": '{"interval_s": 0}', "MACAW_LLM_ENGINE": "hostile",
                            "MACAW_DRILL_LLM_REPLY": f"The paper says {PAYLOAD}."})
     if run.code != 0:
         return Result(False, f"build failed: exit {run.code}: {run.error_line[:200]}", run.peak_mb)
