@@ -155,7 +155,8 @@ def bench_voice(journals: Path = JOURNALS, log=print, reference_takes: int = REF
                     row.update(raw_whisper_rtf=round(raw_default, 4), raw_whisper_greedy_rtf=round(raw_greedy, 4),
                                raw_whisper_wer=round(wer_default, 4), raw_whisper_greedy_wer=round(wer_greedy, 4))
                 t = time.perf_counter()
-                quality = check.run(ctx, script, narration)
+                from macaw.artifacts import Source
+                quality = check.run(ctx, script, narration, Source(kind="journal", id="bench", title=script.title))
                 row["check_rtf"] = round((time.perf_counter() - t) / narration.duration_s, 4)
                 row.update(wer=quality.wer, wer_first_pass=quality.wer_first_pass, relistened=quality.relistened, retries=quality.retries, words=quality.words)
                 if entry.name == REFERENCE:

@@ -92,7 +92,8 @@ def compare(audio: Path, settings: list[str]) -> list[dict[str, Any]]:
                 ctx._engines.update(asr=asr, tts=tts)
                 script, narration = Script.load(work), Narration.load(work)
                 t, c = time.perf_counter(), time.process_time()
-                q = check.run(ctx, script, narration)
+                from macaw.artifacts import Source
+                q = check.run(ctx, script, narration, Source(kind="journal", id="bench", title=script.title))
                 row = {"label": label, "take": take.name, "wall": time.perf_counter() - t, "cpu": time.process_time() - c, "words": q.words,
                        "first": round(q.wer_first_pass * q.words), "errors": round(q.wer * q.words), "retries": q.retries, "relistened": q.relistened}
             rows.append(row)

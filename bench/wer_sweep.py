@@ -121,7 +121,8 @@ def sweep(tts_specs: list[str], asr_specs: list[str], repeats: int, full_check: 
                         row = {"tts": tts_spec, "asr": asr_spec, "rep": rep, "entry": name, "words": len(scored.ref), "errors": scored.errors,
                                "wer": scored.wer, "speak_s": speak_s, "asr_s": asr_s, "audio_s": narration.duration_s}
                         if full_check:
-                            quality = check.run(ctx, script, narration)
+                            from macaw.artifacts import Source
+                            quality = check.run(ctx, script, narration, Source(kind="journal", id="bench", title=script.title))
                             row["check_wer"] = quality.wer
                             narration = type(narration).load(ctx.folder)
                         rows.append(row)

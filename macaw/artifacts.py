@@ -64,6 +64,7 @@ class Source(Artifact):
     date: str = ""  # ISO date
     origin: str = ""  # path or URL it came from
     raw_file: str = ""  # the copy inside the episode folder (source.md, source.pdf)
+    extra_files: list[str] = field(default_factory=list)  # other fetched files in the folder (a LaTeX e-print)
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -189,7 +190,10 @@ class Quality(Artifact):
     retries: int = 0
     asr_model: str = ""
     wer_first_pass: float = 0.0  # the greedy first listen, before any second listen or retake
-    relistened: int = 0  # sentences heard a second time, carefully (beam search), in one batch
+    relistened: int = 0  # sentences whose doubted stretches were heard a second time (beam search)
+    audio: str = ""  # the audio master reads: speak's narration, or check's checked.wav with retakes
+    duration_s: float = 0.0  # of that audio
+    spans: list[SpokenSentence] = field(default_factory=list)  # each sentence's place in that audio
 
 
 @dataclass
@@ -238,6 +242,7 @@ _NESTED: dict[tuple[str, str], type[Artifact]] = {
     ("Source", "authors"): Author,
     ("Document", "authors"): Author,
     ("Document", "sections"): Section,
+    ("Quality", "spans"): SpokenSentence,
     ("Script", "sentences"): Sentence,
     ("Narration", "sentences"): SpokenSentence,
     ("Quality", "sentences"): SentenceQuality,

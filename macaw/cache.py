@@ -8,7 +8,9 @@ which part changed, the way doit's `config_changed` does.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,3 +80,20 @@ def changed_parts(old: dict[str, Any], new: dict[str, Any], prefix: str = "") ->
             else:
                 reasons.append(f"{where}: {a!r} -> {b!r}")
     return reasons
+
+
+@functools.lru_cache(maxsize=None)
+def code_digest(*modules: str) -> str:
+    """A hash of the source of `modules` (a package counts with every module under it), found
+    without importing them: a stage whose code changed reruns."""
+    h = hashlib.sha256()
+    for name in sorted(set(modules)):
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            h.update(f"{name}: missing\0".encode())
+            continue
+        origin = Path(spec.origin)
+        paths = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+        for path in paths:
+            h.update(f"{name}/{path.relative_to(origin.parent)}\0".encode() + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]

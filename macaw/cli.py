@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import click
 
-from macaw import __version__
-from macaw.config import STAGES
+from macaw.version import __version__
+from macaw.stages import STAGES
 from macaw.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, MacawError
 
 

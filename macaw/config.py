@@ -16,7 +16,6 @@ from typing import Any, Mapping
 
 from macaw.errors import ConfigError
 
-STAGES = ("fetch", "extract", "write", "speak", "check", "master", "publish")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -88,13 +87,10 @@ class QualityConfig:
     # too: effort where the gate needs it (without it, 4 of those 8 journal takes failed the gate).
     rescue_wer: float = 0.15
     max_retries: int = 2  # alternative spoken forms tried per bad sentence (0: never retry)
-    # The doubted stretches of sentences with errors are heard again, with beam search, in one
-    # batch; a sentence keeps the second hearing only when it scores better. The recogniser is
-    # never told the expected text.
+    # Every stretch the recogniser doubted (a word under probability 0.7, or script words heard
+    # as nothing) is heard again with beam search, in one batch, and that hearing stands whatever
+    # it scores. The recogniser is never told the expected text.
     relisten: bool = True
-    # ...but only when it can matter: a first listen at or under this WER, with no sentence above
-    # sentence_max_wer, is final (a second listen costs a transcription round, ~25% of check's time).
-    relisten_above: float = 0.03
 
 
 @dataclass
@@ -121,6 +117,7 @@ class ScriptConfig:
 class ArxivConfig:
     api_url: str = "https://export.arxiv.org/api/query"
     pdf_url: str = "https://arxiv.org/pdf"
+    eprint_url: str = "https://arxiv.org/e-print"  # the LaTeX source; MACAW_ARXIV_EPRINT_URL
 
 
 @dataclass
@@ -152,6 +149,7 @@ ALIASES = {
     "MACAW_BASE_URL": ("show", "base_url"),
     "MACAW_ARXIV_API_URL": ("arxiv", "api_url"),
     "MACAW_ARXIV_PDF_URL": ("arxiv", "pdf_url"),
+    "MACAW_ARXIV_EPRINT_URL": ("arxiv", "eprint_url"),
 }
 
 
@@ -266,8 +264,6 @@ def validate(config: Config) -> None:
         raise ConfigError(f"quality.max_wer must be in (0, 1], got {config.quality.max_wer}")
     if not 0.0 < config.quality.rescue_wer <= 1.0:
         raise ConfigError(f"quality.rescue_wer must be in (0, 1], got {config.quality.rescue_wer}")
-    if not 0.0 <= config.quality.relisten_above <= 1.0:
-        raise ConfigError(f"quality.relisten_above must be in [0, 1], got {config.quality.relisten_above}")
     if not 0.0 < config.quality.sentence_max_wer <= 1.0:
         raise ConfigError(f"quality.sentence_max_wer must be in (0, 1], got {config.quality.sentence_max_wer}")
     if not 0 <= config.quality.max_retries <= 10:

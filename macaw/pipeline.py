@@ -7,6 +7,7 @@ episode before publish, so the feed and the other episodes are never touched by 
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -14,12 +15,14 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from macaw import cache as stage_cache
-from macaw.artifacts import Document, Manifest, Master, Narration, Quality, Script, Source
-from macaw.config import STAGES, Config
-from macaw.engines import create as create_engine
+from macaw import render as templating
+from macaw.artifacts import Document, Manifest, Quality, Source
+from macaw.config import Config
 from macaw.config import load as load_config
+from macaw.engines import create as create_engine
 from macaw.errors import ConfigError, MacawError, QualityGateFailed, SourceError
-from macaw.stages.context import StageContext
+from macaw.stages import STAGES
+from macaw.stages.context import Stage, StageContext
 
 
 class Reporter(Protocol):
@@ -113,9 +116,8 @@ def build(
     # engine or a missing voice file is reported before any stage runs.
     engines: dict[str, Any] = {}
     for stage in STAGES[: STAGES.index(until) + 1]:
-        role = SPECS[stage].engine
-        if role:
-            engines[role] = create_engine(role, config.section(role))
+        for role in declaration(stage).engines:
+            engines.setdefault(role, create_engine(role, config.section(role)))
     for index, request in enumerate(requests, 1):
         reporter.episode(request.episode_id, index, len(requests))
         outcome = Outcome(request)
@@ -140,20 +142,18 @@ def build_one(config: Config, request: Request, until: str, reporter: Reporter, 
     artifacts: dict[str, Any] = {}
     try:
         for stage in STAGES[: STAGES.index(until) + 1]:
-            spec = SPECS[stage]
             parts = stage_parts(stage, ctx, request)
-            verdict = cache.verdict(stage, parts, spec.outputs(folder, config))
+            verdict = cache.verdict(stage, parts, outputs(stage, folder, config))
             if stage in force:
                 verdict = stage_cache.Verdict(False, ["forced"])
             reporter.stage_started(stage)
             started = time.perf_counter()
             if verdict.fresh:
-                result = spec.load(folder)
+                result = declaration(stage).artifact.load(folder)
                 seconds = cache.seconds(stage) or 0.0
             else:
                 folder.mkdir(parents=True, exist_ok=True)
-                result = spec.run(ctx, request, artifacts)
-                spec.save(result, folder)
+                result = run_stage(stage, ctx, request, artifacts)
                 seconds = time.perf_counter() - started
                 # Parts of later stages hash this stage's outputs, so record after saving.
                 cache.record(stage, stage_parts(stage, ctx, request), seconds)
@@ -180,129 +180,48 @@ def gate(quality: Quality, folder: Path) -> None:
         )
 
 
-# --- what each stage reads, writes and depends on -------------------------------------------
-
-@dataclass
-class Spec:
-    inputs: list[str]  # files in the episode folder whose digests enter the key
-    engine: str | None  # llm | tts | asr
-    run: Callable[[StageContext, Request, dict[str, Any]], Any]
-    load: Callable[[Path], Any]
-    save: Callable[[Any, Path], None]
-    outputs: Callable[[Path, Config], list[str]]  # files that must exist for a cached result
-    options: Callable[[Config], dict[str, Any]]
+# --- what each stage reads, writes and depends on: each stage module's STAGE declaration -------
 
 
-def _save(artifact: Any, folder: Path) -> None:
-    artifact.save(folder)
+def stage_module(stage: str) -> Any:
+    """macaw/stages/<stage>.py; importing one is cheap (engines load their models lazily)."""
+    return importlib.import_module(f"macaw.stages.{stage}")
 
 
-def _save_script(script: Script, folder: Path) -> None:
-    from macaw.fsutil import atomic_write_text
-
-    script.save(folder)
-    atomic_write_text(folder / "script.md", script.to_markdown())
+def declaration(stage: str) -> Stage:
+    return stage_module(stage).STAGE
 
 
-def _fetch(ctx: StageContext, request: Request, _: dict[str, Any]) -> Source:
-    source = request.fetch(ctx.config, ctx.folder)
-    if source.id != request.episode_id:
-        raise SourceError(f"fetched source id {source.id!r} does not match the episode {request.episode_id!r}")
-    return source
-
-
-def _extract(ctx: StageContext, _: Request, a: dict[str, Any]) -> Document:
-    from macaw.stages import extract as extract
-
-    return extract.run(ctx, a["fetch"])
-
-
-def _write(ctx: StageContext, _: Request, a: dict[str, Any]) -> Script:
-    from macaw.stages import write as write
-
-    return write.run(ctx, a["extract"], a["fetch"])
-
-
-def _speak(ctx: StageContext, _: Request, a: dict[str, Any]) -> Narration:
-    from macaw.stages import speak as speak
-
-    return speak.run(ctx, a["write"])
-
-
-def _check(ctx: StageContext, _: Request, a: dict[str, Any]) -> Quality:
-    from macaw.stages import check as check
-
-    return check.run(ctx, a["write"], a["speak"])
-
-
-def _master(ctx: StageContext, _: Request, a: dict[str, Any]) -> Master:
-    from macaw.stages import master as master
-
-    # check may re-speak sentences that failed; its saved narration is the one to master.
-    return master.run(ctx, a["write"], Narration.load(ctx.folder), a["check"], a["fetch"])
-
-
-def _publish(ctx: StageContext, _: Request, a: dict[str, Any]) -> Manifest:
-    from macaw.stages import publish as publish
-
-    return publish.run(ctx, a["fetch"], a["extract"], a["write"], a["check"], a["master"])
-
-
-def _module_options(name: str, default: Callable[[Config], dict[str, Any]]) -> Callable[[Config], dict[str, Any]]:
-    """A stage module may define `options(config)`; importing it is cheap (engines load lazily)."""
-
-    def options(config: Config) -> dict[str, Any]:
-        import importlib
-
-        module = importlib.import_module(f"macaw.stages.{name}")
-        version = getattr(module, "VERSION", 1)
-        custom = getattr(module, "options", None)
-        return {"version": version, **(custom(config) if custom else default(config))}
-
-    return options
-
-
-def _master_outputs(folder: Path, config: Config) -> list[str]:
-    try:
-        return [Master.filename, Master.load(folder).audio]
-    except (OSError, ValueError, KeyError):
-        return [Master.filename]
-
-
-def _no_options(config: Config) -> dict[str, Any]:
-    return {}
-
-
-SPECS: dict[str, Spec] = {
-    "fetch": Spec([], None, _fetch, Source.load, _save, lambda f, c: [Source.filename], lambda c: {}),
-    "extract": Spec([Source.filename], None, _extract, Document.load, _save,
-                    lambda f, c: [Document.filename], _module_options("extract", _no_options)),
-    "write": Spec([Document.filename, Source.filename], "llm", _write, Script.load, _save_script,
-                  lambda f, c: [Script.filename, "script.md"],
-                  _module_options("write", lambda c: {"journal": c.section("journal"), "show": [c.show.title, c.show.author]})),
-    "speak": Spec([Script.filename], "tts", _speak, Narration.load, _save,
-                  lambda f, c: [Narration.filename, "narration.wav"], _module_options("speak", lambda c: c.section("tts"))),
-    "check": Spec([Script.filename, Narration.filename, "narration.wav"], "asr", _check, Quality.load, _save,
-                  lambda f, c: [Quality.filename], _module_options("check", lambda c: c.section("quality"))),
-    "master": Spec([Script.filename, Narration.filename, "narration.wav", Quality.filename, Source.filename], None, _master,
-                   Master.load, _save, _master_outputs,
-                   _module_options("master", lambda c: {**c.section("master"), "show": c.show.title, "image": c.show.image})),
-    "publish": Spec([Source.filename, Document.filename, Script.filename, Quality.filename, Master.filename], None, _publish,
-                    Manifest.load, _save, lambda f, c: [Manifest.filename, f"../../feeds/{c.show.slug}.xml"],
-                    _module_options("publish", lambda c: c.section("show"))),
-}
+def outputs(stage: str, folder: Path, config: Config) -> list[str]:
+    return declaration(stage).written(folder, config)
 
 
 def stage_parts(stage: str, ctx: StageContext, request: Request) -> dict[str, Any]:
-    spec = SPECS[stage]
-    parts: dict[str, Any] = {"inputs": stage_cache.file_digests(ctx.folder, spec.inputs)}
+    """The parts of a stage's cache key, all from its declaration: the digests of the files the
+    stages it reads wrote, the fetch request, its engines' fingerprints, its options, version,
+    code and templates."""
+    decl = declaration(stage)
+    inputs = [name for read in decl.reads for name in outputs(read, ctx.folder, ctx.config)]
+    parts: dict[str, Any] = {"inputs": stage_cache.file_digests(ctx.folder, inputs)}
     if stage == "fetch":
         parts["request"] = request.key
-    if spec.engine:
-        engine = ctx.engine(spec.engine)
-        parts["engine"] = engine.fingerprint()
-    parts["options"] = spec.options(ctx.config)
+    for role in decl.engines:
+        parts.setdefault("engines", {})[role] = ctx.engine(role).fingerprint()
+    parts["options"] = decl.options(ctx.config)
+    parts["version"] = decl.version
+    parts["code"] = stage_cache.code_digest(f"macaw.stages.{stage}", *decl.code)
+    if decl.templates:
+        parts["templates"] = templating.digest(*decl.templates)
     return parts
+
+
+def run_stage(stage: str, ctx: StageContext, request: Request, artifacts: dict[str, Any]) -> Any:
+    """Run one stage on the artifacts its declaration reads, and save what it returns."""
+    decl = declaration(stage)
+    args = [request] if stage == "fetch" else [artifacts[read] for read in decl.reads]
+    result = stage_module(stage).run(ctx, *args)
+    result.save(ctx.folder)
+    return result
 
 
 def explain(episode: str, *, config: Config) -> list[tuple[str, bool, list[str]]]:
@@ -319,7 +238,7 @@ def explain(episode: str, *, config: Config) -> list[tuple[str, bool, list[str]]
     rows: list[tuple[str, bool, list[str]]] = []
     upstream_reruns = False
     for stage in STAGES:
-        verdict = cache.verdict(stage, stage_parts(stage, ctx, request), SPECS[stage].outputs(folder, config))
+        verdict = cache.verdict(stage, stage_parts(stage, ctx, request), outputs(stage, folder, config))
         reasons = list(verdict.reasons)
         if upstream_reruns and verdict.fresh:
             reasons = ["an earlier stage reruns: this one reruns if that output changes"]

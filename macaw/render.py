@@ -18,9 +18,9 @@ def loader():  # -> jinja2.BaseLoader; jinja2 imported lazily so `macaw --help` 
     return jinja2.PackageLoader("macaw", "templates")
 
 
-def digest(pattern: str = "*.j2") -> str:
-    """A hash of every template matching `pattern`, names and bytes."""
+def digest(*patterns: str) -> str:
+    """A hash of every template matching any of `patterns` (default: all), names and bytes."""
     h = hashlib.sha256()
-    for path in sorted(TEMPLATES.glob(pattern)):
+    for path in sorted({p for pattern in (patterns or ("*.j2",)) for p in TEMPLATES.glob(pattern)}):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]

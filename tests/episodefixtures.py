@@ -13,6 +13,7 @@ from macaw.artifacts import (
     Chapter,
     Document,
     Manifest,
+    Narration,
     Master,
     Quality,
     Script,
@@ -103,7 +104,7 @@ def make_episode(
                                             for i, (seg, t) in enumerate(sentences)],
                     models={"llm": "SmolLM2-135M-Instruct"})
     step = seconds / len(sentences)
-    quality = Quality(wer=0.042, threshold=0.1, passed=True, words=30,
+    quality = Quality(wer=0.042, wer_first_pass=0.061, threshold=0.1, passed=True, words=30,
                       sentences=[SentenceQuality(index=i, wer=0.0, reference=t, heard=t,
                                                  start=round(i * step, 3), end=round((i + 1) * step - 0.05, 3))
                                  for i, (_, t) in enumerate(sentences)],
@@ -122,7 +123,8 @@ def make_episode(
         return None  # type: ignore[return-value]
     ctx = StageContext(config=config, folder=folder, episode_id=episode_id,
                        timings={"fetch": 0.1, "extract": 0.2})
-    return run(ctx, source, document, script, quality, master, now=published)
+    narration = Narration(audio="narration.wav", sample_rate=22050, duration_s=seconds)
+    return run(ctx, source, document, script, narration, quality, master, now=published)
 
 
 def write_manifest(config: Config, episode_id: str, published: datetime, audio_bytes: bytes = b"ID3fake") -> Manifest:

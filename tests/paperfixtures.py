@@ -339,8 +339,13 @@ def pdf_reply(data: bytes, **kw: object) -> Reply:
     return Reply(body=data, content_type="application/pdf", **kw)  # type: ignore[arg-type]
 
 
+def eprint_reply(data: bytes, **kw: object) -> Reply:
+    """An e-print as arXiv serves it: the type says little (a tar.gz, a .gz or a PDF all come this way)."""
+    return Reply(body=data, content_type="application/x-eprint-tar", **kw)  # type: ignore[arg-type]
+
+
 class ReplayServer:
-    """Serves scripted replies on 127.0.0.1: `/api/query?id_list=X` and `/pdf/<id>`.
+    """Serves scripted replies on 127.0.0.1: `/api/query?id_list=X`, `/pdf/<id>` and `/e-print/<id>`.
 
     `script[key]` is a list of replies given in turn (the last one repeats); the key is the
     id_list value for the API and the path for PDFs. Every request is logged with its time.

@@ -14,7 +14,7 @@ from macaw import config as config_mod
 from macaw.config import Config
 from macaw.errors import FetchError, InvalidIdError, SourceNotFoundError
 from macaw.sources import arxiv
-from paperfixtures import ReplayServer, Reply, atom, attention_spec, pdf_reply, typeset
+from paperfixtures import ReplayServer, Reply, atom, attention_spec, eprint_reply, pdf_reply, typeset
 
 FAST = arxiv.Policy(interval_s=0.0, connect_timeout_s=1.0, read_timeout_s=0.5, retries=3, backoff_s=0.01, backoff_max_s=0.05, deadline_s=10.0)
 
@@ -35,6 +35,7 @@ def cfg(server: ReplayServer) -> Config:
     c = Config()
     c.arxiv.api_url = server.url + "/api/query"
     c.arxiv.pdf_url = server.url + "/pdf"
+    c.arxiv.eprint_url = server.url + "/e-print"  # unscripted: 404, so the PDF alone is used
     return c
 
 
@@ -278,3 +279,118 @@ def test_spacing_holds_across_processes(tmp_path: Path) -> None:
     assert len(times) == 6
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert min(gaps) >= 0.29, gaps
+
+
+# ---------------------------------------------------------------- the e-print (LaTeX source)
+
+
+def _eprint_cfg(cfg: Config, server: ReplayServer) -> Config:
+    cfg.arxiv.eprint_url = server.url + "/e-print"
+    return cfg
+
+
+@pytest.mark.parametrize("kind, name", [("tar.gz", "source.tar.gz"), ("tex.gz", "source.tex.gz")])
+def test_fetch_stores_the_eprint_beside_the_pdf(server: ReplayServer, cfg: Config, tmp_path: Path, gate: arxiv.Gate,
+                                                 paper_pdf: bytes, kind: str, name: str) -> None:
+    import gzip
+    import hashlib
+
+    from latexfixtures import MINIMAL, tar_of
+
+    data = tar_of({"main.tex": MINIMAL}) if kind == "tar.gz" else gzip.compress(MINIMAL)
+    server.script["1706.03762"] = [atom("1706.03762-current.xml")]
+    server.script["/e-print/1706.03762v7"] = [eprint_reply(data)]
+    server.script["/pdf/1706.03762v7"] = [pdf_reply(paper_pdf)]
+    folder = tmp_path / "ep"
+    source = arxiv.fetch("1706.03762", _eprint_cfg(cfg, server), folder, policy=FAST, gate=gate)
+    assert (folder / name).read_bytes() == data
+    assert sorted(p.name for p in folder.iterdir()) == sorted([name, "source.pdf"])  # no temp files left
+    record = source.metadata["eprint"]
+    assert record == {"url": server.url + "/e-print/1706.03762v7", "file": name, "format": kind, "bytes": len(data),
+                      "sha256": hashlib.sha256(data).hexdigest()}
+    assert source.raw_file == "source.pdf" and source.title == "Attention Is All You Need"  # metadata stays the authority
+    # one request each, in order: metadata, e-print, PDF
+    assert [k for _, k in server.log] == ["1706.03762", "/e-print/1706.03762v7", "/pdf/1706.03762v7"]
+
+
+def test_pdf_only_submission_keeps_no_eprint(server: ReplayServer, cfg: Config, tmp_path: Path, gate: arxiv.Gate, paper_pdf: bytes) -> None:
+    server.script["1706.03762"] = [atom("1706.03762-current.xml")]
+    server.script["/e-print/1706.03762v7"] = [eprint_reply(paper_pdf)]  # arXiv answers with the PDF itself
+    server.script["/pdf/1706.03762v7"] = [pdf_reply(paper_pdf)]
+    folder = tmp_path / "ep"
+    source = arxiv.fetch("1706.03762", _eprint_cfg(cfg, server), folder, policy=FAST, gate=gate)
+    assert [p.name for p in folder.iterdir()] == ["source.pdf"]
+    assert source.metadata["eprint"]["format"] == "pdf" and source.metadata["eprint"]["file"] == ""
+    assert "PDF-only" in source.metadata["eprint"]["note"]
+
+
+def test_eprint_problems_never_fail_the_fetch(server: ReplayServer, cfg: Config, tmp_path: Path, gate: arxiv.Gate, paper_pdf: bytes) -> None:
+    server.script["1706.03762"] = [atom("1706.03762-current.xml")]
+    server.script["/pdf/1706.03762v7"] = [pdf_reply(paper_pdf)]
+    folder = tmp_path / "ep"
+    # 404: noted, not retried
+    source = arxiv.fetch("1706.03762", _eprint_cfg(cfg, server), folder, policy=FAST, gate=gate)
+    assert source.metadata["eprint"]["format"] == "none" and "HTTP 404" in source.metadata["eprint"]["note"]
+    assert server.hits("/e-print/1706.03762v7") == 1
+    # persistent 503: retried, then given up on; the PDF still comes
+    server.script["/e-print/1706.03762v7"] = [eprint_reply(b"busy", status=503)]
+    source = arxiv.fetch("1706.03762", cfg, tmp_path / "ep2", policy=FAST, gate=gate)
+    assert "503" in source.metadata["eprint"]["note"] and server.hits("/e-print/1706.03762v7") == 1 + FAST.retries + 1
+    assert (tmp_path / "ep2" / "source.pdf").read_bytes() == paper_pdf
+    # over the size cap: refused while streaming
+    from latexfixtures import MINIMAL, tar_of
+
+    server.script["/e-print/1706.03762v7"] = [eprint_reply(tar_of({"main.tex": MINIMAL * 50}))]
+    small = arxiv.Policy(**{**FAST.__dict__, "max_eprint_bytes": 100})
+    source = arxiv.fetch("1706.03762", cfg, tmp_path / "ep3", policy=small, gate=gate)
+    assert "limit is 100" in source.metadata["eprint"]["note"] or "larger than 100" in source.metadata["eprint"]["note"]
+    assert sorted(p.name for p in (tmp_path / "ep3").iterdir()) == ["source.pdf"]
+
+
+def test_eprint_retries_truncated_and_busy_answers(server: ReplayServer, cfg: Config, tmp_path: Path, gate: arxiv.Gate, paper_pdf: bytes) -> None:
+    from latexfixtures import LATEX_DIR, tar_gz
+
+    data = tar_gz(LATEX_DIR / "acl-bertlike")
+    server.script["1706.03762"] = [atom("1706.03762-current.xml")]
+    server.script["/e-print/1706.03762v7"] = [eprint_reply(b"", status=429), eprint_reply(data, truncate=len(data) // 2), eprint_reply(data)]
+    server.script["/pdf/1706.03762v7"] = [pdf_reply(paper_pdf)]
+    source = arxiv.fetch("1706.03762", _eprint_cfg(cfg, server), tmp_path / "ep", policy=FAST, gate=gate)
+    assert (tmp_path / "ep" / "source.tar.gz").read_bytes() == data
+    assert server.hits("/e-print/1706.03762v7") == 3 and source.metadata["eprint"]["bytes"] == len(data)
+
+
+def test_unreachable_eprint_host_is_not_retried(cfg: Config, tmp_path: Path, gate: arxiv.Gate) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+    started = time.monotonic()
+    record = arxiv.fetch_eprint(f"http://127.0.0.1:{port}/e-print/1706.03762v7", tmp_path, policy=FAST, gate=gate)
+    assert record["format"] == "none" and "cannot reach" in record["note"]
+    assert time.monotonic() - started < 2
+    assert [p.name for p in tmp_path.iterdir() if p.name != "gate"] == []
+
+
+def test_eprint_endpoint_comes_from_config_and_environment(tmp_path: Path) -> None:
+    assert Config().arxiv.eprint_url == "https://arxiv.org/e-print"
+    c = config_mod.load(out=tmp_path, env={"MACAW_ARXIV_EPRINT_URL": "http://mirror.test/e-print"})
+    assert c.arxiv.eprint_url == "http://mirror.test/e-print"
+    (tmp_path / "macaw.toml").write_text('[arxiv]\neprint_url = "http://toml.test/src"\n')
+    assert config_mod.load(out=tmp_path, env={}).arxiv.eprint_url == "http://toml.test/src"
+
+
+def test_eprint_sent_with_a_gzip_content_encoding_is_kept_compressed(server: ReplayServer, cfg: Config, tmp_path: Path,
+                                                                    gate: arxiv.Gate, paper_pdf: bytes) -> None:
+    """arXiv may label a gzipped .tex with Content-Encoding: x-gzip; the file is stored as sent, not decoded."""
+    import gzip
+
+    from latexfixtures import MINIMAL
+
+    data = gzip.compress(MINIMAL)
+    server.script["1706.03762"] = [atom("1706.03762-current.xml")]
+    server.script["/e-print/1706.03762v7"] = [eprint_reply(data, headers={"Content-Encoding": "x-gzip"})]
+    server.script["/pdf/1706.03762v7"] = [pdf_reply(paper_pdf)]
+    source = arxiv.fetch("1706.03762", cfg, tmp_path / "ep", policy=FAST, gate=gate)
+    assert (tmp_path / "ep" / "source.tex.gz").read_bytes() == data
+    assert source.extra_files == ["source.tex.gz"] and source.metadata["eprint"]["format"] == "tex.gz"

@@ -1,4 +1,5 @@
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import soundfile as sf
 
 import voicefixtures as vf
 from macaw.stages import check, speak
+from macaw.quality import listen, report, retake, score
 from macaw.quality.align import align
 from macaw.artifacts import Narration, Quality, Sentence
 
@@ -29,7 +31,7 @@ def test_align_counts_substitutions_deletions_insertions():
 def test_a_perfect_listener_gives_zero_wer_and_sentence_times(tmp_path):
     ctx, script, narration, _ = _spoken(tmp_path)
     ctx._engines["asr"] = vf.ScriptedASR(lambda path: vf.words_for(script, narration))
-    quality = check.run(ctx, script, narration)
+    quality = check.run(ctx, script, narration, vf.source())
     assert quality.wer == 0 and quality.passed and quality.retries == 0
     assert quality.words == sum(s.words for s in quality.sentences) > 40
     for q, span in zip(quality.sentences, narration.sentences):
@@ -43,13 +45,13 @@ def test_spoken_forms_count_as_the_same_words(tmp_path):
     # "October 2024" heard as words, "Welcome" as "welcome," must not count as errors.
     heard = vf.words_for(script, narration, replace={0: "welcome, to the show", 2: "It was written in October twenty twenty-four."})
     ctx._engines["asr"] = vf.ScriptedASR(lambda path: heard)
-    assert check.run(ctx, script, narration).wer == 0
+    assert check.run(ctx, script, narration, vf.source()).wer == 0
 
 
 def test_a_missing_sentence_fails_the_gate_and_is_the_worst(tmp_path):
     ctx, script, narration, _ = _spoken(tmp_path, overrides={"quality.max_retries": 0})
     ctx._engines["asr"] = vf.ScriptedASR(lambda path: vf.words_for(script, narration, drop={3}))
-    quality = check.run(ctx, script, narration)
+    quality = check.run(ctx, script, narration, vf.source())
     assert not quality.passed
     assert quality.wer > ctx.config.quality.max_wer
     assert quality.sentences[3].wer == 1.0 and quality.worst[0] == 3
@@ -67,7 +69,7 @@ def test_a_fumbled_sentence_is_resynthesised_and_spliced_in(tmp_path):
     # sentence 4 ("I wrote a small training loop and watched the loss go down.") comes out wrong once
     listener = vf.ToneListener(script, wrong={4: "I road a smell training loop and washed the loss go town."}, clip_text=script.sentences[4].text)
     ctx._engines["asr"] = listener
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
     assert quality.wer_first_pass > 0.05
     assert quality.passed and quality.wer == 0
     assert quality.retries == 1 and quality.sentences[4].retries == 1
@@ -75,13 +77,20 @@ def test_a_fumbled_sentence_is_resynthesised_and_spliced_in(tmp_path):
     assert retake_text.startswith("I, road,") or ", " in retake_text  # a pause around the fumbled words
     assert retake_text == tts.calls[-1]
     assert listener.full_passes == 1  # the take is scored on what was heard in it, not a second full pass
-    spliced = Narration.load(ctx.folder)
+    # The retake lives in check's own checked.wav; speak's narration is untouched.
+    assert quality.audio == check.CHECKED_AUDIO
+    assert Narration.load(ctx.folder).to_dict() == narration.to_dict()
+    assert sf.info(str(ctx.folder / "narration.wav")).duration == pytest.approx(before, abs=1e-3)
     delta = (len(retake_text) - len(script.sentences[4].spoken)) * 0.05
     assert delta > 0
-    assert spliced.duration_s == pytest.approx(before + delta, abs=2e-3)
-    assert spliced.sentences[5].start == pytest.approx(original_later_start + delta, abs=2e-3)
-    assert sf.info(str(ctx.folder / "narration.wav")).duration == pytest.approx(spliced.duration_s, abs=1e-3)
-    assert quality.sentences[5].start == pytest.approx(spliced.sentences[5].start, abs=2e-3)
+    assert quality.duration_s == pytest.approx(before + delta, abs=2e-3)
+    assert quality.spans[5].start == pytest.approx(original_later_start + delta, abs=2e-3)
+    assert sf.info(str(ctx.folder / check.CHECKED_AUDIO)).duration == pytest.approx(quality.duration_s, abs=1e-3)
+    assert quality.sentences[5].start == pytest.approx(quality.spans[5].start, abs=2e-3)
+    # Heard again, the same narration scores the same: check's result does not depend on its history.
+    ctx._engines["asr"] = vf.ToneListener(script, wrong={4: "I road a smell training loop and washed the loss go town."}, clip_text=script.sentences[4].text)
+    again = check.run(ctx, script, Narration.load(ctx.folder), vf.source())
+    assert again.to_dict() == quality.to_dict()
 
 
 def test_a_retake_no_better_on_its_own_leaves_the_narration_alone(tmp_path):
@@ -91,7 +100,7 @@ def test_a_retake_no_better_on_its_own_leaves_the_narration_alone(tmp_path):
     wrong = "I road a smell training loop and washed the loss go town."
     listener = vf.ToneListener(script, wrong={4: wrong}, wrong_times=99, clip_text=wrong)
     ctx._engines["asr"] = listener
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
     assert quality.retries == 1 and quality.sentences[4].spoken == ""
     assert (ctx.folder / "narration.wav").read_bytes() == wav
     assert Narration.load(ctx.folder) == narration
@@ -105,15 +114,15 @@ def test_respliced_words_follow_the_audio() -> None:
     new = [SpokenSentence(0, 0.0, 1.0), SpokenSentence(1, 1.5, 3.0), SpokenSentence(2, 3.5, 4.5)]  # take 1 is 0.5 s longer
     heard = [Word("a", 0.1, 0.5), Word("wrong", 1.6, 2.0), Word("c", 3.1, 3.5)]
     take = (np.zeros(1), "b", [Word("b", 0.2, 0.6)])
-    words = check._respliced_words(heard, old, new, {1: take})
+    words = retake.respliced_words(heard, old, new, {1: take})
     assert [(w.text, w.start) for w in words] == [("a", 0.1), ("b", pytest.approx(1.7)), ("c", pytest.approx(3.6))]
     # The recogniser timed the replaced sentence's last word into the pause after it: the
     # alignment says whose word it is, and it is not heard twice. A word of the next sentence stays.
     heard = [Word("a", 0.1, 0.5), Word("wrong", 1.6, 2.0), Word("last", 2.3, 2.9), Word("c", 3.1, 3.5)]
     take = (np.zeros(1), "b last", [Word("b", 0.2, 0.6), Word("last", 0.8, 1.2)])
-    words = check._respliced_words(heard, old, new, {1: take}, word_sentence=[0, 1, 1, 2])
+    words = retake.respliced_words(heard, old, new, {1: take}, word_sentence=[0, 1, 1, 2])
     assert [w.text for w in words] == ["a", "b", "last", "c"]
-    words = check._respliced_words(heard, old, new, {1: take}, word_sentence=[0, 1, 2, 2])
+    words = retake.respliced_words(heard, old, new, {1: take}, word_sentence=[0, 1, 2, 2])
     assert [w.text for w in words] == ["a", "b", "last", "last", "c"]
 
 
@@ -122,7 +131,7 @@ def test_retries_stop_at_the_limit_and_a_broken_voice_still_fails(tmp_path):
     # the recogniser never hears sentence 3, however it is said
     ctx._engines["asr"] = vf.ScriptedASR(lambda path: vf.words_for(script, narration, drop={3}) if path.name == "narration.wav" else [])
     calls_before = len(tts.calls)
-    quality = check.run(ctx, script, narration)
+    quality = check.run(ctx, script, narration, vf.source())
     assert not quality.passed
     assert 1 <= quality.retries <= 2 and len(tts.calls) - calls_before == quality.retries
 
@@ -132,7 +141,7 @@ def test_quality_json_roundtrip_and_html_is_escaped(tmp_path):
     script = vf.script([("Intro", 0, "<script>alert(1)</script> & friends")])
     narration = speak.run(ctx, script)
     ctx._engines["asr"] = vf.ScriptedASR(lambda path: [("<b>bold</b>", 0.0, 0.5)])
-    quality = check.run(ctx, script, narration)
+    quality = check.run(ctx, script, narration, vf.source())
     assert Quality.from_dict(json.loads(json.dumps(quality.to_dict()))) == quality
     page = (ctx.folder / "quality.html").read_text()
     assert "<script>" not in page and "<b>bold" not in page
@@ -141,13 +150,13 @@ def test_quality_json_roundtrip_and_html_is_escaped(tmp_path):
 
 def test_alternatives_mark_trouble_and_spell_acronyms():
     s = Sentence(text="We used ARENA and GPU clusters.", spoken="We used Arena and G P U clusters.", segment="x")
-    alts = check.alternatives(s, {"arena"})
+    alts = retake.alternatives(s, {"arena"})
     assert alts[0].startswith("We used, Arena,")
     assert "A R E N A" in alts[1]
     assert all(a != s.spoken for a in alts[:-1]) and alts[-1] == s.spoken  # a fresh take comes last
     assert len(set(alts)) == len(alts)
     # most of the sentence lost: a fresh take first, and no comma between every word
-    lost = check.alternatives(s, {"we", "used", "arena", "and", "gpu", "clusters"})
+    lost = retake.alternatives(s, {"we", "used", "arena", "and", "gpu", "clusters"})
     assert lost[0] == s.spoken and all(", and," not in a for a in lost)
 
 
@@ -188,7 +197,7 @@ def _replace_sentence(ctx, narration, index, make):
 @pytest.mark.slow
 def test_real_round_trip_has_low_wer_and_plausible_times(real_episode, tmp_path):
     ctx, script, narration = _fresh(real_episode, tmp_path)
-    quality = check.run(ctx, script, narration)
+    quality = check.run(ctx, script, narration, vf.source())
     assert quality.passed and quality.wer <= 0.05, [(q.reference, q.heard) for q in quality.sentences if q.errors]
     assert quality.asr_model.endswith("model")
     for q, span in zip(quality.sentences, narration.sentences):
@@ -205,24 +214,27 @@ def test_a_sentence_lost_to_silence_or_noise_fails_the_gate(real_episode, tmp_pa
     rng = np.random.default_rng(1)
     make = (lambda n: np.zeros(n, np.float32)) if kind == "silence" else (lambda n: (0.3 * rng.standard_normal(n)).astype(np.float32))
     _replace_sentence(ctx, narration, 3, make)
-    quality = check.run(ctx, script, narration)
+    quality = check.run(ctx, script, narration, vf.source())
     assert not quality.passed
     assert quality.wer > ctx.config.quality.max_wer
     assert quality.worst[0] == 3 and quality.sentences[3].wer >= 0.5
     # the careful second listen heard it again, and could not make words out of silence or noise
-    assert quality.relistened >= 1 and not quality.sentences[3].relistened
+    assert quality.relistened >= 1 and quality.sentences[3].relistened and quality.sentences[3].wer >= 0.5
 
 
 @pytest.mark.slow
 def test_retries_repair_a_lost_sentence_with_the_real_voice(real_episode, tmp_path):
     ctx, script, narration = _fresh(real_episode, tmp_path)
     _replace_sentence(ctx, narration, 3, lambda n: np.zeros(n, np.float32))
-    quality = check.run(ctx, script, narration)
+    quality = check.run(ctx, script, narration, vf.source())
     assert quality.retries >= 1 and quality.sentences[3].retries >= 1
     assert quality.sentences[3].wer <= ctx.config.quality.sentence_max_wer
     assert quality.passed
-    # the repaired narration, heard again from scratch, agrees
-    again = check.run(ctx, script, Narration.load(ctx.folder))
+    # the repaired narration (check's own copy, with the retake spliced in), heard again from scratch, agrees
+    assert quality.audio == check.CHECKED_AUDIO and (ctx.folder / "narration.wav").read_bytes() != (ctx.folder / check.CHECKED_AUDIO).read_bytes()
+    shutil.copy(ctx.folder / check.CHECKED_AUDIO, ctx.folder / "repaired.wav")
+    repaired = Narration(audio="repaired.wav", sample_rate=narration.sample_rate, duration_s=quality.duration_s, sentences=quality.spans)
+    again = check.run(ctx, script, repaired, vf.source())
     assert again.passed and again.sentences[3].retries == 0  # the repaired sentence needs no retake
 
 
@@ -262,11 +274,11 @@ def test_a_homophone_does_not_pull_a_sentence_under_the_retake_threshold_or_fail
 
     script = vf.script([("x", 0, "We climbed to the peak at eight and ate there.")])
     heard = "we climbed two the peek at ate and eight there".split()
-    scored = check.score(script, [Word(w, 0.3 * k, 0.3 * k + 0.25, 0.9) for k, w in enumerate(heard)])
+    scored = score.score(script, [Word(w, 0.3 * k, 0.3 * k + 0.25, 0.9) for k, w in enumerate(heard)])
     assert scored.errors == 0
-    assert check.sentence_wer(script.sentences[0], [Word(w, 0.0, 0.1, 0.9) for w in heard]) == 0.0
+    assert score.sentence_wer(script.sentences[0], [Word(w, 0.0, 0.1, 0.9) for w in heard]) == 0.0
     mumbled = "we climbed two the meek at ate and eight there".split()
-    assert check.sentence_wer(script.sentences[0], [Word(w, 0.0, 0.1, 0.9) for w in mumbled]) == pytest.approx(0.1)
+    assert score.sentence_wer(script.sentences[0], [Word(w, 0.0, 0.1, 0.9) for w in mumbled]) == pytest.approx(0.1)
 
 
 # --- Batched hearing: the second listen and the retakes, one transcription each ----------------
@@ -292,7 +304,7 @@ def test_words_go_back_to_their_clip_by_time():
 
     bounds = [(0.3, 1.3), (1.6, 2.1), (2.4, 4.0)]
     words = [Word("a", 0.35, 0.8), Word("b", 0.9, 1.35), Word("c", 1.5, 1.8), Word("d", 2.2, 2.35), Word("e", 3.0, 3.5)]
-    out = check._split_by_time(words, bounds)
+    out = listen.split_by_time(words, bounds)
     assert [[w.text for w in clip] for clip in out] == [["a", "b"], ["c"], ["d", "e"]]  # "d" in the gap: the nearer clip
     assert out[0][0].start == pytest.approx(0.05) and out[2][1].start == pytest.approx(0.6)
     assert all(w.start >= 0 for clip in out for w in clip)
@@ -304,8 +316,8 @@ def test_many_clips_are_heard_in_one_transcription(tmp_path):
     ctx._engines["asr"] = listener
     sr = 16000
     tone = lambda s: (0.3 * np.sin(np.arange(int(s * sr)) * 0.1)).astype(np.float32)
-    heard = check._hear_clips(ctx, [tone(0.5), tone(1.2), tone(0.7)], sr, careful=True)
-    assert len(listener.calls) == 1 and listener.calls[0][1] == check.CAREFUL_BEAM
+    heard = listen.hear_clips(ctx, [tone(0.5), tone(1.2), tone(0.7)], sr, careful=True)
+    assert len(listener.calls) == 1 and listener.calls[0][1] == listen.CAREFUL_BEAM
     assert [[w.text for w in clip] for clip in heard] == [["w0"], ["w1"], ["w2"]]
     for clip, seconds in zip(heard, (0.5, 1.2, 0.7)):  # times from each clip's own start
         assert clip[0].start == pytest.approx(0.0, abs=1e-3) and clip[0].end == pytest.approx(seconds, abs=1e-3)
@@ -340,34 +352,43 @@ WRONG_4 = "I road a smell training loop and washed the loss go town."
 
 
 def test_a_careful_second_listen_replaces_a_greedy_mishearing(tmp_path, monkeypatch):
-    monkeypatch.setattr(check, "RELISTEN_MARGIN", None)  # the whole sentence, so the fake's text fits it
-    monkeypatch.setattr(check, "RELISTEN_DOUBT", 1.01)  # the fake hears every word with probability 1
+    monkeypatch.setattr(listen, "RELISTEN_MARGIN", None)  # the whole sentence, so the fake's text fits it
     ctx, script, narration, tts = _spoken(tmp_path)
     wav = (ctx.folder / "narration.wav").read_bytes()
     listener = CarefulListener(script, wrong={4: WRONG_4}, careful_text=script.sentences[4].text)
     ctx._engines["asr"] = listener
     calls_before = len(tts.calls)
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
     assert quality.wer_first_pass > 0.05  # the greedy first pass stays on record
     assert quality.wer == 0 and quality.passed
     assert quality.relistened == 1 and quality.sentences[4].relistened and not quality.sentences[3].relistened
     # A first new take of the bad sentence is spoken before the second listen and heard in the
     # same batch; the second listen cleared the sentence, so the take is not used.
     assert quality.retries == 1 and len(tts.calls) == calls_before + 1 and quality.sentences[4].spoken == ""
-    assert listener.beams == [None, check.CAREFUL_BEAM]  # one full pass, one batched careful pass for both
+    assert listener.beams == [None, listen.CAREFUL_BEAM]  # one full pass, one batched careful pass for both
     page = (ctx.folder / "quality.html").read_text()
     assert "1 sentence(s) heard a second time" in page and "careful time" in page
     assert (ctx.folder / "narration.wav").read_bytes() == wav  # the audio is not touched
 
 
-def test_a_second_listen_no_better_is_not_kept(tmp_path, monkeypatch):
-    monkeypatch.setattr(check, "RELISTEN_MARGIN", None)
-    monkeypatch.setattr(check, "RELISTEN_DOUBT", 1.01)
+def test_the_second_listen_stands_whatever_it_scores(tmp_path, monkeypatch):
+    monkeypatch.setattr(listen, "RELISTEN_MARGIN", None)
     ctx, script, narration, _ = _spoken(tmp_path, overrides={"quality.max_retries": 0})
     ctx._engines["asr"] = CarefulListener(script, wrong={4: WRONG_4}, wrong_times=99, careful_text=WRONG_4 + " and more")
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
-    assert quality.relistened == 1 and not quality.sentences[4].relistened
-    assert quality.wer == quality.wer_first_pass > 0.05
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
+    # heard worse the second time, and that hearing is the one on record: no choosing by the script
+    assert quality.relistened == 1 and quality.sentences[4].relistened
+    assert quality.wer > quality.wer_first_pass > 0.05
+
+
+def test_a_confident_hearing_is_not_heard_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(listen, "RELISTEN_MARGIN", None)
+    ctx, script, narration, _ = _spoken(tmp_path, overrides={"quality.max_retries": 0})
+    listener = CarefulListener(script, wrong={4: WRONG_4}, wrong_probability=0.95, careful_text=script.sentences[4].text)
+    ctx._engines["asr"] = listener
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
+    # sure of its (wrong) words, the recogniser doubts nothing: one listen, its errors stand
+    assert listener.beams == [None] and quality.relistened == 0 and quality.wer == quality.wer_first_pass > 0.05
 
 
 def test_only_doubted_trouble_is_heard_again() -> None:
@@ -378,23 +399,24 @@ def test_only_doubted_trouble_is_heard_again() -> None:
     said = "one two tree four five six seven ape nine ten".split()  # ("ate" would sound the same as "eight")
     sure = {"tree": 0.95, "ape": 0.3}
     words = [Word(w, 0.5 * k, 0.5 * k + 0.4, sure.get(w, 0.9)) for k, w in enumerate(said)]
-    scored = check.score(script, words)
+    scored = score.score(script, words)
     span = SpokenSentence(0, 0.0, 5.0)
     # "tree" was heard with confidence: only the stretch around the doubted "ape" is heard again
-    assert check._trouble_windows(scored, 0, span, 0.5, doubt=0.7) == [(pytest.approx(3.0), pytest.approx(4.4))]
-    assert len(check._trouble_windows(scored, 0, span, 0.5, doubt=1.0)) == 2
-    assert check._trouble_windows(scored, 0, span, None) == [(0.0, 5.0)]
+    assert listen.doubted_windows(scored, 0, span, 0.5, doubt=0.7) == [(pytest.approx(3.0), pytest.approx(4.4))]
+    # with every word doubted (each at 0.9, the right ones too), the doubted stretches join into one
+    assert listen.doubted_windows(scored, 0, span, 0.5, doubt=1.0) == [(0.0, pytest.approx(5.0))]
+    assert listen.doubted_windows(scored, 0, span, None) == [(0.0, 5.0)]
     # a word not heard at all is always worth hearing again
     missing = [w for w in words if w.text != "five"]
-    scored = check.score(script, [Word(w.text, w.start, w.end, 0.99) for w in missing])
-    assert check._trouble_windows(scored, 0, span, 0.5, doubt=0.7) != []
+    scored = score.score(script, [Word(w.text, w.start, w.end, 0.99) for w in missing])
+    assert listen.doubted_windows(scored, 0, span, 0.5, doubt=0.7) != []
 
 
 def test_the_second_listen_can_be_turned_off(tmp_path):
     ctx, script, narration, _ = _spoken(tmp_path, overrides={"quality.relisten": False, "quality.max_retries": 0})
     listener = CarefulListener(script, wrong={4: WRONG_4}, careful_text=script.sentences[4].text)
     ctx._engines["asr"] = listener
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
     assert listener.beams == [None] and quality.relistened == 0 and quality.wer > 0.05
 
 
@@ -404,7 +426,7 @@ def test_retakes_of_a_round_are_heard_in_one_transcription(tmp_path):
     listener = vf.ToneListener(script, wrong={2: "It was written in Octopus.", 4: WRONG_4}, wrong_times=99, clip_text="nothing like it")
     ctx._engines["asr"] = listener
     calls_before = len(tts.calls)
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
     assert quality.sentences[2].retries == 2 and quality.sentences[4].retries == 2
     assert len(tts.calls) - calls_before == 4
     # the full narration, then one transcription per round holding both sentences' retakes
@@ -413,17 +435,16 @@ def test_retakes_of_a_round_are_heard_in_one_transcription(tmp_path):
 
 
 def test_the_second_listen_and_the_first_retakes_share_one_transcription(tmp_path, monkeypatch):
-    monkeypatch.setattr(check, "RELISTEN_MARGIN", None)
-    monkeypatch.setattr(check, "RELISTEN_DOUBT", 1.01)
+    monkeypatch.setattr(listen, "RELISTEN_MARGIN", None)
     ctx, script, narration, tts = _spoken(tmp_path, overrides={"quality.max_retries": 2})
     listener = CarefulListener(script, wrong={2: "It was written in Octopus.", 4: WRONG_4}, careful_text="nothing like it")
     ctx._engines["asr"] = listener
     calls_before = len(tts.calls)
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
     assert quality.sentences[2].retries == 2 and quality.sentences[4].retries == 2 and len(tts.calls) - calls_before == 4
     # the full narration; the doubted stretches with the first retakes; the second retakes
-    assert listener.beams == [None, check.CAREFUL_BEAM, check.CAREFUL_BEAM]
-    assert not quality.passed and quality.relistened == 2 and not any(s.relistened for s in quality.sentences)
+    assert listener.beams == [None, listen.CAREFUL_BEAM, listen.CAREFUL_BEAM]
+    assert not quality.passed and quality.relistened == 2 and quality.sentences[2].relistened and quality.sentences[4].relistened
 
 
 # --- The first listen in windows; effort where it can matter --------------------------------
@@ -431,13 +452,13 @@ def test_the_second_listen_and_the_first_retakes_share_one_transcription(tmp_pat
 
 def test_windows_cover_the_audio_and_are_cut_in_the_pauses():
     spans = [(0.0, 8.0), (8.4, 17.0), (17.5, 26.0), (26.3, 33.0), (34.0, 40.0)]
-    windows = check.cut_windows(spans, 41.0, limit=29.0)
+    windows = listen.cut_windows(spans, 41.0, limit=29.0)
     assert windows == [(0.0, pytest.approx(26.15)), (pytest.approx(26.15), 41.0)]
-    assert check.cut_windows(spans, 41.0, limit=10.0) == [
+    assert listen.cut_windows(spans, 41.0, limit=10.0) == [
         (0.0, pytest.approx(8.2)), (pytest.approx(8.2), pytest.approx(17.25)), (pytest.approx(17.25), pytest.approx(26.15)),
         (pytest.approx(26.15), pytest.approx(33.5)), (pytest.approx(33.5), 41.0)]
-    assert check.cut_windows([(0.5, 40.0)], 41.0) == [(0.0, 41.0)]  # one sentence longer than a window stays whole
-    assert check.cut_windows([], 5.0) == [(0.0, 5.0)]
+    assert listen.cut_windows([(0.5, 40.0)], 41.0) == [(0.0, 41.0)]  # one sentence longer than a window stays whole
+    assert listen.cut_windows([], 5.0) == [(0.0, 5.0)]
 
 
 class WindowListener(CarefulListener):
@@ -453,11 +474,11 @@ class WindowListener(CarefulListener):
 
 
 def test_the_first_listen_hears_windows_cut_between_sentences(tmp_path, monkeypatch):
-    monkeypatch.setattr(check, "WINDOW", 4.0)
+    monkeypatch.setattr(listen, "WINDOW", 4.0)
     ctx, script, narration, _ = _spoken(tmp_path)
     listener = WindowListener(script)
     ctx._engines["asr"] = listener
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
     assert quality.wer == 0 and listener.beams == [None]
     windows = listener.windows[0]
     assert len(windows) > 3 and windows[0][0] == 0 and windows[-1][1] == pytest.approx(narration.duration_s)
@@ -467,20 +488,16 @@ def test_the_first_listen_hears_windows_cut_between_sentences(tmp_path, monkeypa
         assert any(a < cut < b for a, b in pauses)  # never inside a sentence
 
 
-def test_a_good_first_listen_is_final(tmp_path, monkeypatch):
+def test_a_doubted_slip_is_heard_again_even_when_the_episode_would_pass(tmp_path, monkeypatch):
     one_word = "I road a small training loop and watched the loss go down."  # 1 word in ~54 wrong
+    monkeypatch.setattr(listen, "RELISTEN_MARGIN", None)  # the whole sentence, so the fake's text fits it
     ctx, script, narration, _ = _spoken(tmp_path)
     listener = CarefulListener(script, wrong={4: one_word}, careful_text=script.sentences[4].text)
     ctx._engines["asr"] = listener
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
-    assert 0 < quality.wer <= ctx.config.quality.relisten_above and listener.beams == [None] and quality.retries == 0
-    ctx, script, narration, _ = _spoken(tmp_path / "always", overrides={"quality.relisten_above": 0.0})
-    listener = CarefulListener(script, wrong={4: one_word}, careful_text=script.sentences[4].text)
-    ctx._engines["asr"] = listener
-    monkeypatch.setattr(check, "RELISTEN_MARGIN", None)  # the whole sentence, so the fake's text fits it
-    monkeypatch.setattr(check, "RELISTEN_DOUBT", 1.01)
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
-    assert listener.beams == [None, check.CAREFUL_BEAM] and quality.wer == 0
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
+    # whether to listen again does not depend on how the first listen scored against the script
+    assert 0 < quality.wer_first_pass <= 0.03
+    assert listener.beams == [None, listen.CAREFUL_BEAM] and quality.wer == 0 and quality.retries == 0
 
 
 @pytest.mark.parametrize("gate, retaken", [(0.05, True), (0.10, False)])
@@ -489,7 +506,7 @@ def test_sentences_under_the_retake_bar_are_retaken_only_to_pass_the_gate(tmp_pa
     three_words = "I road a smell training loop and washed the loss go down."
     ctx, script, narration, tts = _spoken(tmp_path, overrides={"quality.max_wer": gate, "quality.relisten": False})
     ctx._engines["asr"] = vf.ToneListener(script, wrong={4: three_words}, wrong_times=99, clip_text=script.sentences[4].text)
-    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()))
+    quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
     assert quality.wer_first_pass > 0.05 and quality.sentences[4].errors == (0 if retaken else 3)
     if retaken:
         assert quality.sentences[4].retries == 1 and quality.wer == 0 and quality.passed
@@ -498,7 +515,7 @@ def test_sentences_under_the_retake_bar_are_retaken_only_to_pass_the_gate(tmp_pa
 
 
 def test_the_quality_page_marks_names_and_sounds_apart_from_errors() -> None:
-    row = check._diff_html([["ok", "the", "the"], ["sound", "peak", "peek"], ["name", "vaswani", "swanie"], ["sub", "heap", "heat"], ["del", "cluster", ""]])
+    row = report.diff_html([["ok", "the", "the"], ["sound", "peak", "peek"], ["name", "vaswani", "swanie"], ["sub", "heap", "heat"], ["del", "cluster", ""]])
     assert 'title="heard as peek, which sounds the same">peak <small>(peek)</small>' in row
     assert 'class="name" title="a name, heard with another spelling">vaswani' in row
     assert "<del title=\"not heard\">heap</del><ins title=\"heard instead\">heat</ins>" in row

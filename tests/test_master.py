@@ -106,7 +106,7 @@ def test_real_voice_episode_is_mastered_to_spec(tmp_path):
     ctx = vf.context(tmp_path, engines={"tts": tts, "asr": asr})
     script = vf.script()
     narration = speak.run(ctx, script)
-    quality = check.run(ctx, script, narration)
+    quality = check.run(ctx, script, narration, vf.source())
     result = master.run(ctx, script, narration, quality, vf.source())
     decoded, sr = read_audio(ctx.folder / result.audio)
     assert loudness_lufs(decoded, sr) == pytest.approx(-16.0, abs=1.0)

@@ -24,7 +24,8 @@ def test_paper_build_publishes_an_episode_crediting_every_author(tmp_path: Path)
         server.script["1706.03762"] = [atom("1706.03762-current.xml")]
         server.script["/pdf/1706.03762v7"] = [pdf_reply(typeset(attention_spec()))]
         env = {**os.environ, "PYTHONPATH": str(REPO), "MACAW_ARXIV_API_URL": server.url + "/api/query",
-               "MACAW_ARXIV_PDF_URL": server.url + "/pdf", "MACAW_BASE_URL": "https://pod.example.org/macaw"}
+               "MACAW_ARXIV_PDF_URL": server.url + "/pdf", "MACAW_ARXIV_EPRINT_URL": server.url + "/e-print",
+               "MACAW_BASE_URL": "https://pod.example.org/macaw"}
         result = subprocess.run([sys.executable, "-m", "macaw", "build", "--paper", "https://arxiv.org/abs/1706.03762",
                                  # the round trip at 10%, as asserted below; a paper's names and symbols keep
                                  # tiny.en near the default 5% gate from take to take

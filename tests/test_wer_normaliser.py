@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from macaw.stages import check as check
+from macaw.quality import score
 from macaw.quality.align import align, heard_tokens, reference_tokens
 from macaw.artifacts import Sentence
 from macaw.engines import Word
@@ -53,7 +53,7 @@ def test_stray_digits_become_words():
 def test_retry_scoring_expands_contractions_like_the_whole_script():
     sentence = Sentence(text="It’s what I’ve got.", spoken="It’s what I’ve got.", segment="x")
     heard = [Word(w, 0.0, 0.0) for w in "It is what I have got.".split()]
-    assert check.sentence_wer(sentence, heard) == 0.0
+    assert score.sentence_wer(sentence, heard) == 0.0
 
 
 @pytest.mark.parametrize("script, heard", [

@@ -94,12 +94,15 @@ def words_for(script: Script, narration, drop: set[int] = frozenset(), replace: 
 class ToneListener:
     """A fake recogniser for ToneTTS audio: finds the tones (sentences) between the silences and
     hears each as its script sentence, except those in `wrong` during the first `wrong_times`
-    full-narration passes. A short clip (a retake heard alone) is heard as `clip_text`."""
+    full-narration passes, with probability `wrong_probability` (a slip the recogniser itself
+    doubts). A short clip (a retake heard alone) is heard as `clip_text`."""
 
     name = "tone-listener"
 
-    def __init__(self, script: Script, wrong: dict[int, str] | None = None, wrong_times: int = 1, clip_text: str = ""):
+    def __init__(self, script: Script, wrong: dict[int, str] | None = None, wrong_times: int = 1, clip_text: str = "",
+                 wrong_probability: float = 0.5):
         self.script = script
+        self.wrong_probability = wrong_probability
         self.wrong = wrong or {}
         self.wrong_times = wrong_times
         self.clip_text = clip_text
@@ -117,12 +120,14 @@ class ToneListener:
             wrong = self.wrong if self.full_passes < self.wrong_times else {}
             self.full_passes += 1
             texts = [wrong.get(i, s.text) for i, s in enumerate(self.script.sentences)]
+            sure = [self.wrong_probability if i in wrong else 1.0 for i in range(len(texts))]
         else:
             texts = [self.clip_text] * len(runs)
-        for (a, b), text in zip(runs, texts):
+            sure = [1.0] * len(runs)
+        for (a, b), text, p in zip(runs, texts, sure):
             parts = text.split()
             step = (b - a) / sr / max(1, len(parts))
-            words += [Word(w, a / sr + k * step, a / sr + (k + 1) * step) for k, w in enumerate(parts)]
+            words += [Word(w, a / sr + k * step, a / sr + (k + 1) * step, p) for k, w in enumerate(parts)]
         return Transcript(words=words)
 
     def fingerprint(self) -> dict[str, Any]:

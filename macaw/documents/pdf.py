@@ -1,7 +1,7 @@
 """A paper's PDF to a Document a narrator can read, parsed in a child process with limits.
 
 pypdf runs in `python -m macaw.documents.pdfchild` under an address-space limit and a wall-clock
-timeout, so a decompression bomb, a looping file or thousands of pages cost at most
+timeout (`macaw.documents.sandbox`, shared with the LaTeX e-print reader), so a decompression bomb, a looping file or thousands of pages cost at most
 `timeout_s` seconds and `memory_mb` of memory, and end as one clear error.
 
 Metadata from arXiv (title, authors in order with their real spelling, abstract) wins over
@@ -10,17 +10,12 @@ what the PDF's text says; the PDF gives the sections.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import macaw
 from macaw.artifacts import Author, Document, Section, Source
+from macaw.documents.sandbox import run_child
 from macaw.errors import DamagedPdfError, EncryptedPdfError, ExtractError, NoTextLayerError, NotAPdfError, ResourceLimitError
 
 DEFAULT_MAX_PAGES = 1000
@@ -49,19 +44,6 @@ class Extraction:
     info: dict[str, str]
 
 
-def _limits(memory_mb: int, cpu_s: int):  # type: ignore[no-untyped-def]
-    def apply() -> None:
-        import resource
-
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # the child writes no files
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
-
-
 def run_extraction(
     pdf_path: Path,
     *,
@@ -74,35 +56,8 @@ def run_extraction(
     name = pdf_path.name
     if not pdf_path.is_file():
         raise ExtractError(f"{pdf_path}: file not found", hint="fetch the source again")
-    request = json.dumps({"path": str(pdf_path.resolve()), "max_pages": max_pages, "max_chars": max_chars})
-    env = dict(os.environ)
-    root = str(Path(macaw.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "macaw.documents.pdfchild"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        preexec_fn=_limits(memory_mb, int(timeout_s) + 1),
-        start_new_session=True,  # its own process group, so a kill takes everything it started
-    )
-    try:
-        out, err = proc.communicate(request.encode(), timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        raise ResourceLimitError(f"{name}: parsing took longer than {timeout_s:g} s", hint="the PDF is too large or malformed") from None
-    if proc.returncode != 0:
-        if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-            raise ResourceLimitError(f"{name}: parsing took longer than {timeout_s:g} s", hint="the PDF is too large or malformed")
-        if b"MemoryError" in err or proc.returncode in (-signal.SIGSEGV, -signal.SIGABRT):
-            raise ResourceLimitError(f"{name}: parsing needed more than {memory_mb} MB", hint="the PDF is too large or malformed")
-        last = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
-        raise ExtractError(f"{name}: the PDF reader failed ({last[0][:160]})")
-    try:
-        answer = json.loads(out.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ExtractError(f"{name}: the PDF reader gave no answer") from None
+    request = {"path": str(pdf_path.resolve()), "max_pages": max_pages, "max_chars": max_chars}
+    answer = run_child("macaw.documents.pdfchild", request, name=name, what="the PDF", timeout_s=timeout_s, memory_mb=memory_mb)
     if not answer.get("ok"):
         kind = answer.get("error", "damaged")
         cls = _ERRORS.get(kind, ExtractError)
@@ -118,14 +73,6 @@ def run_extraction(
         pages=int(answer.get("pages", 0)),
         info=dict(answer.get("info", {})),
     )
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.communicate()
 
 
 def extract_document(

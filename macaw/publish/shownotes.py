@@ -120,6 +120,7 @@ def notes_context(manifest: Manifest, show_title: str = "") -> dict[str, Any]:
         "abstract": _paragraphs(manifest.summary),
         "chapters": [{"title": clean_text(c.title), "start": c.start} for c in manifest.chapters],
         "wer": quality.get("wer"),
+        "wer_first_pass": quality.get("wer_first_pass"),
         "grounded_ratio": quality.get("grounded_ratio"),
         "models": models,
         "links": {k: clean_text(v) for k, v in (manifest.links or {}).items()},

@@ -4,9 +4,15 @@ Politeness is the point of most of this file. arXiv asks for one request every t
 seconds; Macaw keeps that spacing across threads and across Macaw processes on the machine
 (a lock file and a timestamp in Macaw's cache), puts connect and read timeouts on every
 request, retries 429, 5xx and timeouts with exponential backoff and jitter (never other
-4xx), and gives up at an overall deadline. Both endpoints are settings
-(`arxiv.api_url`, `arxiv.pdf_url`), so a mirror or a test server can stand in; the PDF is
-always fetched from the PDF setting, never from a link in the API answer.
+4xx), and gives up at an overall deadline. The endpoints are settings
+(`arxiv.api_url`, `arxiv.pdf_url`, `arxiv.eprint_url`), so a mirror or a test server can stand
+in; the PDF is always fetched from the PDF setting, never from a link in the API answer.
+
+The LaTeX source (the e-print) is fetched too, by the same client, before the PDF: a gzipped
+tar, a gzipped .tex, or a PDF for PDF-only submissions, told apart by its bytes. It is stored
+as it came (source.tar.gz, source.tex.gz, source.tar, source.tex) and described in source.json
+under `eprint`; unpacking waits for extract, in a sandbox. An e-print that is missing,
+refused or not LaTeX is noted there and the PDF alone is used: the e-print never fails a fetch.
 """
 
 from __future__ import annotations
@@ -94,6 +100,7 @@ class Policy:
     backoff_max_s: float = 60.0
     deadline_s: float = 300.0  # for one fetch, all tries together
     max_pdf_bytes: int = 100 * 1024 * 1024
+    max_eprint_bytes: int = 50 * 1024 * 1024  # compressed; unpacking has its own caps
 
 
 DEFAULT_POLICY = Policy()
@@ -269,6 +276,7 @@ def _metadata(r: Any, base: str, config: Config) -> dict[str, Any]:
         "comment": " ".join((r.comment or "").split()),
         "abs_url": abs_url,
         "pdf_url": f"{config.arxiv.pdf_url.rstrip('/')}/{base}{version}",
+        "eprint_url": f"{config.arxiv.eprint_url.rstrip('/')}/{base}{version}",
     }
 
 
@@ -332,6 +340,7 @@ def fetch(value: str, config: Config, folder: Path, *, policy: Policy = DEFAULT_
     meta = fetch_metadata(value, config, policy=policy, gate=gate)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    meta["eprint"] = fetch_eprint(meta["eprint_url"], folder, policy=policy, gate=gate)
     download_pdf(meta["pdf_url"], folder / "source.pdf", policy=policy, gate=gate)
     return Source(
         kind="arxiv",
@@ -341,5 +350,106 @@ def fetch(value: str, config: Config, folder: Path, *, policy: Policy = DEFAULT_
         date=meta["published"][:10],
         origin=meta["abs_url"],
         raw_file="source.pdf",
+        extra_files=[meta["eprint"]["file"]] if meta["eprint"].get("file") else [],
         metadata=meta,
     )
+
+
+# ---------------------------------------------------------------- the LaTeX source (e-print)
+
+EPRINT_NAMES = {"tar.gz": "source.tar.gz", "tex.gz": "source.tex.gz", "tar": "source.tar", "tex": "source.tex"}
+
+
+def eprint_format(head: bytes) -> str:
+    """tar.gz | tex.gz | pdf | tar | tex | unknown, from the e-print's first bytes (never its headers)."""
+    import zlib
+
+    from macaw.documents.latexsource import sniff
+
+    kind = sniff(head)
+    if kind != "gzip":
+        return kind
+    try:
+        inner = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
+    except zlib.error:
+        return "unknown"
+    inner_kind = sniff(inner)
+    return {"tar": "tar.gz", "tex": "tex.gz", "pdf": "pdf"}.get(inner_kind, "tar.gz" if len(inner) >= 512 and inner[156:157] in (b"0", b"5", b"\0") else "unknown")
+
+
+def fetch_eprint(url: str, folder: Path, *, policy: Policy = DEFAULT_POLICY, gate: Gate | None = None) -> dict[str, Any]:
+    """Download the e-print into folder; what source.json records about it. Never raises for a bad e-print."""
+    import hashlib
+
+    gate = gate or default_gate(policy)
+    part = Path(folder) / ".eprint.download"
+    record: dict[str, Any] = {"url": url, "file": "", "format": ""}
+    try:
+        size = download_eprint(url, part, policy=policy, gate=gate)
+        with open(part, "rb") as fh:
+            head = fh.read(8192)
+        fmt = eprint_format(head)
+        record.update(format=fmt, bytes=size)
+        if fmt in EPRINT_NAMES:
+            digest = hashlib.sha256(part.read_bytes()).hexdigest()
+            os.replace(part, Path(folder) / EPRINT_NAMES[fmt])
+            record.update(file=EPRINT_NAMES[fmt], sha256=digest)
+        elif fmt == "pdf":
+            record["note"] = "a PDF-only submission: no LaTeX source"
+        else:
+            record["note"] = "neither a tar, a gzip nor LaTeX"
+    except (FetchError, SourceNotFoundError) as exc:
+        record.update(format="none", note=str(exc))
+    finally:
+        part.unlink(missing_ok=True)
+    return record
+
+
+def download_eprint(url: str, target: Path, *, policy: Policy = DEFAULT_POLICY, gate: Gate | None = None) -> int:
+    """Stream the e-print into `target` atomically, at most policy.max_eprint_bytes.
+
+    Like the PDF: spacing, timeouts, backoff on 429/5xx and timeouts. Unlike it, a host that
+    cannot be reached at all is not retried: the e-print is optional and the PDF request that
+    follows will say what is wrong with the network.
+    """
+    import httpx
+
+    gate = gate or default_gate(policy)
+    target = Path(target)
+
+    def attempt(remaining: float) -> int:
+        gate.wait()
+        timeout = httpx.Timeout(connect=policy.connect_timeout_s, read=max(1.0, min(policy.read_timeout_s, remaining)), write=30.0, pool=30.0)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as fh, httpx.stream("GET", url, timeout=timeout, follow_redirects=True, headers={"User-Agent": "macaw (offline podcast maker)"}) as response:
+                if response.status_code in (403, 404, 410):
+                    raise SourceNotFoundError(f"no source at {url} (HTTP {response.status_code})")
+                if response.status_code == 429 or response.status_code >= 500:
+                    raise _Retry(f"HTTP {response.status_code} from {url}", _retry_after(response.headers))
+                if response.status_code != 200:
+                    raise FetchError(f"HTTP {response.status_code} from {url}")
+                declared = int(response.headers.get("Content-Length") or 0)
+                if declared > policy.max_eprint_bytes:
+                    raise FetchError(f"{url} is {declared} bytes; the limit is {policy.max_eprint_bytes}")
+                size = 0
+                for chunk in response.iter_raw(1 << 16):  # the bytes as sent: a .gz stays compressed
+                    size += len(chunk)
+                    if size > policy.max_eprint_bytes:
+                        raise FetchError(f"{url} is larger than {policy.max_eprint_bytes} bytes")
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+            return size
+        except httpx.ConnectError as exc:
+            raise FetchError(f"cannot reach {url} ({type(exc).__name__})") from None
+        except httpx.TimeoutException:
+            raise _Retry(f"timed out downloading {url}") from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise _Retry(f"download of {url} failed ({type(exc).__name__})") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    return _with_retries(f"source {url}", policy, attempt)

@@ -16,7 +16,23 @@ from macaw.artifacts import Chapter, Master, Narration, Quality, Script, Source
 from macaw.audio import limit, loudness_lufs, peak_envelope, read_audio, resample, true_peak_db
 from macaw.errors import EmptyOutputError
 from macaw.fsutil import atomic_replace, temp_path_for
-from macaw.stages.context import StageContext
+from macaw.stages.context import Stage, StageContext
+
+
+def _files(folder: Path, config) -> list[str]:
+    try:
+        return [Master.load(folder).audio]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+STAGE = Stage(
+    reads=("write", "speak", "check", "fetch"),
+    artifact=Master,
+    files=_files,
+    options=lambda config: {**config.section("master"), "show": config.show.title, "image": config.show.image},
+    code=("macaw.audio",),
+)
 
 CEILING_MARGIN_DB = 0.5  # MP3 encoding overshoots peaks a little; limit below the target first
 MAX_PASSES = 4
@@ -28,7 +44,7 @@ LOUDNESS_TOLERANCE = 0.7  # LU from the target that an encoded pass may land at
 def chapters(script: Script, quality: Quality, narration: Narration, duration: float) -> list[Chapter]:
     """One chapter per part of the script, starting where its first sentence starts."""
     starts: dict[int, float] = {q.index: q.start for q in quality.sentences}
-    starts_fallback = {s.index: s.start for s in narration.sentences}
+    starts_fallback = {s.index: s.start for s in (quality.spans or narration.sentences)}
     out: list[Chapter] = []
     for i, sentence in enumerate(script.sentences):
         if out and out[-1].title == sentence.segment:
@@ -115,9 +131,10 @@ def _cover(ctx: StageContext) -> Path | None:
 
 def run(ctx: StageContext, script: Script, narration: Narration, quality: Quality, source: Source) -> Master:
     settings = ctx.config.master
-    audio, sr = read_audio(ctx.folder / narration.audio)
+    audio_file = quality.audio or narration.audio  # check's checked.wav when it spliced retakes in
+    audio, sr = read_audio(ctx.folder / audio_file)
     if audio.size == 0 or not np.any(audio):
-        raise EmptyOutputError(f"{ctx.folder / narration.audio} is silent; nothing to master", hint="rebuild with --force to speak it again")
+        raise EmptyOutputError(f"{ctx.folder / audio_file} is silent; nothing to master", hint="rebuild with --force to speak it again")
     audio = resample(audio, sr, settings.sample_rate)
     sr = settings.sample_rate
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
-import macaw
 from macaw import render as templating
 from macaw.publish import pages as pages_module
 from macaw.publish import shownotes as shownotes_module
@@ -41,10 +40,20 @@ from macaw.publish.shownotes import (
     render_srt,
     render_vtt,
 )
-from macaw.stages.context import StageContext
+from macaw.stages.context import Stage, StageContext
+from macaw.version import __version__
 
 # Fixed forever: uuid5(NAMESPACE_URL, "urn:macaw:episode"). Item GUIDs are uuid5(this, episode id),
 # so a rebuild, a new arXiv version or a moved base_url never changes an episode's identity.
+STAGE = Stage(
+    reads=("fetch", "extract", "write", "speak", "check", "master"),
+    artifact=Manifest,
+    files=lambda folder, config: [f"../../feeds/{config.show.slug}.xml"],
+    options=lambda config: config.section("show"),
+    code=("macaw.publish",),
+    templates=("*.html.j2", "*.txt.j2", "_style.css.j2"),
+)
+
 EPISODE_GUID_NAMESPACE = uuid.UUID("0aadf8a2-d863-57d7-9cfb-3af0cd9ddc05")
 
 
@@ -109,13 +118,9 @@ def _summary(document: Document, script: Script) -> str:
     return " ".join(words)
 
 
-def _models(ctx: StageContext, script: Script, quality: Quality) -> dict[str, str]:
+def _models(ctx: StageContext, script: Script, narration: Narration, quality: Quality) -> dict[str, str]:
     models = dict(script.models)
-    try:
-        voice = Narration.load(ctx.folder).voice
-    except (OSError, ValueError, TypeError, KeyError):
-        voice = ""
-    models.setdefault("tts", voice or ctx.config.tts.voice or f"{ctx.config.tts.engine} en_US-joe-medium")
+    models.setdefault("tts", narration.voice or ctx.config.tts.voice or f"{ctx.config.tts.engine} en_US-joe-medium")
     models.setdefault("asr", quality.asr_model or ctx.config.asr.model or f"{ctx.config.asr.engine} tiny.en")
     return {k: str(v) for k, v in models.items() if v}
 
@@ -125,6 +130,7 @@ def run(
     source: Source,
     document: Document,
     script: Script,
+    narration: Narration,
     quality: Quality,
     master: Master,
     *,
@@ -160,6 +166,7 @@ def run(
         chapters=list(master.chapters),
         quality={
             "wer": quality.wer,
+            "wer_first_pass": quality.wer_first_pass,
             "threshold": quality.threshold,
             "passed": quality.passed,
             "grounded_ratio": round(script.grounded_ratio(), 4),
@@ -167,7 +174,7 @@ def run(
             "retries": quality.retries,
         },
         timings=dict(ctx.timings),
-        models=_models(ctx, script, quality),
+        models=_models(ctx, script, narration, quality),
         links=links,
         metadata=meta,
     )
@@ -208,7 +215,7 @@ CACHE_FILE = ".macaw/publish-cache.json"
 
 def _render_key(config: Config) -> str:
     """Changes whenever anything an episode's rendering depends on, besides its manifest, does."""
-    h = hashlib.sha256(macaw.__version__.encode())
+    h = hashlib.sha256(__version__.encode())
     h.update(json.dumps(dataclasses.asdict(config.show), sort_keys=True).encode())
     h.update(templating.digest().encode())
     for module in (shownotes_module, pages_module):

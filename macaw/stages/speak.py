@@ -17,9 +17,18 @@ from macaw.audio import silence, write_wav
 from macaw.config import TTSConfig
 from macaw.errors import EmptyOutputError
 from macaw.script.spoken import to_spoken
-from macaw.stages.context import StageContext
+from macaw.stages.context import Stage, StageContext
 
 NARRATION_FILE = "narration.wav"
+
+STAGE = Stage(
+    reads=("write",),
+    artifact=Narration,
+    files=(NARRATION_FILE,),
+    engines=("tts",),
+    options=lambda config: config.section("tts"),
+    code=("macaw.script.spoken", "macaw.audio"),
+)
 
 
 def pause_before(sentences: list[Sentence], i: int, tts: TTSConfig) -> float:

@@ -6,12 +6,36 @@ build the script through macaw/script/writer.py's Writer and its faithfulness ga
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 from macaw.artifacts import Document, Script, Source
 from macaw.errors import EmptySourceError
 from macaw.script import journal, paper
 from macaw.script.writer import Writer, has_words
-from macaw.stages.context import StageContext
+from macaw.fsutil import atomic_write_text, sha256_file
+from macaw.stages.context import Stage, StageContext
+
+
+def options(config) -> dict:
+    lexicon = config.script.lexicon
+    path = Path(lexicon).expanduser() if lexicon else None
+    if path is not None and not path.is_absolute():
+        path = config.out / path
+    return {"journal": config.section("journal"), "script": config.section("script"),
+            "show": [config.show.title, config.show.author],
+            "lexicon": sha256_file(path) if path and path.is_file() else lexicon}
+
+
+STAGE = Stage(
+    reads=("extract", "fetch"),
+    artifact=Script,
+    files=("script.md",),
+    engines=("llm",),
+    options=options,
+    code=("macaw.script",),
+    templates=("prompt_*.j2", "script_*.j2"),
+)
 
 
 
@@ -24,7 +48,9 @@ def run(ctx: StageContext, document: Document, source: Source) -> Script:
     if source.kind == "journal":
         writer = Writer(ctx, document, source)
         journal.write(writer, ctx.config.journal.mode)
-        return writer.script()
-    writer = Writer(ctx, document, source)
-    paper.write(writer, minutes=float(ctx.config.script.minutes))
-    return writer.script()
+    else:
+        writer = Writer(ctx, document, source)
+        paper.write(writer, minutes=float(ctx.config.script.minutes))
+    script = writer.script()
+    atomic_write_text(ctx.folder / "script.md", script.to_markdown())
+    return script

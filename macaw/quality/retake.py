@@ -1,0 +1,166 @@
+"""Retakes: a sentence the voice fumbled is spoken again another way, and the better take is
+spliced into check's own copy of the narration (speak's narration.wav is never rewritten).
+
+A sentence above `quality.sentence_max_wer` (or above `quality.rescue_wer`, when the episode
+would fail the gate) is synthesised again with an alternative spoken form (a pause around the
+troublesome words, spelled acronyms and expanded symbols, the plain spoken form of the written
+text); each round's takes are heard in one transcription, and a take replaces the old one when
+what was heard in it scores better.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from macaw.artifacts import Script, Sentence, SpokenSentence
+from macaw.engines import Word
+from macaw.quality.listen import hear_clips
+from macaw.quality.score import Scored, sentence_wer
+from macaw.script.spoken import to_spoken, wer_words
+from macaw.stages.context import StageContext
+from macaw.stages.speak import render, spoken_text
+
+TIMING_SLACK = 1.0  # seconds a recognised word may stray outside its sentence's audio
+
+
+def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
+    """Other ways to say a sentence, in the order worth trying.
+
+    When a few words went wrong, a short pause around them comes first (Piper pauses at commas);
+    then acronyms spelled letter by letter with hyphens said as breaks, then the normaliser's
+    own reading of the written text. When most of the sentence was lost, the problem is the take,
+    not a term: a fresh take of the same words comes first (Piper's output varies run to run).
+    """
+    current = spoken_text(sentence)
+    n_words = max(1, len(wer_words(sentence.text)))
+    widespread = len(trouble) > max(3, n_words // 3)
+    out: list[str] = []
+    if trouble and not widespread:
+        marked = []
+        for token in current.split():
+            core = token.strip(",.;:!?")
+            if core and set(wer_words(core)) & trouble:
+                marked.append(f", {token.rstrip(',')},")
+            else:
+                marked.append(token)
+        text = re.sub(r",\s*,", ",", " ".join(marked))
+        out.append(re.sub(r"\s+,", ",", text).strip(", "))
+    spelled = re.sub(r"\b([A-Z]{2,})\b", lambda m: " ".join(m.group(1)), sentence.text)
+    out.append(re.sub(r"(?<=\w)-(?=\w)", " ", to_spoken(spelled)))
+    out.append(to_spoken(sentence.text))
+    seen: set[str] = set() if widespread else {current}
+    unique = [current] if widespread else []
+    for text in out:
+        text = re.sub(r"\s+", " ", text).strip()
+        if text and text not in seen and text not in unique:
+            seen.add(text)
+            unique.append(text)
+    if not widespread:
+        unique.append(current)  # a fresh take of the same words, last
+    return unique
+
+
+Take = tuple[np.ndarray, str, list[Word]]  # the audio, the text spoken, what the recogniser heard in it
+
+
+def retake_options(script: Script, scored: Scored, bad: list[int], limit: int) -> dict[int, list[str]]:
+    return {i: alternatives(script.sentences[i], {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"})[:limit] for i in bad}
+
+
+def render_round(tts: Any, options: dict[int, list[str]], todo: list[int], tries: dict[int, int]) -> dict[int, tuple[np.ndarray, str]]:
+    """Each sentence in `todo` spoken its next way (the one after its `tries` so far)."""
+    clips: dict[int, tuple[np.ndarray, str]] = {}
+    for i in todo:
+        text = options[i][tries.get(i, 0)]
+        clip = render(tts, text)
+        if clip.size:
+            clips[i] = (clip, text)
+    return clips
+
+
+def retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], names: list[list[str]], careful: bool = False,
+           first: tuple[dict[int, list[str]], dict[int, tuple[np.ndarray, str]], list[list[Word]]] | None = None,
+           threshold: float | None = None) -> tuple[dict[int, int], dict[int, Take]]:
+    """Try other spoken forms for each bad sentence; keep the better takes.
+
+    Round by round: every sentence still above `threshold` (default `quality.sentence_max_wer`)
+    gets its next alternative, and all of a round's takes are heard in one transcription.
+    `first`: a first take of some of them, already spoken and heard (with the second listen, in
+    the same transcription), as (options, clips, heard).
+    """
+    limit = ctx.config.quality.max_retries
+    threshold = ctx.config.quality.sentence_max_wer if threshold is None else threshold
+    tts = ctx.tts()
+    sr = int(tts.sample_rate)
+    kept: dict[int, Take] = {}
+    options = dict(first[0]) if first else {}
+    tries: dict[int, int] = {i: 1 for i in options if options[i]}  # the first round's takes
+    options.update(retake_options(script, scored, [i for i in bad if i not in options], limit))
+    best = {i: scored.sentences[i].wer for i in bad}
+    clips, heard = (first[1], first[2]) if first else ({}, [])
+    while True:
+        for (i, (clip, text)), words in zip(clips.items(), heard):
+            wer = sentence_wer(script.sentences[i], words, names)
+            ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best[i]:.0%} -> {wer:.0%} with {text!r}")
+            if wer < best[i]:
+                best[i], kept[i] = wer, (clip, text, words)
+        todo = [i for i in bad if best[i] > threshold and tries.get(i, 0) < len(options[i])]
+        if not todo:
+            break
+        clips = render_round(tts, options, todo, tries)
+        for i in todo:
+            tries[i] = tries.get(i, 0) + 1
+        heard = hear_clips(ctx, [clip for clip, _ in clips.values()], sr, careful)
+    return tries, kept
+
+
+def splice(audio: np.ndarray, sr: int, spans: list[SpokenSentence], takes: dict[int, Take]) -> tuple[np.ndarray, list[SpokenSentence]]:
+    """Put new takes in place of old ones; every later sentence moves by the change in length."""
+    pieces: list[np.ndarray] = []
+    new_spans: list[SpokenSentence] = []
+    cursor = 0  # samples of the old audio consumed
+    shift = 0  # samples the new audio runs ahead of the old
+    for span in spans:
+        start, end = int(round(span.start * sr)), int(round(span.end * sr))
+        if span.index in takes:
+            clip = takes[span.index][0]
+            pieces += [audio[cursor:start], clip]
+            new_spans.append(SpokenSentence(span.index, (start + shift) / sr, (start + shift + len(clip)) / sr))
+            shift += len(clip) - (end - start)
+            cursor = end
+        else:
+            new_spans.append(SpokenSentence(span.index, span.start + shift / sr, span.end + shift / sr))
+    pieces.append(audio[cursor:])
+    return np.concatenate(pieces), new_spans
+
+
+def respliced_words(words: list[Word], old: list[SpokenSentence], new: list[SpokenSentence], takes: dict[int, Take],
+                     word_sentence: list[int] | None = None) -> list[Word]:
+    """What the recogniser hears in the spliced narration, without hearing all of it again.
+
+    Words heard inside a replaced sentence give way to what was heard in its new take (the same
+    samples, heard on their own), and so do the words the alignment gave to that sentence that
+    the recogniser timed just past its audio (`word_sentence`, within TIMING_SLACK): a last word
+    stretched into the pause would otherwise be heard twice. Every other word moves with the
+    audio around it.
+    """
+    replaced = [(o.start, o.end) for o in old if o.index in takes]
+    near = {o.index: (o.start - TIMING_SLACK, o.end + TIMING_SLACK) for o in old if o.index in takes}
+    shifts = sorted((o.end, (n.end - n.start) - (o.end - o.start)) for o, n in zip(old, new) if o.index in takes)
+    out: list[Word] = []
+    for k, w in enumerate(words):
+        middle = (w.start + w.end) / 2
+        if any(start <= middle <= end for start, end in replaced):
+            continue
+        owner = word_sentence[k] if word_sentence is not None and k < len(word_sentence) else -1
+        if owner in near and near[owner][0] <= middle <= near[owner][1]:
+            continue
+        shift = sum(delta for end, delta in shifts if end <= middle)
+        out.append(Word(w.text, w.start + shift, w.end + shift, w.probability))
+    starts = {n.index: n.start for n in new}
+    for index, (_, _, heard) in takes.items():
+        out += [Word(w.text, w.start + starts[index], w.end + starts[index], w.probability) for w in heard]
+    return sorted(out, key=lambda w: w.start)
