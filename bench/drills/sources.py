@@ -44,11 +44,12 @@ def traversal(secret: Path, escape_name: str) -> bytes:
 
 
 def gzip_bomb() -> bytes:
-    """A gzip of about 4 GiB of zeros (about 4 MB on the wire)."""
+    """A gzipped .tex of 512 MiB of text (about 0.5 MB on the wire): the LaTeX caps are 8 MiB of TeX, 200 MiB unpacked."""
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9) as gz:
-        block = b"\0" * (1 << 20)
-        for _ in range(4096):
+        gz.write(b"\\documentclass{article}\\begin{document}\\section{Intro}")
+        block = b"lol " * (1 << 18)
+        for _ in range(512):
             gz.write(block)
     return buf.getvalue()
 
@@ -63,7 +64,8 @@ def _available() -> bool:
     return "eprint_url" in ArxivConfig.__dataclass_fields__
 
 
-def _drill(make):  # type: ignore[no-untyped-def]
+def _drill(make, latex_ok=lambda doc_text: True):  # type: ignore[no-untyped-def]
+    """latex_ok(document text): whether a document read from the hostile LaTeX (no fallback) is acceptable."""
     def fn(tmp: Path) -> Result:
         if not _available():
             return not_available("no LaTeX path in this tree yet (no arxiv.eprint_url setting; branch latex)")
@@ -97,12 +99,13 @@ def _drill(make):  # type: ignore[no-untyped-def]
                 doc = json.loads(doc_path.read_text())
                 if "DRILL-SECRET" in doc_path.read_text() or "root:x:0" in doc_path.read_text():
                     problems.append("a symlink's target was read into the document")
-                if not doc.get("fallback"):
-                    problems.append(f"no fallback reason kept (origin_format {doc.get('origin_format')!r})")
+                if not doc.get("fallback") and not latex_ok(doc_path.read_text()):
+                    problems.append(f"read as LaTeX without falling back, and the attack shows in it (origin_format {doc.get('origin_format')!r})")
             if run.seconds > 30 or run.peak_mb > 1024:
                 problems.append(f"{run.seconds:.1f} s, {run.peak_mb:.0f} MiB (limits 30 s, 1 GiB)")
             fallback = json.loads(doc_path.read_text()).get("fallback", "") if doc_path else ""
-            return Result(not problems, "; ".join(problems) or f"fell back to the PDF: {str(fallback)[:120]}", run.peak_mb)
+            ok = f"fell back to the PDF: {str(fallback)[:120]}" if fallback else "read the LaTeX safely (nothing of the attack in the document)"
+            return Result(not problems, "; ".join(problems) or ok, run.peak_mb)
         result = expect_error(run, (20, 24, 25))
         if problems:
             result.passed, result.detail = False, "; ".join(problems) + " | " + result.detail
@@ -113,6 +116,6 @@ def _drill(make):  # type: ignore[no-untyped-def]
 
 DRILLS = [
     Drill("source", "tar-traversal-and-symlinks", _drill(traversal)),
-    Drill("source", "gzip-bomb", _drill(gzip_bomb), slow=True),
-    Drill("source", "input-loop", _drill(input_loop), slow=True),
+    Drill("source", "gzip-bomb", _drill(gzip_bomb, latex_ok=lambda text: False), slow=True),
+    Drill("source", "input-loop", _drill(input_loop, latex_ok=lambda text: text.count("Again.") <= 3), slow=True),
 ]
