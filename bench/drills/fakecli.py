@@ -76,15 +76,15 @@ def install_faults() -> None:
     if env.get("MACAW_DRILL_KILL_SAVED"):
         from macaw import pipeline
 
-        target = env["MACAW_DRILL_KILL_SAVED"]
-        spec = pipeline.SPECS[target]
-        save = spec.save
+        target, run_stage = env["MACAW_DRILL_KILL_SAVED"], pipeline.run_stage
 
-        def saved(artifact, folder):  # type: ignore[no-untyped-def]
-            save(artifact, folder)
-            _die()
+        def saved(stage, *args, **kwargs):  # type: ignore[no-untyped-def]
+            result = run_stage(stage, *args, **kwargs)  # runs the stage and saves its artifact
+            if stage == target:
+                _die()  # before build_one records it in the cache
+            return result
 
-        spec.save = saved
+        pipeline.run_stage = saved  # type: ignore[assignment]
     if env.get("MACAW_DRILL_KILL_FEED") or env.get("MACAW_DRILL_ENOSPC"):
         from macaw.stages import publish
 
