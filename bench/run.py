@@ -266,29 +266,36 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="macaw-bench-"))
     results: dict[str, Any] = {"machine": machine(args.device), "args": vars(args) | {"results": str(args.results)}}
     rows = inputs(args.papers, args.journals)
+
+    def save() -> None:  # after every section, so a run stopped midway keeps what it measured
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps(summarise(results), indent=2, default=str))
+
     if "builds" not in skip:
         print(f"== builds: {len(rows)} inputs, one fresh process each, outputs under {root}")
         results["builds"] = bench_builds(rows, args.device, root)
+        save()
     if "rebuild" not in skip:
         sample_out = Path(results["builds"]["sample"]["out"]) if "sample" in results.get("builds", {}) else root / "rebuild"
         if not (sample_out / "episodes").exists():
             cli("build", "--journal", str(SAMPLE), "--out", str(sample_out), "-q")
         results["rebuild"] = bench_rebuild(sample_out)
         print(f"== cached rebuild: {results['rebuild']}")
+        save()
     if "publish" not in skip:
         results["publish"] = bench_publish_1000()
         print(f"== publish over 1,000 manifests: CLI {results['publish'].get('cli_warm_s')} s")
+        save()
     if "voice" not in skip:
         from bench.bench_voice import bench_voice
 
         print("== bench.bench_voice (raw Piper / faster-whisper on the journal entries, reference takes)")
         results["voice"] = bench_voice(log=lambda line: None)
+        save()
     if "areas" not in skip:
         results["areas"] = bench_areas()
     results["wall_s"] = round(time.perf_counter() - started, 1)
-    summarise(results)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(results, indent=2, default=str))
+    save()
     print(table(results))
     print(f"whole bench {results['wall_s']} s; figures saved to {args.results}")
     return 0
