@@ -69,7 +69,9 @@ def _run(action: Callable[[], int | None]) -> None:
     try:
         code = action() or 0
     except MacawError as exc:
-        _console().print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        _console().print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         _console().print("interrupted; the feed and published episodes are unchanged")
@@ -197,6 +199,68 @@ def explain(episode: str, out: Path | None, config_path: Path | None) -> None:
         for stage, reruns, reasons in run_explain(episode, config=config):
             verdict = "[yellow]reruns[/yellow]" if reruns else "[green]cached[/green]"
             console.print(f"{stage:<8} {verdict}  {'; '.join(reasons)}".rstrip())
+        return 0
+
+    _run(action)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="List what the night would build and why; build and record nothing.")
+@click.option("--wait", "wait_s", type=float, default=0.0, metavar="SECONDS", help="Wait this long for another run's lock instead of exiting at once.")
+@click.option("--retry", "retry", multiple=True, metavar="ID", help="Bring back an item that was set aside (arXiv id, episode id or state key); repeatable.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
+@_common_config
+def nightly(dry_run: bool, wait_s: float, retry: tuple[str, ...], quiet: bool, out: Path | None, config_path: Path | None) -> None:
+    """Build what [nightly] in macaw.toml asks for; what cron runs. Exit 0: all done or nothing new."""
+
+    def action() -> int:
+        from rich.markup import escape
+
+        from macaw.nightly.runner import run_night
+
+        config = _load_config(out, config_path)
+        if not (config.nightly.arxiv or config.nightly.journal):
+            from macaw.errors import ConfigError
+
+            raise ConfigError(f"no [[nightly.arxiv]] or [[nightly.journal]] source in {config.out / 'macaw.toml'}",
+                              hint="add one (see the README's nightly section), or pass --config FILE")
+        console = _console(stderr=False)
+        err = _console()
+
+        def log(line: str) -> None:
+            if not quiet:
+                err.print(line, soft_wrap=True, markup=False, highlight=False)
+
+        report = run_night(config, dry_run=dry_run, wait_s=wait_s, retry=retry, reporter=None if quiet else RichReporter(quiet), log=log)
+        if dry_run:
+            for p in report.planned:
+                console.print(f"would build {p.work.episode_id} ({p.work.label}): {p.reason}", markup=False, highlight=False)
+        for s in report.skipped:
+            console.print(f"skipped {s.label}: {s.why}", markup=False, highlight=False)
+        for where, error in report.problems:
+            _console().print(f"[red]failed:[/red] {escape(where)}: {escape(error)}", soft_wrap=True)
+        for key, label, error in report.failed:
+            _console().print(f"[red]failed:[/red] {escape(label)}: {escape(error)}", soft_wrap=True)
+        verb = "would build" if dry_run else "published"
+        count = len(report.planned) if dry_run else len(report.published)
+        console.print(f"night: {verb} {count}, failed {len(report.failed) + len(report.problems)}, "
+                      f"skipped {len(report.skipped)} in {report.seconds:.1f} s", markup=False, highlight=False)
+        error = None if dry_run else report.error()
+        return error.exit_code if error else 0
+
+    _run(action)
+
+
+@main.command()
+@_common_config
+def status(out: Path | None, config_path: Path | None) -> None:
+    """The nightly state: the last nights, what is due next, and the failures."""
+
+    def action() -> int:
+        from macaw.nightly.status import render_status
+
+        config = _load_config(out, config_path)
+        _console(stderr=False).print(render_status(config), markup=False, highlight=False, soft_wrap=True)
         return 0
 
     _run(action)

@@ -121,6 +121,30 @@ class ArxivConfig:
 
 
 @dataclass
+class NightlyArxiv:
+    query: str = ""  # arXiv search syntax, e.g. "cat:cs.CL AND abs:speech"
+    max_per_night: int = 5  # newest first; only papers not built before
+
+
+@dataclass
+class NightlyJournal:
+    path: str = ""  # a folder of entries (or one entry); relative to the output root
+    url: str = ""  # or a blog's RSS/Atom feed
+
+
+@dataclass
+class NightlyConfig:
+    digest: bool = False  # true: also one episode a night covering every paper it built
+    max_attempts: int = 3  # an item that failed this many nights is set aside (`macaw nightly --retry ID`)
+    backoff_hours: float = 20.0  # a failed item waits this long, doubled after each further failure
+    allow_private: bool = False  # let journal feed URLs reach loopback / private addresses
+    feed_max_bytes: int = 10 * 1024 * 1024  # a remote journal feed larger than this is refused
+    feed_timeout: float = 30.0  # seconds for one remote feed request (connect and each read)
+    arxiv: list[NightlyArxiv] = field(default_factory=list)
+    journal: list[NightlyJournal] = field(default_factory=list)
+
+
+@dataclass
 class Config:
     show: ShowConfig = field(default_factory=ShowConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
@@ -131,6 +155,7 @@ class Config:
     journal: JournalConfig = field(default_factory=JournalConfig)
     script: ScriptConfig = field(default_factory=ScriptConfig)
     arxiv: ArxivConfig = field(default_factory=ArxivConfig)
+    nightly: NightlyConfig = field(default_factory=NightlyConfig)
     out: Path = field(default_factory=Path.cwd)
 
     @property
@@ -187,8 +212,31 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
         ) from None
 
 
+_LISTS = {("nightly", "arxiv"): NightlyArxiv, ("nightly", "journal"): NightlyJournal}
+
+
+def _apply_list(kind: type, value: Any, where: str) -> list[Any]:
+    """[[nightly.arxiv]] / [[nightly.journal]]: an array of tables, each checked like a section."""
+    name = "nightly.arxiv" if kind is NightlyArxiv else "nightly.journal"
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{name} in {where} must be written as [[{name}]] tables", hint="see the README's nightly section")
+    items = []
+    for table in value:
+        item = kind()
+        known = {f.name for f in dataclasses.fields(item)}
+        for key, v in table.items():
+            if key not in known:
+                raise ConfigError(f"unknown setting {key!r} in [[{name}]] in {where}", hint=f"known: {', '.join(sorted(known))}")
+            setattr(item, key, _coerce(v, getattr(item, key), f"{name}.{key} in {where}"))
+        items.append(item)
+    return items
+
+
 def _apply(config: Config, section: str, key: str, value: Any, where: str) -> None:
     sections = _sections()
+    if (section, key) in _LISTS:
+        setattr(getattr(config, section), key, _apply_list(_LISTS[(section, key)], value, where))
+        return
     if section not in sections:
         raise ConfigError(f"unknown section [{section}] in {where}", hint=f"known: {', '.join(sections)}")
     target = getattr(config, section)
@@ -270,5 +318,25 @@ def validate(config: Config) -> None:
         raise ConfigError(f"quality.max_retries must be between 0 and 10, got {config.quality.max_retries}")
     if not config.show.slug or any(c in config.show.slug for c in "/\\ ."):
         raise ConfigError(f"show.slug must be a plain name (it names feeds/<slug>.xml), got {config.show.slug!r}")
+    validate_nightly(config.nightly)
     if not config.show.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"show.base_url must start with http:// or https://, got {config.show.base_url!r}")
+
+
+def validate_nightly(nightly: NightlyConfig) -> None:
+    for q in nightly.arxiv:
+        if not q.query.strip():
+            raise ConfigError("a [[nightly.arxiv]] table has no query", hint='e.g. query = "cat:cs.CL AND abs:speech"')
+        if not 1 <= q.max_per_night <= 200:
+            raise ConfigError(f"nightly.arxiv max_per_night must be between 1 and 200, got {q.max_per_night}")
+    for j in nightly.journal:
+        if bool(j.path) == bool(j.url):
+            raise ConfigError("each [[nightly.journal]] needs exactly one of path or url", hint='e.g. path = "~/journal"')
+        if j.url and not j.url.startswith(("http://", "https://")):
+            raise ConfigError(f"nightly.journal url must start with http:// or https://, got {j.url!r}")
+    if not 1 <= nightly.max_attempts <= 20:
+        raise ConfigError(f"nightly.max_attempts must be between 1 and 20, got {nightly.max_attempts}")
+    if nightly.backoff_hours < 0:
+        raise ConfigError(f"nightly.backoff_hours must be 0 or more, got {nightly.backoff_hours}")
+    if nightly.feed_max_bytes < 1024:
+        raise ConfigError(f"nightly.feed_max_bytes must be at least 1024, got {nightly.feed_max_bytes}")

@@ -7,7 +7,8 @@
     │   ├── SourceNotFoundError    11   missing file, unknown arXiv id
     │   ├── EmptySourceError       12   an entry or document with no words in it
     │   ├── InvalidIdError         13   a malformed arXiv id or URL
-    │   └── FetchError             14   the network or a server failed
+    │   ├── FetchError             14   the network or a server failed
+    │   └── RefusedSourceError     15   a remote source refused for safety: private address, hostile XML, too big
     ├── ExtractError               20   the source could not be turned into a document
     │   ├── NotAPdfError           21
     │   ├── EncryptedPdfError      22
@@ -19,7 +20,10 @@
     │   ├── EngineUnavailableError 32   a server is unreachable, a package is missing
     │   └── EmptyOutputError       33   a model returned nothing usable
     ├── QualityGateFailed          40   the round-trip WER is above the threshold
-    └── PublishError               50   the feed or pages could not be written or validated
+    ├── PublishError               50   the feed or pages could not be written or validated
+    ├── LockHeldError              60   another Macaw run (a night or a build) holds the output root's lock
+    └── NightlyError               61   a night in which some items failed (the rest were published)
+        └── NightlyAllFailedError  62   a night in which every item that was tried failed
 
 Outside the tree: 2 is a usage error (click), 70 an internal error (a bug), 130 an interrupt.
 Each error's message is one line that says what went wrong, with which input, and what to do.
@@ -118,3 +122,19 @@ class QualityGateFailed(MacawError):
 
 class PublishError(MacawError):
     exit_code = 50
+
+
+class RefusedSourceError(SourceError):
+    exit_code = 15
+
+
+class NightlyError(MacawError):
+    exit_code = 61
+
+
+class NightlyAllFailedError(NightlyError):
+    exit_code = 62
+
+
+class LockHeldError(MacawError):
+    exit_code = 60

@@ -99,11 +99,13 @@ def build(
     enrich: bool = False,
     refresh: bool = False,
     reporter: Reporter | None = None,
+    lock_wait: float = 0.0,
 ) -> list[Outcome]:
     """Build every episode the source names; return one Outcome per episode.
 
     A batch (a folder of entries) builds and publishes what it can and reports the rest in the
-    outcomes; the CLI turns a failed outcome into its exit code.
+    outcomes; the CLI turns a failed outcome into its exit code. The build holds the output
+    root's lock (macaw/nightly/lock.py), as `macaw nightly` does: LockHeldError after lock_wait s.
     """
     if until not in STAGES:
         raise ConfigError(f"unknown stage {until!r} for --until", hint=f"one of {', '.join(STAGES)}")
@@ -118,17 +120,20 @@ def build(
     for stage in STAGES[: STAGES.index(until) + 1]:
         for role in declaration(stage).engines:
             engines.setdefault(role, create_engine(role, config.section(role)))
-    for index, request in enumerate(requests, 1):
-        reporter.episode(request.episode_id, index, len(requests))
-        outcome = Outcome(request)
-        try:
-            build_one(config, request, until, reporter, engines, outcome, force)
-        except MacawError as exc:
-            outcome.error = exc
-            if len(requests) == 1:
-                raise
-            reporter.log(f"{request.episode_id}: {exc}")
-        outcomes.append(outcome)
+    from macaw.nightly.lock import hold
+
+    with hold(config.out, "macaw build", lock_wait):
+        for index, request in enumerate(requests, 1):
+            reporter.episode(request.episode_id, index, len(requests))
+            outcome = Outcome(request)
+            try:
+                build_one(config, request, until, reporter, engines, outcome, force)
+            except MacawError as exc:
+                outcome.error = exc
+                if len(requests) == 1:
+                    raise
+                reporter.log(f"{request.episode_id}: {exc}")
+            outcomes.append(outcome)
     return outcomes
 
 

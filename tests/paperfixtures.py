@@ -364,7 +364,11 @@ class ReplayServer:
 
             def do_GET(self) -> None:  # noqa: N802
                 url = urlparse(self.path)
-                key = parse_qs(url.query).get("id_list", [""])[0] if url.path.endswith("/query") else url.path
+                query = parse_qs(url.query)
+                key = query.get("id_list", [""])[0] if url.path.endswith("/query") else url.path
+                if url.path.endswith("/query") and not key and query.get("search_query"):
+                    # A search: `search:<query>@<start>` (see search_feed for its answer).
+                    key = f"search:{query['search_query'][0]}@{query.get('start', ['0'])[0]}"
                 server.log.append((time.time(), key))
                 replies = server.script.get(key) or [Reply(404, b"not here", "text/plain")]
                 reply = replies.pop(0) if len(replies) > 1 else replies[0]
@@ -408,6 +412,29 @@ class ReplayServer:
 
     def hits(self, key: str) -> int:
         return sum(1 for _, k in self.log if k == key)
+
+
+def atom_entry(arxiv_id: str, version: int, title: str, authors: list[str], summary: str = "A fixture abstract.",
+               updated: str = "2026-11-30T12:00:00Z", published: str = "2026-11-01T12:00:00Z") -> str:
+    """One arXiv API <entry>, in the current (2025) format."""
+    from xml.sax.saxutils import escape
+
+    names = "".join(f"<author><name>{escape(a)}</name></author>" for a in authors)
+    return (f"<entry><id>http://arxiv.org/abs/{arxiv_id}v{version}</id><title>{escape(title)}</title>"
+            f"<updated>{updated}</updated><published>{published}</published><summary>{escape(summary)}</summary>"
+            f'<link href="https://arxiv.org/abs/{arxiv_id}v{version}" rel="alternate" type="text/html"/>'
+            f'<category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/><arxiv:primary_category term="cs.CL"/>{names}</entry>')
+
+
+def search_feed(entries: list[str], total: int | None = None, start: int = 0) -> Reply:
+    """An API answer holding `entries` (from atom_entry): a search page, or an id_list answer."""
+    total = len(entries) if total is None else total
+    body = ('<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+            'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom">'
+            f"<id>https://arxiv.org/api/fixture</id><title>arXiv Query</title><updated>2026-12-01T00:00:00Z</updated>"
+            f"<opensearch:itemsPerPage>{len(entries)}</opensearch:itemsPerPage><opensearch:totalResults>{total}</opensearch:totalResults>"
+            f"<opensearch:startIndex>{start}</opensearch:startIndex>{''.join(entries)}</feed>")
+    return Reply(body=body.encode("utf-8"))
 
 
 def recovery(sections: list[tuple[str, str]], spec: PaperSpec) -> dict[str, float]:

@@ -120,7 +120,8 @@ class Gate:
         self.folder = Path(folder)
         self.interval_s = interval_s
 
-    def wait(self) -> None:
+    def wait(self) -> float:
+        """Wait for this process's turn; return the time the turn was taken (what the next waits on)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = self.folder / "arxiv.last"
         with Gate._local, open(self.folder / "arxiv.lock", "a+") as lock:
@@ -134,11 +135,13 @@ class Gate:
                 delay = min(self.interval_s, last + self.interval_s - time.time())
                 if delay > 0:
                     time.sleep(delay)
+                now = time.time()
                 tmp = stamp.with_name(f".arxiv.last.{os.getpid()}")
-                tmp.write_text(repr(time.time()))
+                tmp.write_text(repr(now))
                 os.replace(tmp, stamp)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+        return now
 
 
 def default_gate(policy: Policy) -> Gate:

@@ -20,7 +20,7 @@ import yaml
 
 from macaw.artifacts import Author, Source
 from macaw.config import Config
-from macaw.errors import EmptySourceError, FetchError, SourceError, SourceNotFoundError
+from macaw.errors import EmptySourceError, SourceError, SourceNotFoundError
 from macaw.fsutil import atomic_write_text, sha256_text
 
 SUFFIXES = (".md", ".markdown", ".txt", ".text")
@@ -59,7 +59,7 @@ def slugify(text: str, limit: int = 48) -> str:
 def load_entries(value: str, config: Config) -> list[Entry]:
     """Every entry `value` names: a file, a folder (its .md/.txt files, sorted), or a feed URL."""
     if value.startswith(("http://", "https://")):
-        return _from_feed(value)
+        return _from_feed(value, config)
     path = Path(value).expanduser()
     if not path.exists():
         raise SourceNotFoundError(f"journal entry not found: {value}", hint="check the path")
@@ -140,18 +140,20 @@ def _date_from_name(name: str) -> str:
     return _date(name)
 
 
-def _from_feed(url: str) -> list[Entry]:
-    import feedparser
-    import httpx
+def _from_feed(url: str, config: Config | None = None) -> list[Entry]:
+    # The download is macaw.sources.http's: timeouts, a size cap, private addresses refused,
+    # redirects re-checked, entity-declaring XML refused before feedparser sees it.
+    from macaw.sources import http
 
-    try:
-        response = httpx.get(url, timeout=httpx.Timeout(10.0, read=30.0), follow_redirects=True)
-        response.raise_for_status()
-    except httpx.HTTPStatusError as exc:
-        raise FetchError(f"journal feed {url} answered HTTP {exc.response.status_code}", hint="check the URL") from None
-    except httpx.HTTPError as exc:
-        raise FetchError(f"could not fetch journal feed {url}: {exc.__class__.__name__}", hint="check the URL and the network") from None
-    parsed = feedparser.parse(response.content)
+    response = http.get(url, http.policy_for(config))
+    http.check_xml(response.body, url)
+    return parse_feed(response.body, url)
+
+
+def parse_feed(content: bytes, url: str) -> list[Entry]:
+    import feedparser
+
+    parsed = feedparser.parse(content)
     if not parsed.entries:
         raise SourceNotFoundError(f"{url} is not an RSS or Atom feed with entries", hint="point --journal at the blog's feed URL")
     entries = []
