@@ -11,6 +11,9 @@ Faults, from the environment (each off unless set):
     MACAW_DRILL_TTS_DELAY=SECONDS    the fake voice sleeps this long per call (widens a race)
     MACAW_DRILL_ARXIV_POLICY=JSON    fields of macaw.sources.arxiv.Policy to change (a shorter deadline)
     MACAW_DRILL_ENOSPC=feed          writing the feed fails with ENOSPC (when no small tmpfs can be mounted)
+    MACAW_DRILL_PUBLIC=URL-PREFIX    URLs under this prefix pass the private-address check, as a public
+                                     server would (the drill's server must be on 127.0.0.1); every other
+                                     URL, redirects included, is checked as usual
 """
 
 from __future__ import annotations
@@ -108,6 +111,16 @@ def install_faults() -> None:
             return write(path, data)
 
         publish.atomic_write_bytes = feed_write  # type: ignore[assignment]
+    if env.get("MACAW_DRILL_PUBLIC"):
+        from macaw.sources import http
+
+        prefix, check_url = env["MACAW_DRILL_PUBLIC"], http.check_url
+
+        def checked(url, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if not str(url).startswith(prefix):
+                check_url(url, *args, **kwargs)
+
+        http.check_url = checked  # type: ignore[assignment]
     if env.get("MACAW_DRILL_ARXIV_POLICY"):
         import dataclasses
 

@@ -1,5 +1,9 @@
 """Hostile journal feeds, served from 127.0.0.1, through the real `macaw build --journal URL`.
 
+The drill's server is on 127.0.0.1, which Macaw refuses by default (a private address); the
+child lets that one server's URLs through as a public server's would be (MACAW_DRILL_PUBLIC in
+bench/drills/fakecli.py), and checks everything else, redirects included, as usual.
+
 Each must end in 30 s and 1 GiB, with no traceback; what else counts as a pass:
 - billion laughs: the entities are not expanded into the episode (or the feed is refused in one line);
 - external entity: neither the local file nor the URL it names is read;
@@ -38,7 +42,7 @@ def billion_laughs(tmp: Path) -> Result:
     body = rss(ITEM.replace("The evening was fine", "&lol9; The evening was fine"), doctype)
     out = tmp / "out"
     with Server({"/feed.xml": reply(body)}) as server:
-        run = run_cli(["build", "--journal", server.url + "/feed.xml", "--out", str(out)])
+        run = run_cli(["build", "--journal", server.url + "/feed.xml", "--out", str(out)], env={"MACAW_DRILL_PUBLIC": server.url + "/"})
     return _judged(run, out, lambda text: "lollollollol" not in text, "entities were expanded into the episode")
 
 
@@ -50,7 +54,7 @@ def external_entity(tmp: Path) -> Result:
         body = rss(ITEM.replace("The evening was fine", "&file; &net; The evening was fine"), doctype)
         out = tmp / "out"
         with Server({"/feed.xml": reply(body)}) as server:
-            run = run_cli(["build", "--journal", server.url + "/feed.xml", "--out", str(out)])
+            run = run_cli(["build", "--journal", server.url + "/feed.xml", "--out", str(out)], env={"MACAW_DRILL_PUBLIC": server.url + "/"})
         hits = len(private.log)
     result = _judged(run, out, lambda text: "DRILL-SECRET" not in text, "the local file's contents reached the episode")
     if hits:
@@ -58,13 +62,17 @@ def external_entity(tmp: Path) -> Result:
     return result
 
 
-def oversized_body(tmp: Path) -> Result:
+def oversized_body(tmp: Path, declared: bool = True) -> Result:
     chunk = b"<!-- " + b"x" * (1 << 20) + b" -->"
 
-    def endless(h: Any) -> None:  # 8 GiB announced, streamed as fast as the client reads
+    def endless(h: Any) -> None:  # 8 GiB announced (or no length at all), streamed as fast as the client reads
         h.send_response(200)
         h.send_header("Content-Type", "application/rss+xml")
-        h.send_header("Content-Length", str(8 * GIB))
+        if declared:
+            h.send_header("Content-Length", str(8 * GIB))
+        else:
+            h.send_header("Connection", "close")
+            h.close_connection = True
         h.end_headers()
         h.wfile.write(rss("")[:-len(b"</channel></rss>")])
         deadline = time.monotonic() + 40
@@ -73,8 +81,8 @@ def oversized_body(tmp: Path) -> Result:
 
     out = tmp / "out"
     with Server({"/feed.xml": endless}) as server:
-        run = run_cli(["build", "--journal", server.url + "/feed.xml", "--out", str(out)])
-    result = expect_error(run, (10, 14, 24))
+        run = run_cli(["build", "--journal", server.url + "/feed.xml", "--out", str(out)], env={"MACAW_DRILL_PUBLIC": server.url + "/"})
+    result = expect_error(run, (10, 14, 15, 24))
     if episode_ids(out):
         result.passed, result.detail = False, "an episode was built from it | " + result.detail
     return result
@@ -86,9 +94,9 @@ def redirect_to_loopback(tmp: Path) -> Result:
         target = private.url + "/admin"
         out = tmp / "out"
         with Server({"/feed.xml": reply(b"", status=302, headers={"Location": target})}) as server:
-            run = run_cli(["build", "--journal", server.url + "/feed.xml", "--out", str(out)])
+            run = run_cli(["build", "--journal", server.url + "/feed.xml", "--out", str(out)], env={"MACAW_DRILL_PUBLIC": server.url + "/"})
         hits = private.hits("/admin")
-    result = expect_error(run, (10, 14))
+    result = expect_error(run, (10, 14, 15))
     if hits:
         result.passed, result.detail = False, f"the redirect to {target} was followed | {result.detail}"
     return result
@@ -99,12 +107,13 @@ def _judged(run, out: Path, clean, what: str) -> Result:  # type: ignore[no-unty
     if run.code == 0 and not run.killed and run.seconds <= 30 and run.peak_mb <= 1024:
         ok = clean(_outputs_text(out))
         return Result(ok, ("built, nothing of it in the episode" if ok else what) + f" | exit 0 in {run.seconds:.1f} s", run.peak_mb)
-    return expect_error(run, (10, 12, 14))
+    return expect_error(run, (10, 12, 14, 15))
 
 
 DRILLS = [
     Drill("feed", "billion-laughs", billion_laughs, slow=True),
     Drill("feed", "external-entity", external_entity),
     Drill("feed", "oversized-body", oversized_body, slow=True),
+    Drill("feed", "oversized-body-no-length", lambda tmp: oversized_body(tmp, declared=False), slow=True),
     Drill("feed", "redirect-to-loopback", redirect_to_loopback),
 ]
