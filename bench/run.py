@@ -3,6 +3,7 @@
     make bench                                   # everything: the sample, every corpus paper, every journal entry
     make bench ARGS="--papers 3 --journals 5"    # a quicker run (or MACAW_BENCH_PAPERS / MACAW_BENCH_JOURNALS)
     make bench ARGS="--skip voice,areas"         # leave out sections: builds, rebuild, voice, publish, areas
+    make bench ARGS="--areas nightly,latex"      # only these areas' own benchmarks
     make bench ARGS="--device cuda"              # every model on the GPU (auto: CUDA when present)
 
 Per input (the sample entry, the PDFs in ../shared/corpus/papers/, the entries in
@@ -156,9 +157,12 @@ def bench_publish_1000() -> dict[str, Any]:
     return figures
 
 
-def bench_areas(log=print) -> dict[str, Any]:
+def bench_areas(log=print, only: set[str] | None = None) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for area, (module, names) in AREAS.items():
+        if only and area not in only:
+            found[area] = {"not_available": "not run (--areas left it out)"}
+            continue
         try:
             mod = importlib.import_module(module)
         except ImportError as exc:
@@ -259,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--journals", type=int, default=env_int("MACAW_BENCH_JOURNALS"), help="journal entries to build (default: all)")
     parser.add_argument("--device", default=os.environ.get("MACAW_BENCH_DEVICE", "auto"), choices=["auto", "cpu", "cuda"])
     parser.add_argument("--skip", default=os.environ.get("MACAW_BENCH_SKIP", ""), help="comma list of: builds, rebuild, voice, publish, areas")
+    parser.add_argument("--areas", default=os.environ.get("MACAW_BENCH_AREAS", ""), help=f"comma list of areas to run (default all: {', '.join(AREAS)})")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -293,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         results["voice"] = bench_voice(log=lambda line: None)
         save()
     if "areas" not in skip:
-        results["areas"] = bench_areas()
+        results["areas"] = bench_areas(only={a.strip() for a in args.areas.split(",") if a.strip()} or None)
     results["wall_s"] = round(time.perf_counter() - started, 1)
     save()
     print(table(results))
