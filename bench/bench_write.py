@@ -3,7 +3,10 @@
     python bench/bench_write.py          (or `make bench`, which calls bench_write())
 
 Fixtures: the journal entries in shared/journals (read and summary modes) and a synthetic
-15-page paper (tests/llmfixtures.paper_document) until a real fixture PDF is there.
+15-page paper (tests/llmfixtures.paper_document); real papers are bench_paper_episodes.py's.
+`gate_figures()`: the faithfulness gate's precision and recall on tests/fixtures/gate_labels*.jsonl,
+sentences the bundled model wrote on corpus papers, labelled by reading them (`gate_samples` makes
+more, unlabelled).
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ def bench_write(log: bool = True) -> dict:
         "paper_15_pages_write_seconds": round(paper_seconds, 1),
         "fixtures": results,
     }
+    summary["gate"] = [gate_figures(path, log=log) for path in sorted(LABELS.parent.glob("gate_labels*.jsonl"))]
     load = os.getloadavg()[0]
     summary["load_average"] = round(load, 2)
     say(f"(load average {load:.1f} on {os.cpu_count()} cores while this ran: timings scale with it)")
@@ -108,6 +112,85 @@ def bench_write(log: bool = True) -> dict:
         f"repeated {summary['repeated_sentences']}, intro names title+authors {intro_ok}, "
         f"15-page paper {summary['paper_15_pages_write_seconds']} s")
     return summary
+
+
+# -- the gate on a labelled set ---------------------------------------------------------------
+
+LABELS = ROOT / "tests" / "fixtures" / "gate_labels.jsonl"
+
+
+def gate_verdict(record: dict) -> bool:
+    """Does the gate accept this model sentence, as the paper script would? Computed now, every time."""
+    from macaw.script import paper
+    from macaw.script.grounding import SourceIndex
+
+    if record["job"] == "shorten":
+        said, _ = paper.gate_shortened(record["sentence"], record["source"][0])
+        return bool(said)
+    notes = record["source"]
+    said, _, _ = paper.gate_explained(record["sentence"], notes, SourceIndex("\n\n".join(notes)))
+    return bool(said)
+
+
+def gate_figures(path: Path = LABELS, log: bool = True) -> dict:
+    """Precision (accepted sentences that are faithful) and recall (faithful sentences accepted) of the gate."""
+    import json
+
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tp = fp = fn = tn = 0
+    wrong: list[dict] = []
+    for r in records:
+        accepted, faithful = gate_verdict(r), r["label"] == "faithful"
+        tp += accepted and faithful
+        fp += accepted and not faithful
+        fn += (not accepted) and faithful
+        tn += (not accepted) and not faithful
+        if accepted and not faithful:
+            wrong.append(r)
+    out = {"sentences": len(records), "faithful": tp + fn, "accepted": tp + fp, "accepted_faithful": tp,
+           "accepted_unfaithful": fp, "refused_faithful": fn, "refused_unfaithful": tn,
+           "precision": round(tp / (tp + fp), 4) if tp + fp else None,
+           "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+           "papers": len({r["paper"] for r in records}), "false_accepts": [r["sentence"] for r in wrong]}
+    if log:
+        print(f"gate on {out['sentences']} labelled model sentences from {out['papers']} corpus papers: "
+              f"precision {out['precision']}, recall {out['recall']} "
+              f"({tp} faithful accepted, {fp} unfaithful accepted, {fn} faithful refused, {tn} unfaithful refused)")
+    return out
+
+
+def gate_samples(folders: list[Path], per_paper: int = 6, explain_papers: int = 0) -> list[dict]:
+    """What the bundled model really writes on corpus papers, with the source each sentence claims.
+
+    `folders`: episode folders holding document.json and source.json (`macaw build --pdf ... --until
+    extract`). Sentences come unlabelled; a person reads each against its source and adds `label`.
+    """
+    from macaw.script import paper
+    from macaw.script.writer import Writer, llm_sentences, render
+
+    out: list[dict] = []
+    for n, folder in enumerate(folders):
+        doc, source = Document.load(folder), Source.load(folder)
+        ctx = StageContext(config=Config(out=folder.parent), folder=folder, episode_id=source.id)
+        ctx._engines["llm"] = _shared_llm(ctx)
+        w = Writer(ctx, doc, source)
+        pool, _ = paper.candidates(w)
+        long = [c for c in sorted(pool, key=lambda c: -c.score)
+                if len(c.text.split()) > paper.SHORTEN_OVER and not paper.leans(c.text)][:per_paper]
+        for c in long:
+            reply = w.ask(render("prompt_paper_shorten.j2", sentence=c.text), max_tokens=56, one_sentence=True)
+            for draft in llm_sentences(reply)[:1]:
+                out.append({"paper": folder.name, "job": "shorten", "sentence": draft, "source": [c.source]})
+        if n < explain_papers:
+            for part in paper.PARTS[:2]:
+                notes = paper.choose([c for c in pool if c.part is part], 120, set(), w)
+                if not notes:
+                    continue
+                reply = w.ask(render("prompt_paper_explain.j2", notes="\n".join(c.text for c in notes), chapter=part.name),
+                              max_tokens=200)
+                for draft in llm_sentences(reply)[:6]:
+                    out.append({"paper": folder.name, "job": "explain", "sentence": draft, "source": [c.text for c in notes]})
+    return out
 
 
 _LLM = None

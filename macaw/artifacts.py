@@ -116,6 +116,22 @@ class Script(Artifact):
     title: str
     sentences: list[Sentence] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)
+    # The gate's counts, computed by the writer: sentences the model offered, accepted, refused.
+    offered: int = 0
+    accepted: int = 0
+    refused: int = 0
+    refusals: list[dict[str, str]] = field(default_factory=list)  # text, claimed, segment, why
+    equations: list[str] = field(default_factory=list)  # display equations (LaTeX): show notes only
+    style: str = ""  # shorten | explain: what the model was asked to do
+
+    def acceptance_rate(self) -> float | None:
+        return self.accepted / self.offered if self.offered else None
+
+    def notes(self) -> dict[str, Any]:
+        """What the show notes say about the script: the model's sentences and the gate's counts."""
+        return {"model_sentences": [s.text for s in self.sentences if s.origin == "llm"],
+                "offered": self.offered, "accepted": self.accepted, "refused": self.refused,
+                "equations": list(self.equations), "style": self.style}
 
     def segments(self) -> list[str]:
         seen: list[str] = []

@@ -37,17 +37,27 @@ class ShowConfig:
 
 @dataclass
 class LLMConfig:
-    engine: str = "transformers"
+    # auto: the fastest engine that gives transformers' replies (CTranslate2 for the bundled model
+    # on the CPU, else transformers); ctranslate2 / native (numpy): plain Llamas on the CPU;
+    # transformers: always torch; openai: an OpenAI-compatible server. Measured in bench/llm_engines.py.
+    engine: str = "auto"
     model: str = ""  # empty: the bundled SmolLM2-135M-Instruct GGUF
     device: str = "auto"
     max_tokens: int = 120
     seed: int = 0
     repetition_penalty: float = 1.15
     context_tokens: int = 0  # 0: what the model says (2048 for the bundled SmolLM2)
-    runtime: str = "auto"  # auto: a plain Llama on the CPU runs in numpy, without torch (same output, ~2.5 s faster start)
+    compute_type: str = "float32"  # engine = "ctranslate2": float32 gives transformers' replies; int8 does not
     base_url: str = ""  # engine = "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
     api_key: str = ""  # engine = "openai": sent as a Bearer token when set
     timeout: float = 120.0  # engine = "openai": seconds to wait for one answer
+
+
+# Settings that are gone, with what to write instead (a clear error beats "unknown setting").
+REMOVED = {
+    ("llm", "runtime"): 'set [llm] engine = "transformers" to always run torch, or engine = "auto" (the default) '
+                        'for the fastest runtime with the same replies (CTranslate2 for the bundled model on the CPU)',
+}
 
 
 @dataclass
@@ -111,6 +121,10 @@ class JournalConfig:
 class ScriptConfig:
     minutes: float = 8.0  # target length of a paper episode
     lexicon: str = ""  # a pronunciation lexicon file (see macaw/spoken.py); relative to the output root
+    # What the model is asked to do on a paper: "shorten" one source sentence at a time (the bundled
+    # 135M model), "explain" a chapter in its own words; "auto": explain for engine = "openai" and
+    # for models over 1B parameters.
+    style: str = "auto"
 
 
 @dataclass
@@ -240,6 +254,8 @@ def _apply(config: Config, section: str, key: str, value: Any, where: str) -> No
     if section not in sections:
         raise ConfigError(f"unknown section [{section}] in {where}", hint=f"known: {', '.join(sections)}")
     target = getattr(config, section)
+    if (section, key) in REMOVED:
+        raise ConfigError(f"{section}.{key} is gone (found in {where})", hint=f"{REMOVED[section, key]}; then remove {section}.{key}")
     if key not in {f.name for f in dataclasses.fields(target)}:
         known = ", ".join(f.name for f in dataclasses.fields(target))
         raise ConfigError(f"unknown setting {section}.{key} in {where}", hint=f"known: {known}")
@@ -304,6 +320,9 @@ def validate(config: Config) -> None:
             raise ConfigError(f"{name}.device must be one of {', '.join(DEVICES)}, got {device!r}")
     if config.journal.mode not in ("read", "summary"):
         raise ConfigError(f"journal.mode must be 'read' or 'summary', got {config.journal.mode!r}")
+    if config.script.style not in ("auto", "shorten", "explain"):
+        raise ConfigError(f"script.style must be auto, shorten or explain, got {config.script.style!r}",
+                          hint="fix [script] style in macaw.toml")
     if not 0.5 <= config.script.minutes <= 120:
         raise ConfigError(f"script.minutes must be between 0.5 and 120, got {config.script.minutes}")
     if not 0.25 <= config.tts.speed <= 4.0:

@@ -3,6 +3,8 @@
     python tests/openai_server.py echo           replies with the first sentence of the prompt's text
     python tests/openai_server.py transformers   replies with the bundled SmolLM2 model
     python tests/openai_server.py empty          replies with an empty message
+    python tests/openai_server.py replay FILE    replies from FILE, a JSON list of {"when": text, "answer": text}:
+                                                 the first whose `when` is in the prompt (else "")
 
 Prints the port it listens on, then serves until killed.
 """
@@ -26,6 +28,10 @@ def answer(body: dict) -> str:
     global _engine
     if BACKEND == "empty":
         return ""
+    if BACKEND == "replay":
+        prompt = body["messages"][-1]["content"]
+        script = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
+        return next((item["answer"] for item in script if item["when"] in prompt), "")
     if BACKEND == "transformers":
         if _engine is None:
             from macaw.engines.llm_transformers import create

@@ -38,7 +38,7 @@ class PaperSpec:
     info: dict[str, str] = field(default_factory=dict)
 
     def expected_sections(self) -> list[tuple[str, list[str]]]:
-        """(heading, paragraphs) as a listener should hear them; captions are kept."""
+        """(heading, paragraphs) as a listener should hear them; captions go to Document.captions."""
         out: list[tuple[str, list[str]]] = []
         for b in self.blocks:
             if b.kind == "heading":
@@ -47,9 +47,10 @@ class PaperSpec:
                 out.append((b.text.split(" ", 1)[-1], []))
             elif b.kind == "para":
                 out[-1][1].append(clean(b.text))
-            elif b.kind in ("figure", "table"):
-                out[-1][1].append(clean(b.text))
         return out
+
+    def expected_captions(self) -> list[str]:
+        return [clean(b.text) for b in self.blocks if b.kind in ("figure", "table")]
 
 
 def clean(text: str) -> str:
@@ -442,8 +443,11 @@ def recovery(sections: list[tuple[str, str]], spec: PaperSpec) -> dict[str, floa
     and a character-level similarity of each section's text (difflib ratio, averaged)."""
     import difflib
 
+    from macaw.artifacts import MATH_CLOSE, MATH_OPEN
+
     expected = spec.expected_sections()
-    got = {h: t for h, t in sections}
+    # A display equation is kept as a paragraph of marked math; the spec's text has none.
+    got = {h: "\n\n".join(p for p in t.split("\n\n") if not (p.startswith(MATH_OPEN) and p.endswith(MATH_CLOSE))) for h, t in sections}
     headings = sum(1 for h, _ in expected if h in got) / len(expected)
     paras = [(h, p) for h, ps in expected for p in ps]
     exact = sum(1 for h, p in paras if p in got.get(h, "").split("\n\n")) / len(paras)

@@ -64,22 +64,24 @@ def test_openai_needs_url_and_model():
         engines.create("llm", {"engine": "openai", "base_url": "http://127.0.0.1:1/v1"})
 
 
-def test_transformers_engine_is_cheap_to_create():
+@pytest.mark.parametrize("name", ["auto", "native", "transformers", "ctranslate2"])
+def test_local_engines_are_cheap_to_create(name):
     # The fingerprint is needed on every build, even cached ones: no torch, no transformers.
     code = (
-        "import sys; from macaw import engines; e = engines.create('llm', {'engine': 'transformers'}); "
+        f"import sys; from macaw import engines; e = engines.create('llm', {{'engine': {name!r}, 'device': 'cpu'}}); "
         "f = e.fingerprint(); assert f['digest'] and f['model'].startswith('SmolLM2'), f; "
-        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; print('ok')"
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; print(f['engine'])"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip() == "ok", out.stderr
+    assert out.stdout.strip() == ("ctranslate2" if name == "auto" else name), out.stderr
 
 
-def test_transformers_missing_model(tmp_path):
+@pytest.mark.parametrize("name", ["auto", "native", "transformers", "ctranslate2"])
+def test_local_engines_missing_model(tmp_path, name):
     with pytest.raises(ModelNotFoundError, match="missing.gguf"):
-        engines.create("llm", {"engine": "transformers", "model": str(tmp_path / "missing.gguf")})
+        engines.create("llm", {"engine": name, "model": str(tmp_path / "missing.gguf")})
     with pytest.raises(ModelNotFoundError, match="config.json"):
-        engines.create("llm", {"engine": "transformers", "model": str(tmp_path)})
+        engines.create("llm", {"engine": name, "model": str(tmp_path)})
 
 
 @pytest.mark.slow
@@ -130,22 +132,103 @@ def test_native_runner_takes_only_plain_llamas(tmp_path):
     assert not llama_native.supports(tmp_path / "missing")
 
 
-def test_llm_runtime_setting_is_checked():
-    with pytest.raises(ConfigError, match="runtime"):
-        engines.create("llm", {"engine": "transformers", "runtime": "llama.cpp"})
-    assert engines.create("llm", {"engine": "transformers", "runtime": "transformers"}).fingerprint()["runtime"] == "transformers"
+def test_the_old_runtime_setting_is_one_clear_error(tmp_path):
+    from macaw import config as config_module
+
+    (tmp_path / "macaw.toml").write_text('[llm]\nruntime = "transformers"\n')
+    with pytest.raises(ConfigError, match='runtime is gone.*engine = "transformers"'):
+        config_module.load(out=tmp_path, env={})
+    with pytest.raises(ConfigError, match="runtime is gone"):
+        config_module.load(out=tmp_path / "elsewhere", env={"MACAW_LLM_RUNTIME": "auto"})
+    with pytest.raises(ConfigError, match="runtime is gone"):
+        engines.create("llm", {"engine": "transformers", "runtime": "transformers"})
+    assert config_module.load(out=tmp_path / "elsewhere", env={}).llm.engine == "auto"
+
+
+def test_auto_picks_ctranslate2_for_a_plain_llama_on_the_cpu_and_transformers_otherwise(tmp_path):
+    from macaw.engines import llm_ctranslate2, llm_transformers
+
+    def chosen(**settings):
+        return type(engines.create("llm", {"engine": "auto", **settings}))
+
+    assert chosen(device="cpu") is llm_ctranslate2.CTranslate2LLM  # the bundled model
+    assert chosen(device="cpu", model=str(_write_config(tmp_path / "plain"))) is llm_ctranslate2.CTranslate2LLM
+    assert chosen(device="cpu", model=str(_write_config(tmp_path / "mistral", architectures=["MistralForCausalLM"]))) \
+        is llm_transformers.TransformersLLM
+    assert chosen(device="cpu", model="HuggingFaceTB/SmolLM2-360M-Instruct") is llm_transformers.TransformersLLM
+    # Asked by name, transformers is always transformers, and numpy refuses what it cannot run.
+    assert type(engines.create("llm", {"engine": "transformers", "device": "cpu"})) is llm_transformers.TransformersLLM
+    with pytest.raises(EngineUnavailableError, match="Hugging Face id"):
+        engines.create("llm", {"engine": "native", "model": "HuggingFaceTB/SmolLM2-360M-Instruct"})
+    with pytest.raises(EngineUnavailableError, match="CPU only"):
+        engines.create("llm", {"engine": "native", "device": "cuda"})
+    with pytest.raises(ConfigError, match="compute_type"):
+        engines.create("llm", {"engine": "ctranslate2", "compute_type": "float16"})
+
+
+def test_fingerprints_name_the_runtime_that_runs():
+    import numpy
+
+    native = engines.create("llm", {"engine": "native"}).fingerprint()
+    reference = engines.create("llm", {"engine": "transformers"}).fingerprint()
+    assert native["engine"] == "native" and reference["engine"] == "transformers"
+    assert native["digest"] == reference["digest"]  # the same model file...
+    assert native != reference  # ...run by something else: a different cache key
+    runtime = native["runtime"]
+    assert runtime["numpy"] == numpy.__version__ and runtime["dtype"] == "float32" and runtime["threads"] == 1
+    assert runtime["blas"] and runtime["blas_version"]
+    assert "transformers" not in native and reference["transformers"] and reference["torch"]
+    ct2 = engines.create("llm", {"engine": "ctranslate2"}).fingerprint()
+    assert ct2["engine"] == "ctranslate2" and ct2["compute_type"] == "float32" and ct2["ctranslate2"] and ct2["threads"] == 1
+    assert ct2["cpu_isa"]
+    assert ct2["digest"] == native["digest"] and ct2 != native and ct2 != reference
+    assert engines.create("llm", {"engine": "auto", "device": "cpu"}).fingerprint() == ct2
+
+
+def _write_stage_prompts(tmp_path: Path, llm, entries=("end-of-batch.txt",)) -> list[dict]:
+    """The prompts the real write stage sends for real journal entries (summary mode), through `llm`."""
+    from llmfixtures import context, journal_document, journal_path
+
+    from macaw.stages import write as write_stage
+
+    calls = []
+
+    class Recorder:
+        capabilities = frozenset({"stop"})
+        model_name, context_tokens = llm.model_name, llm.context_tokens
+
+        def generate(self, messages, *, max_tokens, seed, stop=None):
+            calls.append({"messages": messages, "max_tokens": max_tokens, "stop": stop})
+            return llm.generate(messages, max_tokens=max_tokens, seed=seed, stop=stop)
+
+        def count_tokens(self, text):
+            return llm.count_tokens(text)
+
+        def fingerprint(self):
+            return llm.fingerprint()
+
+    engines.register("llm.record", lambda settings: Recorder())
+    try:
+        for name in entries:
+            doc, source = journal_document(journal_path(name))
+            ctx = context(tmp_path / name, journal__mode="summary")
+            ctx.config.llm.engine = "record"
+            write_stage.run(ctx, doc, source)
+    finally:
+        engines.unregister("llm.record")
+    return calls
 
 
 @pytest.mark.slow
-def test_native_runner_matches_transformers_on_the_bundled_model():
-    """Same prompt text, same logits, same greedy tokens (with the penalty and the stop rule)."""
+def test_native_engine_gives_transformers_replies_on_the_bundled_model(tmp_path):
+    """Same prompt text, same logits, same greedy replies (penalty and stop rule), on the write
+    stage's own prompts for real journal entries."""
     import torch
 
-    native = engines.create("llm", {"engine": "transformers", "repetition_penalty": 1.15})
-    reference = engines.create("llm", {"engine": "transformers", "repetition_penalty": 1.15, "runtime": "transformers"})
+    native = engines.create("llm", {"engine": "native", "repetition_penalty": 1.15})
+    reference = engines.create("llm", {"engine": "transformers", "repetition_penalty": 1.15, "device": "cpu"})
     native._load()
     reference._load()
-    assert native._native and not reference._native
     messages = [{"role": "system", "content": "You introduce podcast episodes."}, *MESSAGES]
     prompt = native._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     assert prompt == reference._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -159,19 +242,42 @@ def test_native_runner_matches_transformers_on_the_bundled_model():
     for stop in (None, [". ", "! ", "? ", ".\n", "\n\n"]):
         assert native.generate(messages, max_tokens=40, stop=stop) == reference.generate(messages, max_tokens=40, stop=stop)
     assert native.count_tokens("The cat sat on the mat.") == reference.count_tokens("The cat sat on the mat.")
+    calls = _write_stage_prompts(tmp_path, native)
+    assert len(calls) >= 4
+    differ = [c for c in calls if native.generate(c["messages"], max_tokens=c["max_tokens"], stop=c["stop"])
+              != reference.generate(c["messages"], max_tokens=c["max_tokens"], stop=c["stop"])]
+    assert not differ, f"{len(differ)} of {len(calls)} replies differ"
 
 
 @pytest.mark.slow
-def test_native_runner_imports_neither_torch_nor_transformers():
-    # Importing torch alone costs ~2.5 s of every fresh build; the bundled model runs in numpy.
+def test_ctranslate2_engine_gives_transformers_replies_at_float32(tmp_path):
+    """CTranslate2 (float32, converted once into the cache) writes what transformers writes; its
+    int8 weights would not, which is why float32 is its default."""
+    ct2 = engines.create("llm", {"engine": "ctranslate2", "repetition_penalty": 1.15})
+    reference = engines.create("llm", {"engine": "transformers", "repetition_penalty": 1.15, "device": "cpu"})
+    fingerprint = ct2.fingerprint()
+    assert fingerprint["engine"] == "ctranslate2" and fingerprint["compute_type"] == "float32" and fingerprint["ctranslate2"]
+    calls = _write_stage_prompts(tmp_path, ct2, entries=("end-of-batch.txt",))
+    assert len(calls) >= 2
+    for c in calls[:6]:
+        assert ct2.generate(c["messages"], max_tokens=c["max_tokens"], stop=c["stop"]) == \
+            reference.generate(c["messages"], max_tokens=c["max_tokens"], stop=c["stop"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["auto", "native", "ctranslate2"])
+def test_torch_free_engines_import_neither_torch_nor_transformers(name):
+    # Importing torch alone costs ~2.5 s of every fresh build; once converted, the bundled model
+    # runs in CTranslate2 or numpy. Converting it (the first use) goes through transformers.
+    engines.create("llm", {"engine": name, "device": "cpu"})._load()  # converted here, if it is not yet
     code = (
-        "import sys; from macaw import engines; e = engines.create('llm', {'engine': 'transformers', 'max_tokens': 8, 'device': 'auto'}); "
+        f"import sys; from macaw import engines; e = engines.create('llm', {{'engine': {name!r}, 'max_tokens': 8, 'device': 'cpu'}}); "
         "out = e.generate([{'role': 'user', 'content': 'Say hello.'}]); "
-        "assert out and e._native, out; loaded = [m for m in ('torch', 'transformers') if m in sys.modules]; "
-        "assert not loaded, loaded; print('ok')"
+        "loaded = [m for m in ('torch', 'transformers') if m in sys.modules]; "
+        "assert out and not loaded, (out, loaded); print(e.name)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.stdout.strip() == "ok", out.stderr[-2000:]
+    assert out.stdout.strip() == ("ctranslate2" if name == "auto" else name), out.stderr[-2000:]
 
 
 # A tiny random plain Llama (grouped-query attention, untied head, two layers) whose weights
@@ -282,3 +388,59 @@ def test_native_runner_matches_transformers_on_a_tiny_llama(tmp_path):
     assert np.allclose(theirs[-1, :8], GOLDEN_LOGITS, atol=1e-4), theirs[-1, :8].tolist()
     assert written == GOLDEN_TOKENS
     assert model.generate(TINY_PROMPT, max_new_tokens=12, eos=model.eos, repetition_penalty=1.3) == written
+
+
+# -- declared capabilities ------------------------------------------------------------------------
+
+
+def test_builtin_engines_declare_their_capabilities():
+    from macaw.engines import asr_whisper, llm_ctranslate2, llm_native, llm_openai, llm_transformers, tts_piper
+
+    for cls in (llm_native.NativeLLM, llm_transformers.TransformersLLM, llm_ctranslate2.CTranslate2LLM, llm_openai.OpenAILLM):
+        assert engines.supports(cls, "stop"), cls
+    assert engines.supports(asr_whisper.WhisperASR, "beam_size") and engines.supports(asr_whisper.WhisperASR, "windows")
+    assert not engines.supports(tts_piper.PiperTTS, "stop")
+    # Every declared name is one the docs describe, and a misspelt question is a bug, not a "no".
+    for cls in (llm_native.NativeLLM, asr_whisper.WhisperASR, llm_openai.OpenAILLM):
+        assert cls.capabilities <= set().union(*engines.CAPABILITIES.values())
+    with pytest.raises(ValueError, match="stpo"):
+        engines.supports(llm_native.NativeLLM, "stpo")
+
+
+def test_an_engine_that_declares_nothing_gets_the_plain_protocol(tmp_path):
+    """A third-party engine whose methods happen to take more is not probed: it declared nothing."""
+    from llmfixtures import context, journal_document, journal_path
+
+    from macaw.script.writer import Writer
+
+    class PlainLLM:  # takes stop= but does not say so
+        model_name, context_tokens = "plain", 2048
+
+        def __init__(self):
+            self.calls = []
+
+        def generate(self, messages, *, max_tokens, seed, **extra):
+            self.calls.append(extra)
+            return "A reply."
+
+        def fingerprint(self):
+            return {"engine": "plain"}
+
+    class DeclaringLLM(PlainLLM):
+        capabilities = frozenset({"stop"})
+
+    class PlainASR:
+        def transcribe(self, audio, beam_size=None, windows=None):
+            raise AssertionError("not called here")
+
+    assert not engines.supports(PlainLLM(), "stop") and not engines.supports(PlainASR(), "windows")
+    assert not engines.supports(PlainASR(), "beam_size")
+    doc, source = journal_document(journal_path("end-of-batch.txt"))
+    for cls, expected in ((PlainLLM, {}), (DeclaringLLM, {"stop": [". ", "! ", "? ", ".\n", "\n\n"]})):
+        llm = cls()
+        engines.register("llm.fake", lambda settings: llm)
+        try:
+            Writer(context(tmp_path), doc, source).ask("Say one thing.", 20, one_sentence=True)
+        finally:
+            engines.unregister("llm.fake")
+        assert llm.calls == [expected], cls

@@ -125,60 +125,9 @@ def test_spoken_date():
     assert write.spoken_date("") == ""
 
 
-# -- papers -----------------------------------------------------------------------------------
+# -- papers: tests/test_write_paper.py holds the rest ----------------------------------------------
 
 from llmfixtures import paper_document  # noqa: E402
-
-
-def paper_reply(prompt: str) -> str:
-    # A model that finishes the sentence by copying the first note, or invents when asked to shorten.
-    if "Finish this sentence" in prompt:
-        first = prompt.split("\n")[0]
-        starter = prompt.rsplit('"', 2)[-2].removesuffix(" ...")
-        return f"{starter} {first[0].lower()}{first[1:]}"
-    return "The authors won the Turing Award in 2031 for this work."
-
-
-def test_paper_episode_has_the_parts_in_order(tmp_path):
-    doc, source = paper_document(15)
-    use_fake(paper_reply)
-    script = write_stage.run(context(tmp_path), doc, source)
-    assert_invariants(script, doc, source)
-    from macaw.script.paper import PARTS
-
-    assert script.segments() == [write.INTRO, *(p.name for p in PARTS), write.CLOSING]
-    intro = " ".join(s.text for s in script.sentences if s.segment == write.INTRO)
-    assert doc.title in intro
-    assert "Maya Okafor, Jonas Lindqvist, Priya Raman, Wei Chen, Sofia Alvarez, Tom Becker, and 2 colleagues" in intro
-    assert "University of Lagos and KTH Royal Institute of Technology" in intro
-    closing = " ".join(s.text for s in script.sentences if s.segment == write.CLOSING)
-    assert "2405.01234" in closing and "Maya Okafor" in closing
-    assert "two four zero five dot zero one two three four" in script.sentences[-2].spoken
-    # The LLM's grounded lead-ins are kept; nothing from the invented award survives.
-    assert any(s.origin == "llm" for s in script.sentences)
-    assert "Turing" not in script.to_markdown()
-    # Results carry numbers; the references are never read.
-    results = [s for s in script.sentences if s.segment == "Key results"]
-    assert results and sum(bool(numbers_in(s.text)) for s in results) >= len(results) // 2
-    assert not any("Proc. Interspeech" in s.text for s in script.sentences)
-
-
-@pytest.mark.parametrize("minutes", [2, 8, 20])
-def test_paper_length_follows_minutes(tmp_path, minutes):
-    doc, source = paper_document(40)
-    use_fake(paper_reply)
-    script = write_stage.run(context(tmp_path, script__minutes=minutes), doc, source)
-    words = sum(len(s.text.split()) for s in script.sentences)
-    # The synthetic paper repeats itself, so long targets run out of new sentences first.
-    assert words <= minutes * 150 * 1.25
-    assert words >= min(minutes * 150 * 0.6, 500)
-
-
-def test_paper_prompts_fit_a_small_context(tmp_path):
-    doc, source = paper_document(40)
-    fake = use_fake(paper_reply)
-    write_stage.run(context(tmp_path, llm__context_tokens=1024), doc, source)
-    assert fake.prompts and max(len(p) for p in fake.prompts) < 4 * 1024
 
 
 @pytest.mark.slow
@@ -186,7 +135,7 @@ def test_real_model_journal_and_paper(tmp_path):
     """The bundled SmolLM2 behind the gate: everything grounded, numbers from the source, no repeats."""
     doc, source = journal_document(journal_path("end-of-batch.txt"))
     ctx = context(tmp_path)
-    ctx.config.llm.engine = "transformers"
+    ctx.config.llm.engine = "auto"  # the default: CTranslate2 for the bundled model on the CPU
     script = write_stage.run(ctx, doc, source)
     assert_invariants(script, doc, source)
     paper, paper_source = paper_document(6)
@@ -210,16 +159,6 @@ def test_lexicon_from_config_shapes_the_spoken_form(tmp_path):
         write_stage.run(context(tmp_path, script__lexicon="missing.txt"), doc, source)
 
 
-def test_paper_without_authors_or_arxiv_id(tmp_path):
-    doc, source = paper_document(3)
-    doc.authors, source.authors = [], []
-    source = Source(kind="pdf", id="pdf-abc123", title=doc.title, origin="paper.pdf")
-    use_fake(paper_reply)
-    script = write_stage.run(context(tmp_path), doc, source)
-    text = script.to_markdown()
-    assert f'Today\'s paper is "{doc.title}".' in text and "arXiv" not in text
-
-
 def test_an_invented_sentence_is_replaced_by_what_the_prompt_was_about(tmp_path):
     doc, source = journal_document(journal_path(ENTRIES[0]))
     use_fake([HALLUCINATION])
@@ -236,11 +175,3 @@ def test_the_host_does_not_speak_in_the_authors_first_person(tmp_path):
     use_fake(["In this entry, the author built an implementation of ResNet34 from scratch."])
     script = write_stage.run(context(tmp_path), doc, source)
     assert len([s for s in script.sentences if s.origin == "llm"]) == 1
-
-
-def test_third_person():
-    from macaw.script.paper import third_person
-
-    assert third_person("We propose X, and our method beats theirs; it helps us.") == \
-        "The authors propose X, and their method beats theirs; it helps them."
-    assert third_person("In the US we ran it.") == "In the US the authors ran it."

@@ -10,7 +10,7 @@ what the PDF's text says; the PDF gives the sections.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +38,11 @@ class Extraction:
     title: str
     authors: list[str]
     abstract: str
-    sections: list[dict[str, str]]
+    sections: list[dict[str, Any]]
     arxiv_id: str
     pages: int
     info: dict[str, str]
+    captions: list[str] = field(default_factory=list)
 
 
 def run_extraction(
@@ -72,6 +73,7 @@ def run_extraction(
         arxiv_id=layout.get("arxiv_id", ""),
         pages=int(answer.get("pages", 0)),
         info=dict(answer.get("info", {})),
+        captions=list(layout.get("captions", [])),
     )
 
 
@@ -95,5 +97,8 @@ def to_document(found: Extraction, source: Source) -> Document:
     else:
         authors = [Author(name) for name in found.authors]
     abstract = " ".join(str(meta.get("abstract") or "").split()) or found.abstract
-    sections = [Section(s["heading"], s["text"]) for s in found.sections]
-    return Document(title=title, authors=authors, abstract=abstract, date=source.date, sections=sections)
+    sections = [Section(s["heading"], s["text"], int(s.get("level", 1)), bool(s.get("appendix", False))) for s in found.sections]
+    return Document(
+        title=title, authors=authors, abstract=abstract, date=source.date, sections=sections,
+        captions=found.captions, origin_format="pdf",
+    )

@@ -16,114 +16,25 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
-from macaw.documents.textclean import clean_chars, hyphenated_words, join_lines
-
-CHAR_WIDTH = 0.5  # average glyph width in ems, for estimating where a fragment ends
-
-ARXIV_STAMP = re.compile(r"^arXiv:\s?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?\s+\[[^\]]+\]\s+\d{1,2}\s+\w{3}\s+\d{4}$")
-ARXIV_ID_IN_TEXT = re.compile(r"arXiv:\s?(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)")
-PAGE_NUMBER = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s+of\s+\d{1,4})?$", re.I)
-CAPTION = re.compile(r"^(Figure|Fig\.|Table|Algorithm)\s+[A-Z]?\d+[.:]")
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\{[\w.,\s-]+\}@[\w-]+(?:\.[\w-]+)+")
-CITATION = re.compile(r"\s?\[\d+(?:\s?[,–-]\s?\d+)*\]")
-EQ_NUMBER = re.compile(r"\(\d+[a-z]?\)\s*$")
-MATH_CHARS = set("=+−×·∑∏∫√≤≥≈≠∞∂∇→←⊕⊗∈∀∃^_{}|/") | set("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ")
-MARKER = re.compile(r"^[\d,∗*†‡§¶⋆]{1,4}$")
-NAMED_HEADINGS = {
-    "abstract", "introduction", "background", "related work", "method", "methods", "model",
-    "results", "experiments", "discussion", "conclusion", "conclusions", "acknowledgments",
-    "acknowledgements", "acknowledgment", "acknowledgement", "references", "bibliography",
-    "appendix", "evaluation", "limitations", "future work", "summary",
-}
-REFERENCE_HEADINGS = {"references", "bibliography", "literature cited", "works cited"}
-NUMBERED = re.compile(r"^((?:\d+(?:\.\d+)*|[A-Z](?:\.\d+)*)\.?)\s+(\S.*)$")
-AFFILIATION_WORDS = re.compile(
-    r"\b(university|universit[äé]|institut|institute|department|dept\.|school|college|laborator|lab\b|"
-    r"research|inc\.|corp|google|microsoft|facebook|meta|deepmind|openai|centre|center|faculty)",
-    re.I,
+from macaw.documents.pdffront import front_matter
+from macaw.documents.pdfrows import (  # noqa: F401  - Frag, Row and Layout are this module's interface too
+    ARXIV_ID_IN_TEXT,
+    ARXIV_STAMP,
+    CAPTION,
+    EQ_NUMBER,
+    MARKER,
+    MATH_CHARS,
+    NAMED_HEADINGS,
+    NUMBERED,
+    PAGE_NUMBER,
+    REFERENCE_HEADINGS,
+    Frag,
+    Layout,
+    Row,
 )
-
-
-@dataclass
-class Frag:
-    x: float
-    y: float
-    size: float
-    text: str
-    font: str = ""
-    after_mark: bool = False  # a footnote or affiliation mark was removed just before it
-
-    @property
-    def bold(self) -> bool:
-        return bool(re.search(r"bold|black|heavy|semibold|\.B\b|-B\b|CMBX", self.font, re.I))
-
-    @property
-    def end(self) -> float:
-        return self.x + len(self.text) * self.size * CHAR_WIDTH
-
-
-@dataclass
-class Row:
-    page: int
-    y: float
-    frags: list[Frag]
-    role: str = "body"  # body | heading | caption | equation | table | furniture | small
-    column: int = 0  # 0 full width / single, 1 left, 2 right
-
-    @property
-    def x(self) -> float:
-        return self.frags[0].x
-
-    @property
-    def end(self) -> float:
-        return max(f.end for f in self.frags)
-
-    @property
-    def size(self) -> float:
-        # The size most of the characters have: a superscript does not make a row small.
-        sizes = Counter()
-        for f in self.frags:
-            sizes[round(f.size, 1)] += len(f.text)
-        return sizes.most_common(1)[0][0]
-
-    @property
-    def bold(self) -> bool:
-        letters = [f for f in self.frags if f.text.strip()]
-        return bool(letters) and all(f.bold for f in letters)
-
-    @property
-    def text(self) -> str:
-        out = ""
-        for f in self.frags:
-            piece = f.text
-            if out and not out.endswith((" ", "-")) and not piece.startswith(" "):
-                gap = f.x - out_end
-                if gap > f.size * 0.15:
-                    out += " "
-            out += piece
-            out_end = f.end
-        return re.sub(r"\s+", " ", out).strip()
-
-
-@dataclass
-class Layout:
-    title: str = ""
-    authors: list[str] = field(default_factory=list)
-    abstract: str = ""
-    sections: list[dict[str, str]] = field(default_factory=list)
-    arxiv_id: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "authors": self.authors,
-            "abstract": self.abstract,
-            "sections": self.sections,
-            "arxiv_id": self.arxiv_id,
-        }
+from macaw.documents.pdfsections import sections
 
 
 # ---------------------------------------------------------------- rows and columns
@@ -162,7 +73,14 @@ def split_columns(rows: list[Row], width: float) -> list[Row]:
             r.column = 0
         return rows
     modes = Counter(round(x) for x in right_starts).most_common()
-    split_x = min(x for x, n in modes if n >= max(2, modes[0][1] // 4)) - 1
+    # The leftmost start shared by enough rows; where no start repeats (scattered figure
+    # labels), the heuristic cannot decide and the page is read in plain order.
+    common = [x for x, n in modes if n >= max(2, modes[0][1] // 4)]
+    if not common:
+        for r in rows:
+            r.column = 0
+        return rows
+    split_x = min(common) - 1
     # The columns begin at the first row whose right part starts where the right column
     # starts; above it sits the title block, full width, even where a line of author names
     # happens to cross the middle of the page.
@@ -265,6 +183,10 @@ def is_equation(text: str, row: Row, column_left: float, column_width: float, bo
 
 
 def is_table_row(row: Row) -> bool:
+    tokens = row.text.split()
+    numeric = sum(bool(re.fullmatch(r"[(±]?[-+]?\d+(?:[.,]\d+)*[%×x]?[)]?[,;]?", t)) for t in tokens)
+    if numeric >= 3 and numeric * 2 >= len(tokens):
+        return True  # a row of figures, whatever its spacing
     cells = 1
     for a, b in zip(row.frags, row.frags[1:]):
         if b.x - a.end > 1.5 * a.size:
@@ -272,24 +194,101 @@ def is_table_row(row: Row) -> bool:
     return cells >= 3
 
 
+NOT_HEADING = re.compile(
+    r"^(fig\.?|figure|table|tab\.|algorithm|listing|eq\.|equation)\s*\d|^\(?[a-z]\)\s|^\d+(?:\.\d+)?\s*%"
+    r"|\b(university|universit[äéà]|institute|department|laborator|college|school of)\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+(?:19|20)\d\d\b"
+    r"|^\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:19|20)\d\d|@|https?:|\.\.\.|…",
+    re.I,
+)
+
+
 def heading_of(row: Row, text: str, body: float) -> str | None:
     """The heading's words (numbering dropped) when this row is a section heading."""
-    if len(text) > 90 or len(text.split()) > 12 or text.endswith((".", ",", ";")) and not NUMBERED.match(text):
+    bare = text.strip().rstrip(":").strip()
+    if bare.lower() in REFERENCE_HEADINGS and len(row.frags) <= 3:
+        return bare  # the reference list's heading, whatever its font: what follows is not read
+    if len(text) > 90 or len(text.split()) > 12 or text.endswith((",", ";")) or NOT_HEADING.search(text):
+        return None
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 3 or letters < 0.6 * len(text.replace(" ", "")):
         return None
     bigger = row.size > body * 1.12
-    if not (bigger or row.bold):
-        return None
     m = NUMBERED.match(text)
-    if m and m.group(2)[:1].isupper() and not re.search(r"[=<>]", text):
+    numbered = bool(m) and m.group(2)[:1].isupper() and not re.search(r"[=<>]", text) and _plausible_number(m.group(1))
+    caps = numbered and _mostly_capitals(m.group(2)) and len(m.group(2)) > 3 and abs(row.size - body) < 0.15 * body
+    if not (bigger or row.bold or caps):
+        return None
+    if numbered:
         number = m.group(1).rstrip(".")
-        if number.isalpha() and len(number) == 1 and not bigger and not row.bold:
+        if number.isalpha() and len(number) == 1 and not bigger and not row.bold and not caps:
             return None
-        return m.group(2).strip()
-    if text.lower().rstrip(":") in NAMED_HEADINGS or (bigger and text[:1].isupper()):
-        return text.rstrip(":").strip()
+        if text.endswith(".") and not m.group(1).endswith("."):
+            return None  # a sentence that starts with a number
+        return m.group(2).strip().rstrip(".").strip()
+    if text.endswith("."):
+        return None
+    if bare.lower() in NAMED_HEADINGS or (bigger and text[:1].isupper()):
+        return bare
     if row.bold and text[:1].isupper() and len(text.split()) <= 6:
-        return text.rstrip(":").strip()
+        return bare
     return None
+
+
+TOC_ENTRY = re.compile(r"^(?:(?:\d+|[A-Z])(?:\.\d+)*\.?\s+)?[A-Z][^.]*?(?:\s?\.\s?){0,80}\s\d{1,3}$")
+
+
+def _join_heading_lines(rows: list[Row]) -> None:
+    """A heading that wraps: its next line, same font and size, joins it; a table of contents is not read."""
+    contents = False
+    for i, r in enumerate(rows):
+        if contents:
+            # A table of contents: its lines end in page numbers, until the first that does not.
+            if re.search(r"\s\d{1,3}$", r.text) and r.role in ("heading", "body", "small", "table"):
+                r.role = "furniture"
+                continue
+            contents = False
+        if r.role != "heading":
+            continue
+        if r.heading.lower() in ("contents", "table of contents"):
+            r.role, contents = "furniture", True
+            continue
+        if TOC_ENTRY.match(r.text) and not re.search(r"\b(19|20)\d\d$", r.text):
+            r.role = "furniture"
+            continue
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if (
+            nxt is not None and nxt.role in ("body", "heading") and nxt.page == r.page and nxt.column == r.column
+            and 0 < r.y - nxt.y < 1.6 * r.size and nxt.font == r.font and abs(nxt.size - r.size) < 0.3
+            and not NUMBERED.match(nxt.text) and len(nxt.text) < 60
+            and (_mostly_capitals(nxt.text) or not _mostly_capitals(r.text)) and not nxt.text.endswith(".")
+        ):
+            r.heading = f"{r.heading} {nxt.text}".strip()
+            nxt.role = "continuation"  # read as part of the heading, not as body text
+
+
+def _numbered_only(page_rows: list[list[Row]]) -> None:
+    """In a paper whose sections are numbered, a bold line without a number after page one is a
+    figure's label ("TPUv2 Hours"), unless it is a heading every paper may have unnumbered."""
+    rows = [r for rows in page_rows[1:] for r in rows if r.role == "heading"]
+    numbered = [r for r in rows if NUMBERED.match(r.text)]
+    if len(numbered) < 3 or len(numbered) < 0.5 * len(rows):
+        return
+    for r in rows:
+        name = r.heading.lower().rstrip(":. ").strip()
+        if NUMBERED.match(r.text) or name in NAMED_HEADINGS or name in REFERENCE_HEADINGS or re.match(r"^(appendix|appendices|supplementary)", name):
+            continue
+        r.role = "figure"
+
+
+def _mostly_capitals(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(ch.isupper() for ch in letters) >= 0.85 * len(letters)
+
+
+def _plausible_number(number: str) -> bool:
+    parts = number.rstrip(".").split(".")
+    return all(p.isalpha() or len(p) <= 2 for p in parts) and (not parts[0].isdigit() or int(parts[0]) <= 30)
 
 
 # ---------------------------------------------------------------- the whole document
@@ -315,7 +314,11 @@ def analyse(pages: list[dict[str, Any]], info: dict[str, str] | None = None) -> 
         for r in rows:
             drop_markers(r)
         rows = [r for r in rows if r.frags]
-        page_rows.append(split_columns(rows, page["width"]))
+        try:
+            page_rows.append(split_columns(rows, page["width"]))
+        except (ValueError, IndexError, ZeroDivisionError):
+            # A page the column rules cannot decide is read top to bottom.
+            page_rows.append(sorted(rows, key=lambda r: -r.y))
         heights.append(page["height"])
 
     all_rows = [r for rows in page_rows for r in rows]
@@ -342,23 +345,25 @@ def analyse(pages: list[dict[str, Any]], info: dict[str, str] | None = None) -> 
                 r.role = "furniture"
             elif CAPTION.match(text):
                 r.role = "caption"
-            elif heading_of(r, text, body) is not None:
-                r.role = "heading"
+            elif (name := heading_of(r, text, body)) is not None:
+                r.role, r.heading = "heading", name
             elif is_table_row(r):
                 r.role = "table"
             elif is_equation(text, r, *lefts.get(r.column, (0.0, 612.0)), body):
                 r.role = "equation"
             elif r.size < body * 0.88:
                 r.role = "small"
+        _join_heading_lines(rows)
     if not arxiv_id:
         m = ARXIV_ID_IN_TEXT.search(" ".join(r.text for r in page_rows[0][:60]))
         arxiv_id = m.group(1) if m else ""
 
+    _numbered_only(page_rows)
     layout = Layout(arxiv_id=arxiv_id)
-    body_start = _front_matter(layout, page_rows[0], body, info)
+    body_start = front_matter(layout, [r for r in page_rows[0] if r.role != "furniture"], body, info)
     rows = [r for r in all_rows if r.role != "furniture"]
     rows = rows[body_start:] if body_start is not None else rows
-    _sections(layout, rows, body)
+    sections(layout, rows, body)
     return layout
 
 
@@ -373,168 +378,3 @@ def _column_lefts(rows: list[Row], body: float) -> dict[int, tuple[float, float]
     return out
 
 
-def _front_matter(layout: Layout, rows: list[Row], body: float, info: dict[str, str]) -> int | None:
-    """Title, authors and abstract from page one; returns where the body starts in that page's rows.
-
-    Everything between the title and the abstract (names, affiliations, e-mails) is the author
-    block: it feeds `authors` and never reaches the sections.
-    """
-    rows = [r for r in rows if r.role != "furniture"]
-    if not rows:
-        return None
-    top = rows[: max(1, len(rows) // 2)]
-    biggest = max(r.size for r in top)
-    title_rows = []
-    for r in rows:
-        if abs(r.size - biggest) < 0.3 and r.size > body * 1.1:
-            title_rows.append(r)
-        elif title_rows:
-            break
-    meta_title = (info.get("title") or "").strip()
-    if title_rows:
-        layout.title = clean_chars(" ".join(r.text for r in title_rows))
-    if meta_title and (not layout.title or len(meta_title) > 3 and not meta_title.lower().endswith((".dvi", ".tex", ".pdf"))):
-        layout.title = layout.title or meta_title
-
-    start = rows.index(title_rows[-1]) + 1 if title_rows else 0
-    abstract_at = None
-    body_at = None
-    for i in range(start, len(rows)):
-        r = rows[i]
-        text = r.text
-        if re.match(r"^abstract\b", text, re.I) and abstract_at is None:
-            abstract_at = i
-            continue
-        if r.role == "heading" and not re.match(r"^abstract\b", text, re.I):
-            body_at = i
-            break
-    if body_at is None and abstract_at is None:
-        return None
-    block_end = abstract_at if abstract_at is not None else body_at
-    layout.authors = _authors(rows[start:block_end]) or _meta_authors(info.get("author", ""))
-    if abstract_at is not None:
-        first = re.sub(r"^abstract\s*[-—–.:]?\s*", "", rows[abstract_at].text, flags=re.I)
-        lines = [first] if first else []
-        stop = body_at if body_at is not None else len(rows)
-        lines += [r.text for r in rows[abstract_at + 1 : stop] if r.role in ("body", "small") and len(r.text) > 2]
-        layout.abstract = clean_chars(join_lines(lines))
-    # An index into the document's rows without furniture, where page one's rows come first.
-    return body_at if body_at is not None else len(rows)
-
-
-def _authors(rows: list[Row]) -> list[str]:
-    names: list[str] = []
-    for r in rows:
-        text = EMAIL.sub("", r.text)
-        if AFFILIATION_WORDS.search(text) or not text.strip():
-            continue
-        # Names are split by commas, 'and', wide gaps, or the marks that tie them to affiliations.
-        pieces, current = [], ""
-        for a, f in zip([None, *r.frags], r.frags):
-            gap = a is not None and f.x - a.end > 1.2 * f.size
-            if current and (f.after_mark or gap):
-                pieces.append(current)
-                current = ""
-            current = f"{current} {f.text}".strip()
-        pieces.append(current)
-        for part in (p for piece in pieces for p in re.split(r",|;|\band\b|\s{3,}", EMAIL.sub("", piece))):
-            part = clean_chars(re.sub(r"[\d∗*†‡§¶⋆]+", "", part)).strip()
-            if re.fullmatch(r"[A-ZÀ-ÖØ-ÞŁ][\w'’.\-]*(?:\s+[A-ZÀ-ÖØ-ÞŁ][\w'’.\-]*){1,3}", part):
-                names.append(clean_chars(part))
-    return names
-
-
-def _meta_authors(value: str) -> list[str]:
-    parts = re.split(r";|,|\band\b", value)
-    return [p.strip() for p in parts if p.strip()]
-
-
-def _sections(layout: Layout, rows: list[Row], body: float) -> None:
-    compounds = hyphenated_words(" ".join(r.text for r in rows if r.role == "body"))
-    sections: list[dict[str, str]] = []
-    heading = ""
-    paragraphs: list[list[str]] = []
-    current: list[str] = []
-    skipping = False  # inside the reference list
-    prev: Row | None = None
-    in_caption = False
-    col_left: dict[tuple[int, int], float] = {}
-    for r in rows:
-        if r.role == "body" and abs(r.size - body) < 0.5:
-            key = (r.page, r.column)
-            col_left[key] = min(col_left.get(key, r.x), r.x)
-
-    def flush_paragraph() -> None:
-        nonlocal current
-        if current:
-            text = _clean_paragraph(join_lines(current, compounds))
-            if text:
-                paragraphs.append([text])
-        current = []
-
-    def flush_section() -> None:
-        nonlocal paragraphs
-        flush_paragraph()
-        if paragraphs and not skipping:
-            sections.append({"heading": heading, "text": "\n\n".join(p[0] for p in paragraphs)})
-        paragraphs = []
-
-    for r in rows:
-        text = r.text
-        if r.role == "heading":
-            name = heading_of(r, text, body) or text
-            flush_section()
-            low = name.lower()
-            if low in REFERENCE_HEADINGS:
-                skipping = True
-            elif skipping and not (low.startswith("appendix") or re.match(r"^[A-Z](\.\d+)*\.?\s", text)):
-                pass  # a bold line inside the reference list
-            else:
-                skipping = False
-            heading = name
-            prev, in_caption = None, False
-            continue
-        if skipping:
-            continue
-        if r.role == "caption":
-            flush_paragraph()
-            in_caption = True
-            current = [text]
-            prev = r
-            continue
-        if in_caption and r.role in ("small", "body") and prev is not None and _same_flow(prev, r, body * 1.6):
-            current.append(text)
-            prev = r
-            continue
-        if in_caption:
-            flush_paragraph()
-            in_caption = False
-        if r.role != "body":
-            continue
-        if prev is not None and _new_paragraph(prev, r, body, col_left):
-            flush_paragraph()
-        current.append(text)
-        prev = r
-    flush_section()
-    layout.sections = [s for s in sections if s["text"].strip()]
-
-
-def _same_flow(prev: Row, row: Row, max_gap: float) -> bool:
-    return prev.page == row.page and prev.column == row.column and 0 < prev.y - row.y <= max_gap
-
-
-def _new_paragraph(prev: Row, row: Row, body: float, col_left: dict[tuple[int, int], float]) -> bool:
-    left = col_left.get((row.page, row.column), row.x)
-    if row.x - left > 0.8 * body:
-        return True  # first-line indent
-    if prev.page == row.page and prev.column == row.column and prev.y - row.y > 1.9 * body:
-        return True  # a blank line between paragraphs
-    return False
-
-
-def _clean_paragraph(text: str) -> str:
-    text = clean_chars(text)
-    text = EMAIL.sub("", text)
-    text = CITATION.sub("", text)
-    text = re.sub(r"\s+([,.;:])", r"\1", text)
-    return re.sub(r"\s{2,}", " ", text).strip()

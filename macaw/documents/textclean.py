@@ -68,8 +68,12 @@ def fix_accents(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+_LONE_ACCENTED = re.compile("(?<=[A-Za-z]) ([\u00e0-\u00f6\u00f8-\u00ff\u0100-\u017f]) (?=[a-z])")
+
+
 def clean_chars(text: str) -> str:
     text = _SOFT.sub("", text)
+    text = _LONE_ACCENTED.sub(r"\1", text)  # 'G ü nter': an accented letter drawn as its own piece
     text = fix_ligatures(text)
     text = fix_accents(text)
     return text.replace("\u2212", "-").replace("\u00a0", " ")

@@ -11,6 +11,23 @@ inside, so `macaw --help` never imports torch.
 
 Every engine has `fingerprint()`: what identifies its output (engine, library version, model
 file hash, options) for the stage cache.
+
+Capabilities beyond the one-method protocol are declared, never probed: an engine class lists
+what it takes in a `capabilities` class attribute (a frozenset of names), and the stages ask
+`supports(engine, name)`. An engine that declares nothing gets the plain protocol and nothing
+else. The names:
+
+    LLM  "stop"       generate(..., stop=[...]) ends the reply at the first of these strings
+                      (the writer asks for one sentence with [". ", "! ", "? ", ".\n", "\n\n"])
+    ASR  "beam_size"  transcribe(..., beam_size=N) hears with an N-beam search for this call
+                      (check's second, careful listen)
+    ASR  "windows"    transcribe(..., windows=[(start, end), ...]) hears these stretches (seconds,
+                      each at most 30 s, cut by check in the pauses) side by side, words in the
+                      file's time
+    TTS  (none yet)
+
+A third-party engine declares what it implements, e.g. `capabilities = frozenset({"stop"})`;
+declaring a name its method does not take is a bug the stage will hit as a TypeError.
 """
 
 from __future__ import annotations
@@ -28,10 +45,14 @@ if TYPE_CHECKING:
     import numpy as np
 
 ROLES = ("llm", "tts", "asr")
+CAPABILITIES = {"llm": frozenset({"stop"}), "tts": frozenset(), "asr": frozenset({"beam_size", "windows"})}
 GROUP = "macaw.engines"
 
 # Used when the package metadata is not there (running from a source tree without install).
 BUILTIN: dict[str, str] = {
+    "llm.auto": "macaw.engines.llm_auto:choose",
+    "llm.native": "macaw.engines.llm_native:create",
+    "llm.ctranslate2": "macaw.engines.llm_ctranslate2:create",
     "llm.transformers": "macaw.engines.llm_transformers:create",
     "llm.openai": "macaw.engines.llm_openai:create",
     "tts.piper": "macaw.engines.tts_piper:create",
@@ -80,6 +101,14 @@ class ASR(Protocol):
     def transcribe(self, audio: "Path") -> Transcript: ...
 
     def fingerprint(self) -> dict[str, Any]: ...
+
+
+def supports(engine: Any, name: str) -> bool:
+    """Whether `engine` declares the capability `name` (see the module docstring for the names)."""
+    if not any(name in names for names in CAPABILITIES.values()):
+        raise ValueError(f"unknown engine capability {name!r}; known: {sorted(set().union(*CAPABILITIES.values()))}")
+    declared = getattr(engine, "capabilities", frozenset())
+    return isinstance(declared, (set, frozenset, tuple, list)) and name in declared
 
 
 def register(role_name: str, factory: Callable[[dict[str, Any]], Any]) -> None:

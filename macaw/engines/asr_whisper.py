@@ -30,6 +30,7 @@ def _words(segments: Any, offset: float) -> list[Word]:
 
 class WhisperASR:
     name = "faster-whisper"
+    capabilities = frozenset({"beam_size", "windows"})  # declared: see macaw.engines.supports
 
     def __init__(self, model: str | Path, *, device: str = "auto", compute_type: str = "int8", beam_size: int = 1, options: dict[str, Any] | None = None):
         self.model = str(model)

@@ -33,6 +33,9 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
+VERSION = 1  # bump when a change here can change a reply: it is in the native engine's fingerprint
+THREADS = 1  # BLAS threads while generating (see generate); part of the fingerprint too
+
 
 def supports(folder: Path) -> bool:
     """Is the model in `folder` one this runner reproduces exactly?"""
@@ -107,6 +110,9 @@ class Tokenizer:
 
     def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str:
         return str(self._tok.decode(list(ids), skip_special_tokens=skip_special_tokens))
+
+    def id_to_token(self, token_id: int) -> str:
+        return str(self._tok.id_to_token(int(token_id)))
 
 
 def _eos_ids(folder: Path, config: dict[str, Any], tokenizer_eos: int | None) -> set[int]:
@@ -277,7 +283,7 @@ class Llama:
         # waits for a descheduled worker (the module docstring has the figures), and a fixed
         # count keeps the reply the same on any machine and any load, since the thread count
         # changes how OpenBLAS sums (logits differ by ~2e-5, enough to flip a near-tie).
-        with threadpool_limits(limits=1, user_api="blas"):
+        with threadpool_limits(limits=THREADS, user_api="blas"):
             cache = self.new_cache(len(prompt) + max_new_tokens)
             logits = self.forward(np.asarray(prompt, dtype=np.int64), cache, 0)
             return self._decode(logits, cache, len(prompt), max_new_tokens, eos, repetition_penalty, stop)

@@ -18,6 +18,7 @@ from macaw.errors import ConfigError, EmptyOutputError, EngineError, EngineUnava
 
 class OpenAILLM:
     name = "openai"
+    capabilities = frozenset({"stop"})  # declared: see macaw.engines.supports
 
     def __init__(self, settings: dict[str, Any]):
         self.base_url = str(settings.get("base_url") or "").rstrip("/")

@@ -17,6 +17,7 @@ from macaw.errors import ModelNotFoundError
 
 class PiperTTS:
     name = "piper"
+    capabilities = frozenset()  # declared: see macaw.engines.supports
 
     def __init__(self, voice: Path, *, device: str = "auto", speed: float = 1.0, noise_scale: float | None = None, noise_w_scale: float | None = None):
         self.voice_path = Path(voice)

@@ -125,6 +125,17 @@ def notes_context(manifest: Manifest, show_title: str = "") -> dict[str, Any]:
         "models": models,
         "links": {k: clean_text(v) for k, v in (manifest.links or {}).items()},
         "duration_s": manifest.duration_s,
+        **_script_notes(meta.get("script") or {}, quality),
+    }
+
+
+def _script_notes(script: dict[str, Any], quality: dict[str, Any]) -> dict[str, Any]:
+    """A paper's script in the notes: the sentences the model wrote, the gate's counts, the equations."""
+    counts = {k: quality.get(f"model_sentences_{k}", script.get(k)) for k in ("offered", "accepted", "refused")}
+    return {
+        "model_sentences": [clean_text(s) for s in script.get("model_sentences") or []],
+        "gate": counts if counts["offered"] is not None else None,
+        "equations": [clean_text(e) for e in script.get("equations") or []],
     }
 
 

@@ -11,7 +11,6 @@ told what it should hear, and no hearing is chosen for agreeing with the script.
 
 from __future__ import annotations
 
-import inspect
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 
 from macaw.artifacts import Script, SpokenSentence
 from macaw.audio import read_audio, silence, write_wav
-from macaw.engines import Word
+from macaw.engines import Word, supports
 from macaw.quality.score import Scored, score
 from macaw.stages.context import StageContext
 
@@ -45,11 +44,8 @@ RELISTEN_DOUBT = 0.7  # a word heard with a probability at or above this is not 
 
 
 def takes_option(asr: Any, option: str) -> bool:
-    """Whether the engine's transcribe takes `option` (WhisperASR takes beam_size and windows)."""
-    try:
-        return option in inspect.signature(asr.transcribe).parameters
-    except (TypeError, ValueError):
-        return False
+    """Whether the engine declares `option` (WhisperASR declares beam_size and windows)."""
+    return supports(asr, option)
 
 
 def can_listen_carefully(asr: Any) -> bool:

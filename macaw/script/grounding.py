@@ -49,7 +49,7 @@ DISCOURSE = frozenset(
     share shares shared reflect reflects reflecting look looks looked new approach approaches find finds found
     finding findings result results also overall main key part section sections topic topics idea ideas focus
     focuses focused cover covers covered introduce introduces introduced argue argues argued report reports
-    reported summary summarize summarizes research researchers team article""".split()
+    reported summary summarize summarizes research researchers team article public""".split()
 )
 
 _NUMBER_WORDS = {
@@ -204,6 +204,167 @@ class SourceIndex:
             if bool(said & _POLARITY) != bool(passage & _POLARITY):
                 problems.append("it drops or adds a negation or hedge of its passage")
         return Verdict(not problems, support, local, problems)
+
+
+def _polarity(text: str) -> bool:
+    said = {t.lower() for t in tokens(text)} | ({"n't"} if "n't" in text.lower() else set())
+    return bool(said & _POLARITY)
+
+
+def _said_math(passage: str) -> str:
+    """The words the listener hears for the passage's math, so "d sub k" is found in ⟦d_k⟧."""
+    from macaw.script.math import GREEK_GLYPHS, say, spans
+
+    words = [say(span) or "" for span in spans(passage)]
+    words += [name for glyph, name in GREEK_GLYPHS.items() if glyph in passage]
+    return " ".join(words)
+
+
+_WORDS = re.compile(r"[a-z0-9]+")
+# Words that qualify what follows them: a shortened copy that keeps what follows keeps them too.
+_QUALIFIERS = frozenset("""almost nearly about approximately roughly around likely potentially possibly may might could
+    some most many often usually generally typically partially partly slightly mostly largely somewhat arguably""".split())
+_QUALIFIER_PAIRS = frozenset({("more", "than"), ("less", "than"), ("fewer", "than"), ("at", "least"), ("at", "most"),
+                              ("up", "to"), ("over", "the")})
+MAX_SPANS, MIN_SPAN = 3, 3
+_SAME = {"which": "that"}  # "models which learn" shortened to "models that learn"
+FREE_WORDS = frozenset({"and", "the", "a", "an"})
+
+
+def copied_spans(sentence: str, passage: str, partial: bool = False) -> list[tuple[int, int]] | None:
+    """The sentence as pieces of the passage, in order: (start in the passage, length) per piece.
+
+    Words only (lower case, punctuation aside), each piece the longest run of the passage's words
+    that continues the sentence; None when a word of the sentence is not where it would have to be.
+    """
+    out_words = [_SAME.get(w, w) for w in _WORDS.findall(sentence.lower().replace("’", "'"))]
+    src = [_SAME.get(w, w) for w in _WORDS.findall(passage.lower().replace("’", "'"))]
+    spans: list[tuple[int, int]] = []
+    i = pos = 0
+    while i < len(out_words):
+        best_len, best_at = 0, -1
+        for j in range(pos, len(src)):
+            n = 0
+            while i + n < len(out_words) and j + n < len(src) and out_words[i + n] == src[j + n]:
+                n += 1
+            if n > best_len:
+                best_len, best_at = n, j
+        if best_len == 0:
+            if (spans and out_words[i] in FREE_WORDS) or partial:  # "and" joining what is left of a list
+                i += 1
+                continue
+            return None
+        spans.append((best_at, best_len))
+        pos, i = (0 if partial else best_at + best_len), i + best_len
+    return spans
+
+
+NEAR_COPY = 8  # words copied in a row: a sentence written "in its own words" that copies this much is judged as a copy
+_LEAD_IN = re.compile(r"^(?:the authors|they|the paper|the researchers|the study)\s+\w+\s+(?:that\s+)?", re.I)
+
+
+def longest_copied_run(sentence: str, passage: str) -> int:
+    spans = copied_spans(sentence, passage, partial=True)
+    return max((n for _, n in spans), default=0) if spans else 0
+
+
+def copy_problems(sentence: str, passage: str) -> list[str]:
+    """A sentence judged as a copy of its source: a narrator's lead-in ("The authors show that") aside."""
+    from macaw.script.math import speak_sentence
+
+    passage = speak_sentence(passage) or passage
+    return _copy_problems(_LEAD_IN.sub("", sentence.strip()), passage)
+
+
+def _copy_problems(sentence: str, passage: str) -> list[str]:
+    """A shortened copy: a few long pieces of its source, in order, its qualifiers kept."""
+    spans = copied_spans(sentence, passage)
+    if spans is None:
+        return ["not made of its source sentence's words in their order"]
+    if len(spans) > MAX_SPANS or any(n < MIN_SPAN for _, n in spans):
+        return [f"cut into {len(spans)} pieces of its source sentence, some under {MIN_SPAN} words"]
+    src = _WORDS.findall(passage.lower().replace("’", "'"))
+    kept = {j + k for j, n in spans for k in range(n)}
+    for i, word in enumerate(src):
+        if i in kept:
+            continue
+        pair = i + 2 < len(src) + 1 and i + 1 < len(src) and (word, src[i + 1]) in _QUALIFIER_PAIRS
+        after = i + 2 if pair else i + 1
+        if (word in _QUALIFIERS or pair) and after in kept:
+            return [f"drops '{word}{' ' + src[i + 1] if pair else ''}' before what it keeps"]
+    return []
+
+
+def judge(sentence: str, claimed: list[str], *, ordered: bool = False) -> Verdict:
+    """Is `sentence` supported by the one or two source sentences it claims?
+
+    Every content word (by stem; a narrator's words such as "the authors" aside), every
+    number (digits or number words) and every named entity of the sentence must be found in
+    the claimed sentences, and a negation or hedge there must be kept (and none added);
+    `ordered`: a shortened copy must also be a few long pieces of the source, in its order, with
+    the source's qualifiers ("almost", "more than") kept before what it keeps (copied_spans). The
+    verdict is computed here and nowhere else: `grounded` is never set by a caller.
+    """
+    passage = " ".join(claimed)
+    problems: list[str] = []
+    if not passage.strip():
+        return Verdict(False, "", 0.0, ["claims no source sentence"])
+    p_tokens = tokens(passage + " " + _said_math(passage))
+    p_words = {t.lower() for t in p_tokens}
+    p_stems = {stem(t) for t in p_tokens}
+    p_numbers = set(numbers_in(passage))
+    for n in numbers_in(sentence):
+        if n not in p_numbers:
+            problems.append(f"number {n} is not in its source sentence")
+    for word in re.findall(r"[a-z]+", sentence.lower()):
+        if word in _NUMBER_WORDS and word not in p_words and _NUMBER_WORDS[word] not in p_numbers:
+            problems.append(f"number '{word}' is not in its source sentence")
+    for position, tok in enumerate(tokens(sentence)):
+        if _is_entity(tok, position) and tok.lower() not in p_words and stem(tok) not in p_stems:
+            problems.append(f"name '{tok}' is not in its source sentence")
+    letters = {t for t in p_tokens if len(t) == 1}
+    for tok in tokens(sentence):  # a symbol said as a letter ("d sub v") must be the passage's
+        if len(tok) == 1 and tok.isalpha() and tok not in "aAI" and tok not in letters:
+            problems.append(f"symbol '{tok}' is not in its source sentence")
+    content = [w for w in content_words(sentence) if w.lower() not in DISCOURSE and w.lower() not in _NUMBER_WORDS]
+    stems = {stem(w) for w in content}
+    if not stems and not numbers_in(sentence):
+        return Verdict(False, passage, 0.0, problems + ["says nothing its source can support"])
+    missing = sorted({w for w in content if stem(w) not in p_stems and w.lower() not in p_words})
+    if missing:
+        problems.append(f"words not in its source sentence: {', '.join(missing[:5])}")
+    found = 1.0 - len({stem(w) for w in missing}) / len(stems) if stems else 1.0
+    if _polarity(sentence) != _polarity(passage):
+        problems.append("it drops or adds a negation or hedge of its source sentence")
+    if ordered and not problems:
+        problems += copy_problems(sentence, passage)
+    return Verdict(not problems, passage, found, problems)
+
+
+def claim(index: "SourceIndex", sentence: str, pool: list[str] | None = None) -> Verdict:
+    """The verdict against the best one or two adjacent sentences of `pool` (default: the document).
+
+    For a sentence the model wrote from notes: the sentence claims the source sentences it
+    shares most with, one alone or with a neighbour; it passes only if one such claim holds.
+    """
+    sentences = pool if pool is not None else index.sentences
+    if pool is None:
+        ranked = [i for _, i in index.best_matches(sentence, 6)]
+    else:
+        wanted = {stem(w) for w in content_words(sentence)}
+        scored = sorted(range(len(sentences)), key=lambda i: -len(wanted & {stem(w) for w in content_words(sentences[i])}))
+        ranked = scored[:6]
+    best: Verdict | None = None
+    for i in ranked:
+        for lo, hi in ((i, i + 1), (i - 1, i + 1), (i, i + 2)):
+            if lo < 0 or hi > len(sentences):
+                continue
+            verdict = judge(sentence, sentences[lo:hi])
+            if verdict.grounded:
+                return verdict
+            if best is None or verdict.score > best.score:
+                best = verdict
+    return best or Verdict(False, "", 0.0, ["no source sentence shares its words"])
 
 
 def similar(a: str, b: str, threshold: float = 0.8) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 from macaw import render as templating
 from macaw.artifacts import Document, Script, Sentence, Source
 from macaw.errors import ConfigError, EmptyOutputError, EmptySourceError
-from macaw.script.grounding import SourceIndex, similar
+from macaw.script.grounding import SourceIndex, claim, judge, similar
 from macaw.script.spoken import Lexicon, load_lexicon, split_sentences, to_spoken
 from macaw.stages.context import StageContext
 
@@ -133,7 +133,8 @@ class Writer:
         self.source = source
         self.llm = ctx.llm()
         self.lexicon = _lexicon(ctx)
-        self.authors = [a.name for a in document.authors if a.name.strip()] or [a.name for a in source.authors if a.name.strip()]
+        self.authors = list(dict.fromkeys([a.name for a in document.authors if a.name.strip()]
+                                          or [a.name for a in source.authors if a.name.strip()]))
         metadata = "\n".join([document.title, source.title, *self.authors, *(a.affiliation for a in document.authors),
                               document.date or source.date, spoken_date(document.date or source.date),
                               source.id, str(source.metadata.get("arxiv_id", ""))])
@@ -143,6 +144,10 @@ class Writer:
         self.regenerated = 0
         self.fallbacks = 0
         self.llm_seconds = 0.0
+        self.offered = 0  # sentences the model wrote and the gate judged
+        self.refusals: list[dict[str, str]] = []  # what the gate refused: text, claimed source, why
+        self.equations: list[str] = []  # display equations: in the show notes, never read
+        self.style = ""
 
     # output
 
@@ -153,13 +158,39 @@ class Writer:
                 return True
         return any(o == text or similar(o, text, 0.9) for o in others or ())
 
-    def add(self, text: str, segment: str, paragraph: int, *, origin: str, grounded: bool = True, support: str = "") -> bool:
+    def add(self, text: str, segment: str, paragraph: int, *, origin: str, grounded: bool | None = None,
+            support: str = "") -> bool:
+        """Add a sentence; its `grounded` is the gate's verdict on it against `support`, computed here.
+
+        A template line is the episode's own words (title, authors, signposts): grounded in the
+        metadata by construction. The `grounded` argument is ignored (kept so callers still run).
+        """
         text = text.strip()
         if not text or self.repeats(text, origin):
             return False  # a repeated sentence is dropped
+        if origin == "template":
+            verdict_ok = True
+        else:
+            verdict = judge(text, [support]) if support else claim(self.index, text)
+            if not verdict.grounded and support:
+                again = claim(self.index, text)
+                verdict = again if again.grounded else verdict
+            verdict_ok = verdict.grounded
+            support = support or verdict.support
         self.sentences.append(Sentence(text=text, spoken=to_spoken(text, self.lexicon), segment=segment,
-                                       paragraph=paragraph, grounded=grounded, support=support, origin=origin))
+                                       paragraph=paragraph, grounded=verdict_ok, support=support, origin=origin))
         return True
+
+    def add_source(self, text: str, segment: str, paragraph: int, source: str) -> bool:
+        """A source sentence, read as the paper has it (made fit to be heard)."""
+        return self.add(text, segment, paragraph, origin="source", support=source)
+
+    def add_model(self, text: str, segment: str, paragraph: int, support: str) -> bool:
+        """A sentence the model wrote that the gate accepted against `support`."""
+        return self.add(text, segment, paragraph, origin="llm", support=support)
+
+    def refuse(self, text: str, claimed: list[str], segment: str, why: str) -> None:
+        self.refusals.append({"text": text, "claimed": " ".join(claimed), "segment": segment, "why": why})
 
     def add_template(self, name: str, segment: str, paragraph: int = 0, **values: Any) -> None:
         for line in template_lines(name, **values):
@@ -202,10 +233,15 @@ class Writer:
         """
 
         def passes(text: str) -> Any:
-            verdict = self.index.check(text) if text else None
+            # The same gate as a paper's: against the one or two source sentences it claims.
+            verdict = claim(self.index, text) if text else None
             if verdict and host_voice and _FIRST_PERSON.search(text):
                 verdict.grounded = False
                 verdict.problems.append("first person in the host's voice")
+            if verdict:
+                self.offered += 1
+                if not verdict.grounded:
+                    self.refuse(text, [verdict.support], "", "; ".join(verdict.problems))
             return verdict
 
         exclude = set(exclude or ())
@@ -244,22 +280,21 @@ class Writer:
                                    hint="check document.json")
         self.ctx.log(f"script: {len(self.sentences)} sentences, {self.llm_calls} LLM calls ({self.llm_seconds:.1f} s), "
                      f"{self.regenerated} regenerated, {self.fallbacks} replaced by source sentences")
+        accepted = sum(s.origin == "llm" and s.grounded for s in self.sentences)
         return Script(title=self.document.title or self.source.title, sentences=self.sentences,
-                      models={"llm": self.model_name})
+                      models={"llm": self.model_name}, offered=self.offered or accepted + len(self.refusals),
+                      accepted=accepted, refused=len(self.refusals), refusals=self.refusals,
+                      equations=self.equations, style=self.style)
 
 
 def _takes_stop(llm: Any) -> bool:
-    import inspect
+    from macaw.engines import supports
 
-    try:
-        params = inspect.signature(llm.generate).parameters
-    except (TypeError, ValueError):
-        return False
-    return "stop" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return supports(llm, "stop")
 
 
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|I'll|me|my|mine|myself|we|our|us)\b", re.I)
-_PREAMBLE = re.compile(r"^(?:sure|certainly|okay|ok|here(?: is|'s)[^:]*?)[,!.:]\s*", re.I)
+_PREAMBLE = re.compile(r"^(?:sure|certainly|okay|ok|here(?: is|'s)[^:]*?|(?:shorter |shortened |new )?sentence)[,!.:]\s*", re.I)
 
 
 def llm_sentences(reply: str) -> list[str]:

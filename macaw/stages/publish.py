@@ -170,13 +170,16 @@ def run(
             "threshold": quality.threshold,
             "passed": quality.passed,
             "grounded_ratio": round(script.grounded_ratio(), 4),
+            "model_sentences_offered": script.offered,
+            "model_sentences_accepted": script.accepted,
+            "model_sentences_refused": script.refused,
             "words": quality.words,
             "retries": quality.retries,
         },
         timings=dict(ctx.timings),
         models=_models(ctx, script, narration, quality),
         links=links,
-        metadata=meta,
+        metadata={**meta, "script": script.notes()},
     )
 
     items = cues(script, quality)

@@ -44,7 +44,7 @@ def run(ctx: StageContext, document: Document, source: Source) -> Script:
         raise EmptySourceError(f"{source.origin or source.id} has no text to turn into a script",
                                hint="check that the file is not empty and has a text layer")
     if getattr(ctx.llm(), "needs_conversion", False):
-        ctx.log("first run: converting the bundled language model once (about 30 s; later runs load it in a second)")
+        ctx.log("first run: converting the bundled language model once (about a minute; later runs load it in a second or two)")
     if source.kind == "journal":
         writer = Writer(ctx, document, source)
         journal.write(writer, ctx.config.journal.mode)

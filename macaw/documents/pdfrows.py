@@ -1,0 +1,143 @@
+"""The pieces PDF layout analysis works with: positioned fragments, rows, the result, and patterns.
+
+Plain Python over the numbers pypdf gives (baseline position, size, font name), shared by
+`pdflayout` (rows, columns, roles), `pdffront` (title, authors, abstract) and `pdfsections`
+(the reading text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+CHAR_WIDTH = 0.5  # average glyph width in ems, for estimating where a fragment ends
+
+ARXIV_STAMP = re.compile(r"^arXiv:\s?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?\s+\[[^\]]+\]\s+\d{1,2}\s+\w{3}\s+\d{4}$")
+ARXIV_ID_IN_TEXT = re.compile(r"arXiv:\s?(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)")
+PAGE_NUMBER = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s+of\s+\d{1,4})?$", re.I)
+CAPTION = re.compile(r"^(Figure|Fig\.|Table|Algorithm|FIGURE|FIG\.|TABLE|ALGORITHM)\s+[A-Z]?\d+[.:]")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\{[\w.,\s-]+\}@[\w-]+(?:\.[\w-]+)+")
+CITATION = re.compile(r"\s?\[\d+(?:\s?[,–-]\s?\d+)*\]")
+EQ_NUMBER = re.compile(r"\(\d+[a-z]?\)\s*$")
+MATH_CHARS = set("=+−×·∑∏∫√≤≥≈≠∞∂∇→←⊕⊗∈∀∃^_{}|/") | set("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ")
+MARKER = re.compile(r"^[\d,∗*†‡§¶⋆]{1,4}$")
+NAMED_HEADINGS = {
+    "abstract", "introduction", "background", "related work", "method", "methods", "model",
+    "results", "experiments", "discussion", "conclusion", "conclusions", "acknowledgments",
+    "acknowledgements", "acknowledgment", "acknowledgement", "references", "bibliography",
+    "appendix", "evaluation", "limitations", "future work", "summary", "broader impact",
+    "broader impacts", "ethics statement", "reproducibility statement", "author contributions",
+    "contributions", "funding", "data availability", "code availability", "supplementary material",
+    "conclusion and future work", "conclusions and future work", "related works", "preliminaries",
+}
+REFERENCE_HEADINGS = {"references", "bibliography", "literature cited", "works cited"}
+NUMBERED = re.compile(r"^((?:\d+(?:\.\d+)*|[A-Z](?:\.\d+)*|[IVX]{1,5}(?=\.))\.?)\s+(\S.*)$")
+AFFILIATION_WORDS = re.compile(
+    r"\b(university|universit[äé]|institut|institute|department|dept\.|school|college|laborator|lab\b|"
+    r"research|inc\.|corp|google|microsoft|facebook|meta|deepmind|openai|centre|center|faculty)",
+    re.I,
+)
+
+
+@dataclass
+class Frag:
+    x: float
+    y: float
+    size: float
+    text: str
+    font: str = ""
+    after_mark: bool = False  # a footnote or affiliation mark was removed just before it
+
+    @property
+    def bold(self) -> bool:
+        return bool(re.search(r"bold|black|heavy|semibold|medi(?:um)?\b|-Medi|\.B\b|-B\b|(?:CM|LM|EU|T1)\w*BX|CMB\d|Bd\b", self.font, re.I))
+
+    @property
+    def end(self) -> float:
+        return self.x + len(self.text) * self.size * CHAR_WIDTH
+
+
+@dataclass
+class Row:
+    page: int
+    y: float
+    frags: list[Frag]
+    role: str = "body"  # body | heading | caption | equation | table | furniture | small
+    column: int = 0  # 0 full width / single, 1 left, 2 right
+    heading: str = ""  # a heading's words, numbering dropped
+
+    @property
+    def x(self) -> float:
+        return self.frags[0].x
+
+    @property
+    def end(self) -> float:
+        return max(f.end for f in self.frags)
+
+    @property
+    def size(self) -> float:
+        # The size most of the characters have: a superscript does not make a row small.
+        sizes = Counter()
+        for f in self.frags:
+            sizes[round(f.size, 1)] += len(f.text)
+        return sizes.most_common(1)[0][0]
+
+    @property
+    def font(self) -> str:
+        fonts: Counter[str] = Counter()
+        for f in self.frags:
+            fonts[f.font.split("+")[-1]] += len(f.text)
+        return fonts.most_common(1)[0][0]
+
+    @property
+    def bold(self) -> bool:
+        # Bold when the letters are: a symbol from a math font (→, ∞) does not make a heading plain.
+        letters = sum(sum(ch.isalpha() for ch in f.text) for f in self.frags)
+        bold = sum(sum(ch.isalpha() for ch in f.text) for f in self.frags if f.bold)
+        return letters > 0 and bold >= 0.85 * letters
+
+    @property
+    def text(self) -> str:
+        out, out_end, prev_size = "", 0.0, 0.0
+        for f in self.frags:
+            piece = f.text
+            if out and not out.endswith((" ", "-")) and not piece.startswith(" "):
+                gap = f.x - out_end
+                if gap > f.size * 0.15 and not _small_caps(out, piece, prev_size, f.size, gap):
+                    out += " "
+            out += piece
+            out_end = f.end
+            prev_size = f.size
+        return re.sub(r"\s+", " ", out).strip()
+
+
+def _small_caps(before: str, piece: str, size_before: float, size: float, gap: float) -> bool:
+    """'E' + 'MBED': small capitals are a capital and smaller capitals, drawn as two pieces."""
+    if abs(size_before - size) < 0.05 * size or gap > 1.0 * max(size, size_before):
+        return False
+    head = re.search(r"[A-Z\-]+$", before)
+    return bool(head) and bool(re.match(r"[A-Z\-]", piece)) and piece.split()[0].upper() == piece.split()[0]
+
+
+@dataclass
+class Layout:
+    title: str = ""
+    authors: list[str] = field(default_factory=list)
+    abstract: str = ""
+    sections: list[dict[str, Any]] = field(default_factory=list)  # heading, text, level, appendix
+    arxiv_id: str = ""
+    captions: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "authors": self.authors,
+            "abstract": self.abstract,
+            "sections": self.sections,
+            "arxiv_id": self.arxiv_id,
+            "captions": self.captions,
+        }
+
+

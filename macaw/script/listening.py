@@ -1,0 +1,190 @@
+"""A paper's sentence made fit to be heard, or dropped whole.
+
+    listenable("As shown in Figure 3, the model converges [12].")  -> "The model converges."
+    listenable("The code is at https://github.com/x/y.")           -> "The code is public on GitHub."
+    listenable("the keys have dimension ⟦d_k⟧ and ...")            -> None (a fragment: lower-case start)
+    listenable("Ivan Rodriguez∗ † Departamento de Física ...")     -> None (debris: an author block)
+
+Dropped: fragments (a lower-case or symbol start, a function word at the end, no verb-sized
+length), debris (table rows, author blocks, captions, the arXiv stamp, e-mail addresses),
+sentences about a figure or table itself ("Table 2 shows"), section pointers, math that cannot
+be said (macaw/script/math.py) and a PDF's math glyphs outside the marks.
+"""
+
+from __future__ import annotations
+
+import re
+
+from macaw.artifacts import MATH_CLOSE, MATH_OPEN
+from macaw.script.math import GREEK_GLYPHS, speak_sentence
+
+# A sentence that leans on one before it: never a chapter's first, never read without that one.
+LEANING = re.compile(
+    r"^(?:This|These|That|Those|It|Its|They|Their|Them|Such|Here|Thus|Hence|Therefore|However|Moreover|"
+    r"Furthermore|Also|Additionally|In addition|Similarly|Likewise|Finally|Then|Second|Secondly|Third|Thirdly|"
+    r"Next|Instead|Otherwise|Consequently|Accordingly|In contrast|On the other hand|As a result|As such|"
+    r"In this case|In particular|Nevertheless|Nonetheless|Still|Yet|Both|The latter|The former|The same|"
+    r"Table|Tables|Figure|Figures|Fig|Eq|Equation|Algorithm|Section|Appendix|Above|Below|The above|The following)\b")
+
+_FUNCTION_END = re.compile(
+    r"\b(?:a|an|the|and|or|but|of|to|in|on|for|with|by|as|at|from|than|that|which|whose|is|are|was|were|be|"
+    r"requires|into|via|between|such|its|their|our|e\.g|i\.e|cf|vs|et al)\.$", re.I)
+_CITE_BRACKET = re.compile(r"\s*\[(?:\d+(?:\s*[,–-]\s*\d+)*|[A-Z][A-Za-z+]*\d{2,4}[a-z]?(?:[,;]\s*[A-Z][A-Za-z+]*\d{2,4}[a-z]?)*)\]")
+_CITE_PAREN = re.compile(
+    r"\s*\((?:see\s+)?(?:e\.g\.,?\s*)?(?:[A-Z][A-Za-z'’\-]+(?:\s+(?:et al\.?|and|&)\s*(?:[A-Z][A-Za-z'’\-]+)?)?,?\s*"
+    r"(?:19|20)\d{2}[a-z]?(?:[;,]\s*)?)+\)")
+_CITE_INLINE = re.compile(r"\b([A-Z][A-Za-z'’\-]+(?:\s+et al\.?|\s+and\s+[A-Z][A-Za-z'’\-]+)?)\s+\(((?:19|20)\d{2})[a-z]?\)")
+_POINTER_PAREN = re.compile(
+    r"\s*\((?:see\s+|cf\.\s+)?(?:Fig(?:ure)?s?\.?|Tab(?:le)?s?\.?|Eqs?\.?|Equations?|Sec(?:tion)?s?\.?|§|Appendix|Alg(?:orithm)?\.?)"
+    r"\s*[\dA-Z][^()]*\)", re.I)
+_POINTER_LEAD = re.compile(
+    r"^(?:As (?:shown|seen|illustrated|reported|listed|summari[sz]ed|described|discussed|depicted) in|As in|See|In)\s+"
+    r"(?:Fig(?:ure)?\.?|Table|Section|Sec\.|Eq\.?|Equation|Appendix|Algorithm)\s*[\dA-Z.()]+,\s*", re.I)
+_POINTER_ANY = re.compile(r"\b(?:Fig(?:ure)?s?\.?|Tables?|Eqs?\.|Equations?|Sections?|Sec\.|§|Appendix|Algorithm)\s*~?\(?\d"
+                          r"|\bAppendi(?:x|ces)\s+[A-Z]\b"
+                          r"|\b(?:Theorem|Lemma|Corollary|Proposition|Definition|Claim|Remark|Example)s?\s+[A-Z]?\d", re.I)
+_FOOTNOTE = re.compile(r"(?<=[A-Za-z.,;)])[\u00b9\u00b2\u00b3\u2070-\u2079∗†‡§¶]+")
+_URL = re.compile(r"\s*(?:\bat\s+|\(|:\s*)?\b(?:https?://|www\.)\S+?[)\]]?(?=[\s,;]|\.?$)", re.I)
+_GITHUB = re.compile(r"\b(?:https?://)?(?:www\.)?github\.com/\S+", re.I)
+_STAMP = re.compile(r"arXiv:\s*\d{4}\.\d{4,5}|\[(?:cs|math|stat|physics|astro-ph|q-bio|eess|hep-\w+|gr-qc|cond-mat)[.\w-]*\]", re.I)
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_AFFILIATION = re.compile(r"\b(?:University|Universidad|Universität|Institute|Instituto|Departamento|Department|Laboratory|"
+                          r"Lab\b|Inc\.|Corporation|Google Research|Google Brain|DeepMind|Microsoft Research|Facebook AI|"
+                          r"Equal contribution|Corresponding author|Work done)", re.I)
+_NUMBER_RUN = re.compile(r"(?<![\w.])\d[\d.,]*%?\s+\d[\d.,]*%?\s+\d[\d.,]*%?(?![\w.])")
+_CAPTION = re.compile(r"^(?:Figure|Fig\.|Table|Algorithm|Listing)\s*\d+\s*[:.|]")
+_ACK = re.compile(r"\b(?:we thank|we are grateful|we acknowledge|acknowledg\w+|grant (?:no\.?|number)|funded by|supported by (?:the|a|an) )", re.I)
+_SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s+(?=[A-Z])")
+_SECTION_SIGN = re.compile(r"^In §\s*\d+(?:\.\d+)*,\s*|\s*\(§\s*\d+(?:\.\d+)*\)")
+_SELF_POINTER = re.compile(r"^(?:In this (?:section|subsection|chapter)|In the (?:following|next) (?:section|subsection)|Here),?\s+", re.I)
+_ELSEWHERE = re.compile(r"\b(?:this (?:section|subsection|chapter)|(?:previous|next|following) (?:section|subsection|chapter)|"
+                        r"described (?:earlier|above|below)|shown (?:earlier|above|below)|see above|see below|as above)\b", re.I)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_NON_ASCII_MATH = re.compile("[\u2200-\u22ff\u2190-\u21ff\u27c0-\u27e5\u27e8-\u27ff\u2a00-\u2aff\u20d0-\u20ff"
+                             "\u0300-\u036f\u02c0-\u02ff\U0001d400-\U0001d7ff∑∏√∫≤≥≈∼±×·−„]")
+# A PDF's text layer at its worst: small-capital glyph names, two slashes in a word, a hyphen left hanging.
+# A heading run into its first sentence ("GLUE The General Language ..."), a split word ("B idirectional").
+_RUN_IN = re.compile(r"[^\s.,;:!?\"“(] (?:The|We|Our|In this) \w|\b[B-HJ-Z] [a-z]{3,}|#\s?\d")
+_GLUED_FOOTNOTE = re.compile(r"(?<=[a-z]{4})\d{1,2}(?=[\s,.;:])|(?<=[a-z]),\d{1,2}(?=\s)")
+_MATH_SPAN = re.compile(re.escape(MATH_OPEN) + ".*?" + re.escape(MATH_CLOSE), re.S)
+_SOUP = re.compile(r"\.sc\b|\S/\S*/|(?<=[a-z])-(?=[\s,.;:])|\b(?:i\.e|e\.g)\.(?=[a-z])|@|§|[a-z]\(\d+\)|\bd\w?/d\w")
+
+
+def _github(m: re.Match[str]) -> str:
+    return " on GitHub"
+
+
+def strip_references(sentence: str) -> str:
+    """Citations, pointers to figures, tables, equations and sections, footnote marks: out."""
+    s = sentence
+    s = _POINTER_LEAD.sub("", s)
+    if s != sentence and s:
+        s = s[0].upper() + s[1:]
+    s = _CITE_BRACKET.sub("", s)
+    s = _CITE_PAREN.sub("", s)
+    s = _CITE_INLINE.sub(r"\1", s)
+    s = _POINTER_PAREN.sub("", s)
+    s = _FOOTNOTE.sub("", s)
+    s = _GLUED_FOOTNOTE.sub(lambda m: "," if m.group(0).startswith(",") else "", s)
+    s = _SECTION_NUMBER.sub("", s)
+    s = _SECTION_SIGN.sub("", s)
+    s = re.sub(r"\(\s*\)", "", s)
+    s = re.sub(r"\s+([,.;:!?])", r"\1", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def _urls(sentence: str) -> str | None:
+    if not re.search(r"https?://|www\.", sentence, re.I):
+        return sentence
+    if not _GITHUB.search(sentence):
+        return None  # a URL a listener cannot use: the sentence goes, the show notes keep the paper's links
+    s = re.sub(r"\s*(?:\bat\s+|\bon\s+|\bfrom\s+|\(|:\s*)?" + _GITHUB.pattern + r"[)\]]?", " on GitHub", sentence, flags=re.I)
+    s = re.sub(r"\b(?:is|are) (?:publicly )?(?:available|released) on GitHub", "is public on GitHub", s)
+    s = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s+", " ", s)).strip()
+    if re.search(r"https?://|www\.", s):
+        return None
+    return s if s.endswith((".", "!", "?")) else s + "."
+
+
+def is_debris(sentence: str) -> bool:
+    """Table rows, author blocks, captions, stamps: text from a page, not from the prose."""
+    words = sentence.split()
+    if _CAPTION.match(sentence) or _STAMP.search(sentence) or _EMAIL.search(sentence):
+        return True
+    if _AFFILIATION.search(sentence) and sum(w[:1].isupper() for w in words) > 0.5 * len(words):
+        return True
+    numeric = sum(bool(re.fullmatch(r"[\d.,±%()+\-–]+", w)) for w in words)
+    if (numeric >= 4 and numeric > 0.3 * len(words)) or _NUMBER_RUN.search(sentence):
+        return True  # a table row, or a table's cells run into a sentence ("than 0.8 0.8 0.8")
+    capitalised = sum(w[:1].isupper() for w in words)
+    if len(words) >= 6 and capitalised > 0.75 * len(words):
+        return True  # a heading run into a row, or a list of names
+    return bool(_ACK.search(sentence))
+
+
+def is_fragment(sentence: str) -> bool:
+    s = sentence.strip()
+    if not s or not (s[0].isupper() or s[0].isdigit() or s[0] in "\"“"):
+        return True
+    if s[-1] not in ".!?":
+        return True
+    if _FUNCTION_END.search(s):
+        return True
+    if s.count("(") != s.count(")") or s.count("[") != s.count("]"):
+        return True
+    return not 6 <= len(s.split()) <= 45
+
+
+def listenable(sentence: str, *, latex: bool = False) -> str | None:
+    """The sentence as a listener should hear it, or None when it cannot be read whole.
+
+    `latex`: its math was written in LaTeX (the source path); otherwise it is a PDF's glyphs,
+    said only where nothing can have been lost (macaw/script/math.py).
+    """
+    s = re.sub(r"\s+", " ", sentence).strip()
+    if not s or is_debris(s):
+        return None
+    if _POINTER_ANY.match(s) or re.match(r"^(?:Table|Figure|Fig\.)\s", s):
+        return None  # about a figure or table itself: nothing a listener can see
+    s = strip_references(s)
+    if _RUN_IN.search(_MATH_SPAN.sub(" x ", s)) or re.search(r"[=<>]", _MATH_SPAN.sub(" ", s)):
+        return None  # before the math is said: "P drop" is math, "B idirectional" a split word, "gk = g" unmarked math
+    spoken = _urls(s)
+    if spoken is None:
+        return None
+    if MATH_OPEN in spoken or MATH_CLOSE in spoken:
+        spoken = speak_sentence(spoken, glyphs=not latex)
+        if spoken is None:
+            return None
+    for glyph, name in GREEK_GLYPHS.items():
+        if glyph in spoken and re.search(rf"(?<![\w]){re.escape(glyph)}(?![\w])", spoken):
+            spoken = re.sub(rf"(?<![\w]){re.escape(glyph)}(?![\w])", name, spoken)
+    if _NON_ASCII_MATH.search(spoken) or re.search(r"[{}\\^_$]", spoken) or _SOUP.search(spoken):
+        return None  # math from a PDF's text layer, or raw LaTeX: not said cleanly
+    pointed = _SELF_POINTER.sub("", spoken)
+    if pointed != spoken:  # "In this section, we describe ..." -> "We describe ..."
+        spoken = pointed[:1].upper() + pointed[1:]
+    if _POINTER_ANY.search(spoken) or _ELSEWHERE.search(spoken) or "|" in spoken:
+        return None  # "the results in Table 3 show": leans on what the listener cannot see
+    if re.search(r"(?:\b(?![aAI]\b)[A-Za-z]\b[\s,]*){4,}", spoken):
+        return None  # single letters in a row: glyph soup
+    letters = sum(c.isalpha() for c in spoken)
+    if letters < 0.65 * len(spoken.replace(" ", "")):
+        return None
+    if is_fragment(spoken):
+        return None
+    return spoken
+
+
+# "It remains unclear whether ...", "It is known that ...": a dummy "it" leans on nothing.
+_DUMMY_IT = re.compile(r"^It (?:is|was|remains|seems|appears|has been|turns out)\b(?: [\w-]+){0,3}? (?:that|whether|to|how|if)\b")
+_EARLY_PRONOUN = re.compile(r"^(?:[\w-]+,?\s+){1,3}(?:it|its|they|their|them|these|those|this|such)\b"
+                            r"(?!\s+(?:paper|work|article|study|report|thesis|note|letter)\b)", re.I)
+
+
+def leans(sentence: str) -> bool:
+    """Does the sentence lean on one before it ("This ...", "On translation it reaches ...")?"""
+    s = sentence.strip()
+    if _DUMMY_IT.match(s):
+        return False
+    return bool(LEANING.match(s) or _EARLY_PRONOUN.match(s))
