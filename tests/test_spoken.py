@@ -13,7 +13,7 @@ from macaw.script.spoken import load_lexicon, split_sentences, to_spoken, wer_wo
     ("Pages 10-12 cover it.", "Pages ten to twelve cover it."),
     ("In 2017 and the 1990s.", "In twenty seventeen and the nineteen nineties."),
     ("Attention works (Vaswani et al., 2017) well [12].", "Attention works well."),
-    ("See https://www.example.com/a/b for more.", "See example.com for more."),
+    ("See https://www.example.com/a/b for more.", "See example for more."),
     ("The arXiv id is 1706.03762v5.", "The archive id is one seven zero six dot zero three seven six two version five."),
     ("A ResNet34 on a GPU.", "A res net thirty-four on a G P U."),
     ("We met NASA at the 3rd day.", "We met Nasa at the third day."),
@@ -48,3 +48,42 @@ def test_wer_words_agree_on_forms():
 def test_split_sentences_keeps_abbreviations():
     assert split_sentences("We use e.g. dropout. It helps (Smith et al. 2020). Done!") == [
         "We use e.g. dropout.", "It helps (Smith et al. 2020).", "Done!"]
+
+
+# What blogs and learning journals write (macaw/script/written.py), said as a person says it.
+@pytest.mark.parametrize("written, said", [
+    ("It cost $16 and €5.", "It cost sixteen dollars and five euros."),
+    ("A book at $10,000 AUD, $1 or £2.50.", "A book at ten thousand Australian dollars, one dollar or two pounds and fifty cents."),
+    ("Call `requires_grad()` on it.", "Call requires grad on it."),
+    ("Use `torch.clip(y, 0.)` and `next(model.parameters()).device`.", "Use torch dot clip and next model dot parameters dot device."),
+    ("Run `/opt/homebrew/bin/python3` with `--device=mps`.", "Run python three with device equals mps."),
+    ("Try `python3 -c 'import boto3, json; print(1)'` now.", "Try python three now."),
+    ("I used `` async/await `` there.", "I used async await there."),
+    ("Read https://github.com/karpathy/nanoGPT/blob/master/README.md today.", "Read git hub today."),
+    ("See <https://www.youtube.com/watch?v=kCc8FmEb1nY> and news.ycombinator.com.", "See YouTube and Hacker News."),
+    ("Files live in ~/data/train/images/ now.", "Files live in images now."),
+    ("a = b -> c, < 5 items, ~200 images, R&D, 98% avg", "a equals b to c, less than five items, about two hundred images, R and D, ninety-eight percent avg"),
+    ("It is 2 x 3 and 3x faster.", "It is two times three and three times faster."),
+    ("i.e. this, e.g. that, cats vs. dogs, etc.", "that is, this, for example, that, cats versus dogs, et cetera"),
+    ("A 1d array for 32/64 bit; rank 7499 / 12930.", "A one D array for thirty-two or sixty-four bit; rank seven thousand, four hundred and ninety-nine out of twelve thousand, nine hundred and thirty."),
+    ("Python v2.1 at 7am.", "Python version two point one at seven A M."),
+    ("Posted 2025-03-09 at 14:53.", "Posted March ninth, twenty twenty-five at fourteen fifty-three."),
+    ("Loved it 🧘🏾‍♂️ 🥲 👀 :) ;)", "Loved it"),
+    ("As of 16f592247a2a0e140ada487e9972645406dcae69 it works.", "As of it works."),
+    ("The mean \u27e6\\mu, \\sigma^2\u27e7 of a batch.", "The mean mu, sigma squared of a batch."),
+    ("Then \u27e6\\begin{align} y_i = \\gamma \\hat{x}_i + \\beta \\end{align}\u27e7 follows.", "Then an equation follows."),
+    ("#forscience with @kracekumar", "hashtag forscience with at kracekumar"),
+    ("BUT the README says TLDR.", "but the read me says T L D R."),
+])
+def test_written_forms(written, said):
+    assert to_spoken(written) == said
+
+
+@pytest.mark.parametrize("written", [
+    "Use `x_train[idx]` and {{< figure src=a >}} or <b>bold</b> | pipe \\ back ^ caret * star $ dollar",
+    "See http://example.org/a_b_c?x=1 and www.example.com/path.",
+])
+def test_no_markup_survives(written):
+    said = to_spoken(written)
+    assert not any(c in said for c in "`{}[]<>_|\\^*$"), said
+    assert "http" not in said and "www" not in said

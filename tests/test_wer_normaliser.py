@@ -47,7 +47,11 @@ def test_curly_and_straight_apostrophes_reduce_alike():
 
 
 def test_stray_digits_become_words():
-    assert wer_words("8 .9") == ["eight", "nine"]
+    # tiny.en writes Piper's "eight point nine percent" as "8", ".9", "%": the words that were said
+    assert wer_words("8 .9") == ["eight", "point", "nine"]
+    assert [w for piece in ("5", ".1", "%") for w in wer_words(piece)] == wer_words("5.1%") == ["five", "point", "one", "percent"]
+    assert [w for piece in ("1", ",000") for w in wer_words(piece)] == wer_words("1,000") == ["one", "thousand"]
+    assert [w for piece in ("12", ",930") for w in wer_words(piece)] == wer_words("12,930")
 
 
 def test_retry_scoring_expands_contractions_like_the_whole_script():
@@ -103,3 +107,10 @@ def test_a_year_after_a_month_is_not_a_day():
     assert wer_words("November 1920") == ["november", "nineteen", "twenty"]
     assert wer_words("in November 1924") == ["in", "november", "nineteen", "twenty", "four"]
     assert errors("It was written in October 2024.", "It was written in October twenty twenty-four.") == 0
+
+
+def test_an_article_before_a_spelled_acronym_stays_a_word():
+    assert wer_words("Implemented a RNN model") == ["implemented", "a", "rnn", "model"]
+    assert wer_words("an AI safety talk") == ["an", "ai", "safety", "talk"]
+    assert wer_words("Started DeepLearningAI's course") == wer_words("started Deep Learning AI's course")
+    assert wer_words("Started DeepLearningAI's course")[:3] == ["started", "deep", "learning"]

@@ -26,7 +26,8 @@ from macaw.artifacts import Chapter, Manifest, Quality, Script
 
 DESCRIPTION_MAX_BYTES = 4000
 DESCRIPTION_TAGS = {"p", "ol", "ul", "li", "a"}
-SHOWNOTES_TAGS = {"h1", "h2", "h3", "p", "ol", "ul", "li", "a", "dl", "dt", "dd", "strong", "em", "code", "small", "section"}
+SHOWNOTES_TAGS = {"h1", "h2", "h3", "p", "ol", "ul", "li", "a", "dl", "dt", "dd", "strong", "em", "code", "small", "section", "pre"}
+CODE_MAX_CHARS = 20000  # a journal entry's code blocks (not read aloud) shown in its notes, up to this much
 LINK_ATTRIBUTES = {"a": {"href"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -125,6 +126,7 @@ def notes_context(manifest: Manifest, show_title: str = "") -> dict[str, Any]:
         "models": models,
         "links": {k: clean_text(v) for k, v in (manifest.links or {}).items()},
         "duration_s": manifest.duration_s,
+        "code": _code_blocks(meta.get("code") or []),
         **_script_notes(meta.get("script") or {}, quality),
     }
 
@@ -137,6 +139,17 @@ def _script_notes(script: dict[str, Any], quality: dict[str, Any]) -> dict[str, 
         "gate": counts if counts["offered"] is not None else None,
         "equations": [clean_text(e) for e in script.get("equations") or []],
     }
+
+
+def _code_blocks(blocks: list[Any]) -> list[str]:
+    out, size = [], 0
+    for block in blocks:
+        text = clean_text(block).rstrip()
+        if not text.strip() or size + len(text) > CODE_MAX_CHARS:
+            continue
+        out.append(text)
+        size += len(text)
+    return out
 
 
 def render_shownotes_html(manifest: Manifest, show_title: str = "") -> str:

@@ -7,7 +7,10 @@
 
 from __future__ import annotations
 
+import re
+
 from macaw.artifacts import Document
+from macaw.documents.markdown import ANNOUNCEMENT
 from macaw.script.writer import (
     CLOSING,
     has_words,
@@ -15,15 +18,37 @@ from macaw.script.writer import (
     Writer,
     HEADING,
     central,
+    clean_paragraph,
     centrality,
     chunks,
     excerpt,
-    key_terms,
+    finish,
     name_list,
-    paragraphs,
     render,
     spoken_date,
 )
+from macaw.script.spoken import split_sentences, to_spoken
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """A section's text -> paragraphs -> sentences, list items each their own.
+
+    The shared cleanup (writer.clean_paragraph) drops backticks; here inline code keeps them, so
+    that the spoken-form normaliser can say it as code rather than read its characters.
+    """
+    out = []
+    for block in re.split(r"\n\s*\n", text):
+        parts = [p.replace("\x01", "`") for p in clean_paragraph(block.replace("`", "\x01"))]
+        sentences = [finish(s) for part in parts for s in split_sentences(part)]
+        sentences = [s for s in sentences if re.search(r"[A-Za-z]", s)]
+        if sentences:
+            out.append(sentences)
+    return out
+
+
+def _previews(sentence: str) -> bool:
+    """A preview is a sentence of the host's: whole, not a heading or a code fragment."""
+    return 6 <= len(sentence.split()) <= 40 and "`" not in sentence and not sentence.rstrip().endswith(":")
 
 
 def section_name(heading: str, index: int, count: int) -> str:
@@ -36,7 +61,10 @@ def section_name(heading: str, index: int, count: int) -> str:
 def write(w: Writer, mode: str) -> None:
     doc, cfg = w.document, w.ctx.config
     author = name_list(w.authors) or cfg.journal.author or cfg.show.author
-    values = dict(show=cfg.show.title, title=doc.title or w.source.title, authors=author,
+    # "Week[3] @ The Recurse Center": a number in brackets after a word is part of the title,
+    # not a citation for the normaliser to drop.
+    title = re.sub(r"(?<=\w)\[(\d+)\]", r" \1", doc.title or w.source.title)
+    values = dict(show=cfg.show.title, title=title, authors=author,
                   date=spoken_date(doc.date or w.source.date))
     w.add_template("script_journal_intro.j2", INTRO, 0, **values)
 
@@ -57,12 +85,10 @@ def write(w: Writer, mode: str) -> None:
         want=1, max_tokens=60, anchor=central(w, body_sentences_in_order), host_voice=True,
     )
     if mode == "read":
-        # A source-sentence fallback would repeat a sentence the entry reads out anyway; name
-        # what the entry talks about instead, in words taken from it.
-        intro = [line for line in intro if line[3] != "source"]
-        terms = key_terms(" ".join(body_sentences_in_order), [name for name, _ in body if name != "The entry"])
-        if not intro and terms:
-            w.add_template("script_journal_topics.j2", INTRO, 1, terms=name_list(terms, 4))
+        # A faithful one-line preview or none: a source-sentence fallback would repeat a sentence
+        # the entry reads out anyway, and a list of its frequent words ("It touches on ReLU.")
+        # previews nothing.
+        intro = [line for line in intro if line[3] != "source" and _previews(line[0])]
     for text, grounded, support, origin in intro:
         w.add(text, INTRO, 1, origin=origin, grounded=grounded, support=support)
 
@@ -70,7 +96,10 @@ def write(w: Writer, mode: str) -> None:
         for name, paras in body:
             for p, para in enumerate(paras):
                 for sentence in para:
-                    w.add(sentence, name, p, origin="source", grounded=True, support=sentence)
+                    if ANNOUNCEMENT.match(sentence):  # "The entry shows code here": the host's words
+                        w.add(sentence, name, p, origin="template", grounded=True, support="(a code block of the entry)")
+                    elif re.search(r"[A-Za-z0-9]", to_spoken(sentence, w.lexicon)):  # not only a URL or emoji
+                        w.add(sentence, name, p, origin="source", grounded=True, support=sentence)
     else:
         # A grounded summary: per section, one sentence by the LLM (through the gate) and the
         # section's most central sentences, in the entry's order.

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from num2words import num2words
 
+from macaw.script.written import math_words, say_written, tidy_spoken
+
 # Acronyms said as words, not spelled. Users extend this through `lexicon` arguments.
 WORD_ACRONYMS = {"NASA", "NATO", "UNESCO", "LASER", "RADAR", "SCUBA", "COVID", "GIF", "JPEG", "ARENA", "AREA", "RAM", "ROM"}
 
@@ -38,7 +40,25 @@ PRONUNCIATIONS = {
     "AI": "A-I",
     "ML": "M-L",
     "ASR": "A-S-R",
-    "CNN": "C.N.N.",  # "C-N-N" came back right 1 time in 3, "C.N.N." 3 in 3
+    "CNN": "C.N.N.",
+    "README": "read me",
+    # Words a programmer's journal is full of, said as programmers say them.
+    "asyncio": "async I-O",
+    "JSON": "jason",
+    "GUI": "gooey",
+    "stdout": "standard out",
+    "stdin": "standard in",
+    "macOS": "mac O-S",
+    "kwargs": "keyword args",
+    "venv": "V-env",
+    "pytest": "pie test",
+    "IPython": "I-Python",
+    "AJAX": "ay-jax",
+    "jQuery": "jay query",
+    "JQuery": "jay query",
+    "sklearn": "S-K learn",
+    "scikit-learn": "sci-kit learn",
+    "TLDR": "T L D R",  # "C-N-N" came back right 1 time in 3, "C.N.N." 3 in 3
 }
 
 Lexicon = set[str] | frozenset[str] | dict[str, str]
@@ -99,7 +119,9 @@ _ABBREVIATION_WORDS = [
     (re.compile(r"\be\.g\.,?"), "for example,"),
     (re.compile(r"\bi\.e\.,?"), "that is,"),
     (re.compile(r"\bet al\.(?=\s|$|,)"), "and colleagues"),
-    (re.compile(r"\bvs\.?(?=\s)"), "versus"),
+    (re.compile(r"\bvs\.?(?=\s|$)"), "versus"),
+    (re.compile(r"\b[Mm]isc\.?(?=\s|$)"), "miscellaneous"),
+    (re.compile(r"\b[Aa]pprox\.(?=\s|$)"), "approximately"),
     (re.compile(r"\bcf\.(?=\s)"), "compare"),
     (re.compile(r"\bFig\.(?=\s)"), "Figure"),
     (re.compile(r"\bEq\.(?=\s)"), "Equation"),
@@ -108,6 +130,7 @@ _ABBREVIATION_WORDS = [
 _UNITS = {
     "ms": "millisecond", "µs": "microsecond", "ns": "nanosecond", "s": "second", "sec": "second", "min": "minute",
     "h": "hour", "hr": "hour", "KB": "kilobyte", "MB": "megabyte", "GB": "gigabyte", "TB": "terabyte",
+    "kb": "kilobyte", "mb": "megabyte", "gb": "gigabyte", "hrs": "hour", "mins": "minute", "secs": "second",
     "Hz": "hertz", "kHz": "kilohertz", "MHz": "megahertz", "GHz": "gigahertz", "dB": "decibel",
     "km": "kilometre", "cm": "centimetre", "mm": "millimetre", "kg": "kilogram", "mg": "milligram",
     "W": "watt", "kW": "kilowatt", "V": "volt", "°C": "degrees Celsius", "°F": "degrees Fahrenheit",
@@ -125,8 +148,6 @@ _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta", "λ": "lambda",
     "μ": "mu", "π": "pi", "σ": "sigma", "τ": "tau", "φ": "phi", "ω": "omega", "Δ": "delta", "Σ": "sigma",
 }
-_LATEX_WORDS = {r"\cdot": " times ", r"\times": " times ", r"\leq": " at most ", r"\geq": " at least ", r"\approx": " approximately ",
-                r"\sum": " the sum of ", r"\log": " log ", r"\in": " in ", r"\infty": " infinity ", r"\pm": " plus or minus "}
 
 
 def _unit(m: re.Match[str]) -> str:
@@ -142,15 +163,7 @@ def _scientific(m: re.Match[str]) -> str:
 
 
 def _math(m: re.Match[str]) -> str:
-    """Inline math said in words: symbols, Greek letters, powers and subscripts."""
-    text = m.group(1)
-    for command, words in _LATEX_WORDS.items():
-        text = text.replace(command, words)
-    text = re.sub(r"\\([A-Za-z]+)", r" \1 ", text)  # \alpha -> alpha
-    text = re.sub(r"\^\{?2\}?", " squared ", text)
-    text = re.sub(r"\^\{?([^{}\s]+)\}?", r" to the power of \1 ", text)
-    text = re.sub(r"_\{?([^{}\s]+)\}?", r" sub \1 ", text)
-    return " " + text.replace("{", " ").replace("}", " ") + " "
+    return math_words(m.group(1))
 
 
 def _digits(run: str) -> str:
@@ -180,9 +193,20 @@ def _ordinal(day: int) -> str:
     return f"{day}{'th' if 10 <= day % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
 
 
+# Words an author shouts in capitals ("BUT if you", "**DONE**") are words, not acronyms.
+SHOUTED_WORDS = {"BUT", "AND", "NOT", "THE", "ALL", "NEW", "DONE", "TODO", "YES", "NO", "NOW", "WHY", "HOW", "WHAT",
+                 "VERY", "THIS", "THAT", "ONLY", "NEVER", "ALWAYS", "MUST", "STOP", "WAIT", "LOG", "NOTE", "HUGE", "BIG", "SO", "OR", "EDIT", "LETS", "OUT", "OMG", "LOL",
+                 "CODE", "REALLY", "SUPER", "LOVE", "GOOD", "BAD", "WORK", "HELP", "THANKS", "FREE", "NEED", "WANT", "BEST",
+                 "MORE", "LESS", "FUN", "YOU", "WILL", "CAN", "DID", "HAVE", "IS", "ARE", "WAS", "WE", "IT", "OF", "TO", "IN", "ON"}
+_SHOUTING = re.compile(r"\b[A-Z]{2,}(?:'[A-Z]+)?(?:\s+[A-Z]{2,}(?:'[A-Z]+)?){2,}\b")  # three capitalised words in a row
+
+
 def _spell(acronym: str, lexicon: frozenset[str]) -> str:
     if acronym in lexicon:
         return acronym.capitalize()
+    vowels = sum(c in "AEIOUY" for c in acronym)
+    if acronym in SHOUTED_WORDS or len(acronym) >= 5 and vowels / len(acronym) >= 0.4:
+        return acronym.lower()  # a shouted word ("UPDATE", "FREAK"), not letters to spell
     return " ".join(acronym)
 
 
@@ -197,6 +221,7 @@ def _pronunciation_pattern(pairs: frozenset[tuple[str, str]]) -> tuple[re.Patter
 
 @lru_cache(maxsize=4096)
 def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tuple[str, str]] = frozenset()) -> str:
+    text = say_written(text.replace("´", "'"))
     pattern, table = _pronunciation_pattern(pronunciations)
     if pattern is not None:
         text = pattern.sub(lambda m: table[m.group(1)], text)
@@ -218,10 +243,13 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     text = _COMPACT_DATE.sub(lambda m: f"{_MONTHS[int(m.group(3)) - 1]} {_ordinal(int(m.group(4)))}, {m.group(1)}{m.group(2)}", text)
     text = _LETTER_DIGIT.sub(" ", text)
     text = _NUMBER.sub(lambda m: " " + _number_words(m.group(1), m.group(2), m.group(3)) + " ", text)
+    text = _SHOUTING.sub(lambda m: m.group(0).lower(), text)
     text = _ACRONYM.sub(lambda m: _spell(m.group(1), lexicon) + ("'s" if m.group(2) else ""), text)
     for symbol, words in _SYMBOLS.items():
         text = text.replace(symbol, words)
     text = text.replace("_", " ").replace("/", " slash ").replace("*", "").replace("`", "")
+    text = tidy_spoken(text)
+    text = re.sub(r"(?<=\w) -(?=[A-Za-z])|(?<=[A-Za-z])- (?=[a-z])", "-", text)  # "one hundred-line", "cifar-ten"
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     return _SPACES.sub(" ", text).strip()
 
@@ -264,19 +292,37 @@ SPELLING_VARIANTS = {
     "travelling": "traveling", "travelled": "traveled", "cancelled": "canceled",
     "catalogue": "catalog", "dialogue": "dialog", "programme": "program", "grey": "gray", "defence": "defense",
     "licence": "license", "practise": "practice", "judgement": "judgment",
-    "ok": "okay", "alright": "all right",
+    "ok": "okay", "alright": "all right", "learnt": "learned", "spelt": "spelled", "dreamt": "dreamed", "burnt": "burned",
 }
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
 _DIGIT_RUN = re.compile(r"\d+")
+_LONE_DECIMAL = re.compile(r"(?<![\w.])\.(\d+)\b")
+_LONE_THOUSANDS = re.compile(r"(?<![\w,]),(\d{3})\b")
+_LONE_PERCENT = re.compile(r"(?<![\w%])%")
+
+
+def _split_number_pieces(text: str) -> str:
+    """The pieces a recogniser splits a spoken number into, as they were said.
+
+    tiny.en hears Piper's "five point one percent" and writes three words, "5", ".1" and "%"
+    (measured on the real journal takes), and "one thousand" as "1" and ",000"; each word is
+    reduced on its own, so ".1" is "point one", ",000" "thousand", "%" "percent".
+    """
+    text = _LONE_DECIMAL.sub(lambda m: " point " + " ".join(_DIGIT_NAMES[int(d)] for d in m.group(1)), text)
+    text = _LONE_THOUSANDS.sub(lambda m: " thousand" + (f" {num2words(int(m.group(1)))}" if int(m.group(1)) else ""), text)
+    return _LONE_PERCENT.sub(" percent", text)
 
 
 def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Reduce text to lower-case words for comparison: spoken form, no punctuation, no hyphens."""
     # A typographic apostrophe is an apostrophe: "haven’t" is one word, as "haven't" is.
-    spoken = to_spoken(text.translate(_QUOTES), lexicon).lower()
+    text = _split_number_pieces(text.translate(_QUOTES))
+    # The article "a" (lower case: a spelled acronym's letters are capitals) is a word, not the first
+    # letter of the acronym after it: "a R N N model" is "a rnn model", as a recogniser writes it.
+    spoken = re.sub(r"(?<![\w'-])a(?![\w'-])", "a_article", to_spoken(text, lexicon)).lower()
     spoken = spoken.replace("-", " ").replace("'s", "s")
     spoken = re.sub(r"[^\w\s']", " ", spoken).replace("'", "")
-    # Digits to_spoken left alone (a recogniser's stray ".9") are still the number said.
+    # Digits to_spoken left alone are still the number said.
     spoken = _DIGIT_RUN.sub(lambda m: " " + num2words(int(m.group())).replace("-", " ").replace(",", "") + " ", spoken)
     # A run of single letters ("a i" from "AI") compares as one token, as a recogniser may write "AI".
     merged: list[str] = []
@@ -289,7 +335,7 @@ def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
             merged.extend(["".join(run)] if len(run) > 1 else run)
             run = []
         if w:
-            merged.append(w)
+            merged.append("a" if w == "a_article" else w)
     return canonical_dates([SPELLING_VARIANTS.get(w, w) for w in merged])
 
 

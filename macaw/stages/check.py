@@ -48,7 +48,7 @@ STAGE = Stage(
     files=_files,
     engines=("asr", "tts"),  # retakes speak with the voice
     options=lambda config: {**config.section("quality"), "show": config.show.title},  # the show's name is forgiven
-    code=("macaw.quality", "macaw.script.spoken", "macaw.stages.speak", "macaw.audio"),
+    code=("macaw.quality", "macaw.script.spoken", "macaw.script.written", "macaw.documents.markdown", "macaw.stages.speak", "macaw.audio"),
     version=3,
 )
 

@@ -150,6 +150,8 @@ def run(
     if not audio_path.is_file():
         raise PublishError(f"{audio_path} is missing", hint="run the master stage again")
     meta, links = _paper_metadata(source)
+    if document.code:
+        meta["code"] = list(document.code)  # a journal entry's code blocks: in the show notes, never read
     manifest = Manifest(
         id=ctx.episode_id,
         guid=(previous.guid if previous and previous.guid else episode_guid(ctx.episode_id)),

@@ -27,7 +27,7 @@ STAGE = Stage(
     files=(NARRATION_FILE,),
     engines=("tts",),
     options=lambda config: config.section("tts"),
-    code=("macaw.script.spoken", "macaw.audio"),
+    code=("macaw.script.spoken", "macaw.script.written", "macaw.documents.markdown", "macaw.audio"),
 )
 
 

@@ -33,7 +33,7 @@ STAGE = Stage(
     files=("script.md",),
     engines=("llm",),
     options=options,
-    code=("macaw.script",),
+    code=("macaw.script", "macaw.documents.markdown"),  # script.journal and script.written use markdown.py's helpers
     templates=("prompt_*.j2", "script_*.j2"),
 )
 
