@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
 SAMPLE := samples/first-light.md
 
-.PHONY: install run test test-fast bench goldens clean
+.PHONY: install run test test-fast bench drills drills-quick goldens clean
 
 install: $(STAMP)
 
@@ -32,8 +32,18 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -q -ra -m "not slow"
 
+# `make bench ARGS="--papers 3 --journals 5"` for a quicker run; the default is every input.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(ARGS)
+
+# The drills parse feeds with podcastparser too (a test-only parser, pinned here).
+drills: install
+	@$(BIN)/python -c "import podcastparser" 2>/dev/null || $(BIN)/python -m pip install -q podcastparser==0.6.11
+	$(BIN)/python -m bench.drills $(ARGS)
+
+drills-quick: install
+	@$(BIN)/python -c "import podcastparser" 2>/dev/null || $(BIN)/python -m pip install -q podcastparser==0.6.11
+	$(BIN)/python -m bench.drills --quick $(ARGS)
 
 goldens: install
 	MACAW_UPDATE_GOLDENS=1 $(BIN)/python -m pytest -q tests -k golden

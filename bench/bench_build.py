@@ -1,0 +1,195 @@
+"""One real build, measured, beside its raw engines on the same text: what `make bench` runs per input.
+
+    python bench/bench_build.py KIND PATH OUT [--device auto|cpu|cuda]   # prints one JSON line
+
+KIND is `journal` or `pdf`. The models load first (timed apart, counted in the whole-build RTF), then the
+build runs in this process through macaw.pipeline.build with the real engines (a fresh process per input, so the peak RSS is that build's own, read from
+/proc/self/status VmHWM before any raw measurement). Then, with the same engines still loaded:
+
+- the LLM is called again on exactly the prompts the write stage sent (captured during the build),
+  alone: the write stage's raw engine, and the tokens per second;
+- Piper speaks the script's spoken text, sentence by sentence, with the voice as Macaw loads it
+  and with the library's defaults (bench_voice._raw_piper);
+- faster-whisper hears narration.wav the library's own way (bench_voice._raw_whisper: defaults,
+  and greedy with word timestamps as check's first listen);
+- pypdf extracts the text of every page in this process (extract's raw library), for a PDF.
+
+A stage's overhead is its seconds over its raw engine's seconds on the same input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO)]
+
+
+def _hwm_mb() -> float:
+    """Peak resident memory of this process so far (VmHWM), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Capture:
+    """The reporter: per-stage seconds and whether each came from the cache."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self.cached: dict[str, bool] = {}
+        self.lines: list[str] = []
+
+    def episode(self, episode_id: str, index: int, total: int) -> None: ...
+
+    def stage_started(self, stage: str) -> None: ...
+
+    def stage_finished(self, stage: str, seconds: float, cached: bool) -> None:
+        self.stages[stage] = round(seconds, 3)
+        self.cached[stage] = cached
+
+    def log(self, message: str) -> None:
+        self.lines.append(message)
+
+
+class RecordingLLM:
+    """Wraps the real LLM engine: every call's arguments and seconds, so they can be replayed raw."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.calls: list[tuple[list[dict[str, str]], dict[str, Any], float]] = []
+
+    def generate(self, messages: list[dict[str, str]], **kwargs: Any) -> str:
+        started = time.perf_counter()
+        reply = self.inner.generate(messages, **kwargs)
+        self.calls.append((messages, kwargs, time.perf_counter() - started))
+        return reply
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, Any]:
+    from macaw import engines
+    from macaw.artifacts import Narration, Quality, Script
+    from macaw.config import load
+    from macaw.errors import MacawError
+    from macaw.pipeline import build, resolve
+
+    overrides = {"llm.device": device, "tts.device": device, "asr.device": device}
+    config = load(out=out, env={}, overrides=overrides)
+    row: dict[str, Any] = {"kind": kind, "input": path}
+    # The engines the build will use, created here so the LLM can be wrapped (pipeline.build
+    # creates its own; the wrapper goes in through the registry under the configured name).
+    real = {role: engines.create(role, config.section(role)) for role in ("llm", "tts", "asr")}
+    recorder = RecordingLLM(real["llm"])
+    for role, engine in (("llm", recorder), ("tts", real["tts"]), ("asr", real["asr"])):
+        engines.register(f"{role}.{config.section(role)['engine']}", lambda _s, e=engine: e)
+    # Models load before the build and are timed apart, so each stage is compared warm to its warm
+    # engine; the whole-build RTF counts the loads in.
+    loads: dict[str, float] = {}
+    for role, engine in real.items():
+        t = time.perf_counter()
+        if callable(getattr(engine, "_load", None)):
+            engine._load()
+        loads[role] = round(time.perf_counter() - t, 3)
+    row["load_s"] = loads
+    capture = Capture()
+    started = time.perf_counter()
+    try:
+        [outcome] = build(**{kind: path}, config=config, reporter=capture)
+        row["error"] = None
+    except MacawError as exc:
+        row["error"] = f"{type(exc).__name__} (exit {exc.exit_code}): {exc}"
+    row["build_s"] = round(time.perf_counter() - started, 3)
+    row["peak_rss_mb"] = round(_hwm_mb(), 1)
+    row["stage_seconds"] = capture.stages
+    [request] = resolve(config, **{kind: path})
+    folder = config.episodes_dir / request.episode_id
+    row["episode"] = request.episode_id
+    try:
+        quality = Quality.load(folder)
+        row["wer"] = {"first": round(quality.wer_first_pass, 4), "final": round(quality.wer, 4)}
+        row["retries"], row["relistened"], row["words"] = quality.retries, quality.relistened, quality.words
+    except (OSError, ValueError, KeyError):
+        row["wer"] = None
+    try:
+        narration = Narration.load(folder)
+        row["audio_s"] = round(narration.duration_s, 2)
+        row["build_rtf"] = round((row["build_s"] + sum(loads.values())) / narration.duration_s, 4)
+    except (OSError, ValueError, KeyError):
+        row["audio_s"] = row["build_rtf"] = None
+    row["raw"] = raw_engines(real, recorder, folder, kind)
+    row["overhead"] = {}
+    for stage, raw_key in (("write", "llm_s"), ("speak", "piper_s"), ("check", "whisper_greedy_s"), ("extract", "pypdf_s")):
+        raw = row["raw"].get(raw_key)
+        if raw and stage in capture.stages and not capture.cached.get(stage):
+            row["overhead"][stage] = round(capture.stages[stage] / raw, 3)
+    return row
+
+
+def raw_engines(real: dict[str, Any], recorder: RecordingLLM, folder: Path, kind: str) -> dict[str, Any]:
+    """The raw engines on the same prompts, text and audio the build used."""
+    from macaw.artifacts import Narration, Script
+
+    from bench.bench_voice import _raw_whisper
+
+    raw: dict[str, Any] = {}
+    if recorder.calls:
+        started, tokens = time.perf_counter(), 0
+        for messages, kwargs, _ in recorder.calls:
+            reply = real["llm"].generate(messages, **kwargs)
+            tokens += real["llm"].count_tokens(reply) if hasattr(real["llm"], "count_tokens") else max(1, len(reply) // 4)
+        raw["llm_s"] = round(time.perf_counter() - started, 3)
+        raw["llm_calls"] = len(recorder.calls)
+        raw["llm_tokens"] = tokens
+        raw["llm_tokens_per_s"] = round(tokens / raw["llm_s"], 2) if raw["llm_s"] else None
+        raw["llm_in_build_s"] = round(sum(c[2] for c in recorder.calls), 3)
+    try:
+        script = Script.load(folder)
+    except (OSError, ValueError, KeyError):
+        return raw
+    tts = real["tts"]
+    tts._load()
+    started = time.perf_counter()
+    for sentence in script.sentences:  # as speak calls it: one sentence at a time, Macaw's voice options
+        for _ in tts._voice.synthesize(sentence.spoken, syn_config=tts._syn_config):
+            pass
+    raw["piper_s"] = round(time.perf_counter() - started, 3)
+    try:
+        narration = Narration.load(folder)
+    except (OSError, ValueError, KeyError):
+        return raw
+    asr = real["asr"]
+    asr._load()
+    (rtf_default, wer_default), (rtf_greedy, wer_greedy) = _raw_whisper(asr, folder / narration.audio, narration.duration_s, script)
+    raw["whisper_default_s"] = round(rtf_default * narration.duration_s, 3)
+    raw["whisper_greedy_s"] = round(rtf_greedy * narration.duration_s, 3)
+    raw["whisper_default_wer"], raw["whisper_greedy_wer"] = round(wer_default, 4), round(wer_greedy, 4)
+    if kind == "pdf" and (folder / "source.pdf").exists():
+        from pypdf import PdfReader
+
+        started = time.perf_counter()
+        for page in PdfReader(folder / "source.pdf").pages:
+            page.extract_text()
+        raw["pypdf_s"] = round(time.perf_counter() - started, 3)
+    return raw
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["journal", "pdf"])
+    parser.add_argument("path")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--device", default="auto")
+    a = parser.parse_args()
+    print("BENCH-ROW " + json.dumps(measure(a.kind, a.path, a.out, a.device), default=str))

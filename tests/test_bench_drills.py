@@ -1,0 +1,51 @@
+"""The bench's verdicts and the drills' watcher can fail: a figure over its target says FAIL, a
+wrong exit code or a child over its time is not a pass."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.drills.common import Run, expect_error, run_cli  # noqa: E402
+from bench.run import summarise, table  # noqa: E402
+
+
+def _row(rtf: float, overhead: float, error: str | None = None) -> dict:
+    return {"build_rtf": rtf, "stage_seconds": {"speak": 10.0}, "overhead": {"speak": overhead}, "wer": {"first": 0.03, "final": 0.02},
+            "audio_s": 60.0, "peak_rss_mb": 900.0, "raw": {"llm_tokens_per_s": 40.0}, "error": error}
+
+
+def test_targets_pass_and_fail() -> None:
+    results = summarise({"builds": {"paper a": _row(0.2, 1.05), "paper b": _row(0.4, 1.3)}, "rebuild": {"best_s": 1.2},
+                         "publish": {"cli_warm_s": 1.5}})
+    assert results["build_rtf"] == {"paper a": 0.2, "paper b": 0.4}
+    assert results["overhead"]["speak"] == {"median": 1.175, "max": 1.3, "inputs": 2}
+    text = table(results)
+    assert "worst 0.4   FAIL" in text
+    assert "target <= 1.10x (max): FAIL" in text
+    assert "cached rebuild   1.2 s   target < 3 s: pass" in text
+    assert "target < 1 s: FAIL" in text
+    ok = table(summarise({"builds": {"paper a": _row(0.2, 1.05)}}))
+    assert "worst 0.2   pass" in ok and "(max): pass" in ok
+
+
+def test_a_paper_that_did_not_build_fails_the_rtf_target() -> None:
+    text = table(summarise({"builds": {"paper a": _row(0.2, 1.0), "paper b": {"error": "DamagedPdfError", "build_rtf": None}}}))
+    assert "FAIL (1 of 2 papers did not build)" in text
+
+
+def test_expect_error_wants_its_code_one_line_and_time() -> None:
+    good = Run(25, "", "error: x.pdf is damaged\n", 1.0, 80.0)
+    assert expect_error(good, 25).passed
+    assert not expect_error(good, 24).passed
+    assert not expect_error(Run(25, "", "error: x.pdf is damaged\n", 31.0, 80.0), 25).passed
+    assert not expect_error(Run(70, "", "internal error: boom\n", 1.0, 80.0), 70).passed
+    assert not expect_error(Run(25, "", "Traceback (most recent call last):\nerror: x\n", 1.0, 80.0), 25).passed
+
+
+def test_watcher_kills_a_child_past_its_time(tmp_path: Path) -> None:
+    run = run_cli(["--help"], timeout=0.01, prefix=["sh", "-c", "sleep 5; exec \"$@\"", "sh"])
+    assert run.killed.startswith("over") and run.code == -9 and run.seconds < 4
