@@ -7,7 +7,9 @@ Piper is not deterministic, so comparing check settings on fresh takes mixes the
 into the figures; here every setting hears the same saved takes. For each take, raw
 faster-whisper (beam 1, word timestamps, library defaults, as bench_voice) and then each setting
 run back to back, so a busy machine slows them alike. A setting is LABEL[:key=value,...] with
-config keys (quality.relisten=0) or check module constants (check.RELISTEN_MARGIN=None).
+config keys (quality.relisten=0) or module constants of macaw/quality/listen.py and retake.py
+(listen.RELISTEN_MARGIN=0.5, retake.SLOW_AT=None). --audio may also be an output root of real
+builds (every episodes/*/ folder holding narration.wav is a take).
 Prints per take first-pass and final errors, sentences heard again, retries, wall and CPU seconds.
 """
 
@@ -54,8 +56,9 @@ def _value(text: str) -> Any:
 
 def compare(audio: Path, settings: list[str]) -> list[dict[str, Any]]:
     from macaw import config, engines
+    from macaw.quality import listen, retake
     from macaw.stages import check
-    from macaw.artifacts import Narration, Script
+    from macaw.artifacts import Narration, Script, Source
     from macaw.stages.context import StageContext
 
     asr = engines.create("asr", {"engine": "faster-whisper", "model": "", "device": "auto", "compute_type": "int8", "beam_size": 1})
@@ -63,26 +66,30 @@ def compare(audio: Path, settings: list[str]) -> list[dict[str, Any]]:
     # A build's check uses the voice speak already loaded: retakes must not pay for loading it.
     tts = engines.create("tts", {"engine": "piper", "voice": "", "device": "auto", "speed": 1.0})
     tts._load()
-    constants = {k: getattr(check, k) for k in ("RELISTEN_MARGIN", "RELISTEN_DOUBT", "CAREFUL_BEAM", "WINDOWED", "WINDOW")}
+    modules = {"listen": listen, "retake": retake}
+    constants = {(m, k): getattr(modules[m], k) for m, k in (("listen", "RELISTEN_MARGIN"), ("listen", "RELISTEN_DOUBT"), ("listen", "CAREFUL_BEAM"),
+                                                            ("listen", "WINDOWED"), ("listen", "WINDOW"), ("listen", "PREFER"), ("retake", "SLOW_AT"), ("retake", "SLOW_SPEED"))}
     parsed = []
     for spec in settings:
         label, _, rest = spec.partition(":")
         parsed.append((label, [tuple(kv.split("=", 1)) for kv in rest.split(",") if kv]))
     rows: list[dict[str, Any]] = []
-    for take in sorted(p for p in audio.iterdir() if (p / "episodes" / "bench" / "narration.wav").is_file()):
-        folder = take / "episodes" / "bench"
+    folders = sorted(p.parent for p in audio.glob("**/narration.wav") if (p.parent / "script.json").is_file())
+    for folder in folders:
+        take = folder if folder.name != "bench" else folder.parents[1]
         t, c = time.perf_counter(), time.process_time()
         segments, _ = asr._model.transcribe(str(folder / "narration.wav"), language="en", beam_size=1, word_timestamps=True)
         list(segments)
         rows.append({"label": "raw", "take": take.name, "wall": time.perf_counter() - t, "cpu": time.process_time() - c})
         print(f"{'raw':<14} {take.name:<28} wall {rows[-1]['wall']:5.1f}s cpu {rows[-1]['cpu']:5.1f}s", flush=True)
         for label, pairs in parsed:
-            for k, v in constants.items():
-                setattr(check, k, v)
+            for (m, k), v in constants.items():
+                setattr(modules[m], k, v)
             overrides = {}
             for k, v in pairs:
-                if k.startswith("check."):
-                    setattr(check, k.removeprefix("check."), _value(v))
+                m, _, name = k.partition(".")
+                if m in modules:
+                    setattr(modules[m], name, _value(v))
                 else:
                     overrides[k] = _value(v)
             with tempfile.TemporaryDirectory() as tmp:
@@ -92,15 +99,15 @@ def compare(audio: Path, settings: list[str]) -> list[dict[str, Any]]:
                 ctx._engines.update(asr=asr, tts=tts)
                 script, narration = Script.load(work), Narration.load(work)
                 t, c = time.perf_counter(), time.process_time()
-                from macaw.artifacts import Source
-                q = check.run(ctx, script, narration, Source(kind="journal", id="bench", title=script.title))
+                source = Source.load(work) if (work / "source.json").is_file() else Source(kind="journal", id="bench", title=script.title)
+                q = check.run(ctx, script, narration, source)
                 row = {"label": label, "take": take.name, "wall": time.perf_counter() - t, "cpu": time.process_time() - c, "words": q.words,
                        "first": round(q.wer_first_pass * q.words), "errors": round(q.wer * q.words), "retries": q.retries, "relistened": q.relistened}
             rows.append(row)
             print(f"{label:<14} {take.name:<28} errors {row['first']:3d} -> {row['errors']:3d}/{q.words} ({q.wer:.2%}) heard again {q.relistened:2d} "
                   f"retries {q.retries} wall {row['wall']:5.1f}s cpu {row['cpu']:5.1f}s", flush=True)
-    for k, v in constants.items():
-        setattr(check, k, v)
+    for (m, k), v in constants.items():
+        setattr(modules[m], k, v)
     return rows
 
 

@@ -528,3 +528,48 @@ def test_the_quality_page_marks_names_and_sounds_apart_from_errors() -> None:
     assert 'class="name" title="a name, heard with another spelling">vaswani' in row
     assert "<del title=\"not heard\">heap</del><ins title=\"heard instead\">heat</ins>" in row
     assert '<del title="not heard">cluster</del>' in row
+
+
+# --- Which hearing stands, and the slower retake -------------------------------------------------
+
+
+def _relistened(first_prob: float, second_prob: float, prefer: str, monkeypatch):
+    from macaw.artifacts import Script, SpokenSentence
+    from macaw.engines import Word
+
+    monkeypatch.setattr(listen, "PREFER", prefer)
+    script = Script(title="t", sentences=[Sentence(text="the cat sat on the mat", spoken="the cat sat on the mat", segment="x")])
+    first = [Word(w, k * 0.5, k * 0.5 + 0.4, first_prob) for k, w in enumerate("the bat sat on the mat".split())]
+    scored = score.score(script, first)
+    plan = listen.Relisten({0: [(0.0, 3.0)]}, [(0, 0.0, 3.0)], [np.zeros(10)], 16000, [(0.0, 3.0)])
+    second = [Word(w, k * 0.5, k * 0.5 + 0.4, second_prob) for k, w in enumerate("the cat sat on the mat".split())]
+    return listen.relisten(script, scored, [], plan, [second])
+
+
+def test_the_hearing_the_recogniser_is_surer_of_stands_whatever_it_scores(monkeypatch):
+    # a surer second hearing stands (here it is also right) ...
+    scored, stood = _relistened(0.5, 0.9, "confident", monkeypatch)
+    assert stood == {0} and scored.errors == 0
+    # ... a less sure one does not, though it would have scored better: the script is never asked
+    scored, stood = _relistened(0.9, 0.5, "confident", monkeypatch)
+    assert stood == set() and scored.errors == 1
+    # "second": the careful hearing always stands
+    scored, stood = _relistened(0.9, 0.5, "second", monkeypatch)
+    assert stood == {0} and scored.errors == 0
+
+
+def test_a_slower_take_is_offered_when_the_voice_takes_a_pace():
+    s = Sentence(text="We used ARENA and GPU clusters.", spoken="We used Arena and G P U clusters.", segment="x")
+    lines = retake.lines(s, {"arena"}, slow=True)
+    assert lines[retake.SLOW_AT] == retake.Line(s.spoken, retake.SLOW_SPEED)
+    assert all(line.speed == 1.0 for line in retake.lines(s, {"arena"}, slow=False))
+
+
+def test_the_bundled_voice_speaks_slower_when_asked():
+    from macaw import engines
+
+    tts = engines.create("tts", {"engine": "piper", "voice": "", "device": "auto", "speed": 1.0})
+    assert engines.supports(tts, "speed")
+    normal = speak.render(tts, "A slower take of the same words.")
+    slower = speak.render(tts, "A slower take of the same words.", retake.SLOW_SPEED)
+    assert len(slower) > len(normal) * 1.08

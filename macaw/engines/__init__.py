@@ -24,7 +24,8 @@ else. The names:
     ASR  "windows"    transcribe(..., windows=[(start, end), ...]) hears these stretches (seconds,
                       each at most 30 s, cut by check in the pauses) side by side, words in the
                       file's time
-    TTS  (none yet)
+    TTS  "speed"      synthesize(..., speed=F) speaks this call F times as fast as the voice's
+                      own pace (check's slower retake of a sentence the recogniser misheard)
 
 A third-party engine declares what it implements, e.g. `capabilities = frozenset({"stop"})`;
 declaring a name its method does not take is a bug the stage will hit as a TypeError.
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 ROLES = ("llm", "tts", "asr")
-CAPABILITIES = {"llm": frozenset({"stop"}), "tts": frozenset(), "asr": frozenset({"beam_size", "windows"})}
+CAPABILITIES = {"llm": frozenset({"stop"}), "tts": frozenset({"speed"}), "asr": frozenset({"beam_size", "windows"})}
 GROUP = "macaw.engines"
 
 # Used when the package metadata is not there (running from a source tree without install).

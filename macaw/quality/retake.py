@@ -11,12 +11,13 @@ what was heard in it scores better.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from macaw.artifacts import Script, Sentence, SpokenSentence
-from macaw.engines import Word
+from macaw.engines import Word, supports
 from macaw.quality.listen import hear_clips
 from macaw.quality.score import Scored, sentence_wer
 from macaw.script.spoken import to_spoken, wer_words
@@ -24,6 +25,22 @@ from macaw.stages.context import StageContext
 from macaw.stages.speak import render, spoken_text
 
 TIMING_SLACK = 1.0  # seconds a recognised word may stray outside its sentence's audio
+
+# A slower take of the same words, as a narrator would say a line again more carefully: at
+# SLOW_SPEED of the voice's pace, tried at position SLOW_AT among a sentence's retakes (None: never).
+SLOW_SPEED = 0.85
+SLOW_AT: int | None = 1
+
+
+@dataclass(frozen=True)
+class Line:
+    """One way to say a sentence: the words, and the pace relative to the voice's own."""
+
+    text: str
+    speed: float = 1.0
+
+    def describe(self) -> str:
+        return repr(self.text) + (f" at {self.speed:g}x pace" if self.speed != 1.0 else "")
 
 
 def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
@@ -63,26 +80,36 @@ def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
     return unique
 
 
-Take = tuple[np.ndarray, str, list[Word]]  # the audio, the text spoken, what the recogniser heard in it
+Take = tuple[np.ndarray, Line, list[Word]]  # the audio, how it was said, what the recogniser heard in it
 
 
-def retake_options(script: Script, scored: Scored, bad: list[int], limit: int) -> dict[int, list[str]]:
-    return {i: alternatives(script.sentences[i], {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"})[:limit] for i in bad}
+def lines(sentence: Sentence, trouble: set[str], slow: bool) -> list[Line]:
+    """`alternatives` as Lines, with a slower take of the current words at SLOW_AT when the voice
+    takes a pace per call (`slow`)."""
+    out = [Line(text) for text in alternatives(sentence, trouble)]
+    if slow and SLOW_AT is not None:
+        out.insert(min(SLOW_AT, len(out)), Line(spoken_text(sentence), SLOW_SPEED))
+    return out
 
 
-def render_round(tts: Any, options: dict[int, list[str]], todo: list[int], tries: dict[int, int]) -> dict[int, tuple[np.ndarray, str]]:
+def retake_options(script: Script, scored: Scored, bad: list[int], limit: int, slow: bool = False) -> dict[int, list[Line]]:
+    return {i: lines(script.sentences[i], {scored.ref[op.ref].text for op in scored.sentences[i].ops if op.ref is not None and op.kind != "ok"}, slow)[:limit]
+            for i in bad}
+
+
+def render_round(tts: Any, options: dict[int, list[Line]], todo: list[int], tries: dict[int, int]) -> dict[int, tuple[np.ndarray, Line]]:
     """Each sentence in `todo` spoken its next way (the one after its `tries` so far)."""
-    clips: dict[int, tuple[np.ndarray, str]] = {}
+    clips: dict[int, tuple[np.ndarray, Line]] = {}
     for i in todo:
-        text = options[i][tries.get(i, 0)]
-        clip = render(tts, text)
+        line = options[i][tries.get(i, 0)]
+        clip = render(tts, line.text, line.speed)
         if clip.size:
-            clips[i] = (clip, text)
+            clips[i] = (clip, line)
     return clips
 
 
 def retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], names: list[list[str]], careful: bool = False,
-           first: tuple[dict[int, list[str]], dict[int, tuple[np.ndarray, str]], list[list[Word]]] | None = None,
+           first: tuple[dict[int, list[Line]], dict[int, tuple[np.ndarray, Line]], list[list[Word]]] | None = None,
            threshold: float | None = None) -> tuple[dict[int, int], dict[int, Take]]:
     """Try other spoken forms for each bad sentence; keep the better takes.
 
@@ -98,15 +125,15 @@ def retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], nam
     kept: dict[int, Take] = {}
     options = dict(first[0]) if first else {}
     tries: dict[int, int] = {i: 1 for i in options if options[i]}  # the first round's takes
-    options.update(retake_options(script, scored, [i for i in bad if i not in options], limit))
+    options.update(retake_options(script, scored, [i for i in bad if i not in options], limit, supports(tts, "speed")))
     best = {i: scored.sentences[i].wer for i in bad}
     clips, heard = (first[1], first[2]) if first else ({}, [])
     while True:
-        for (i, (clip, text)), words in zip(clips.items(), heard):
+        for (i, (clip, line)), words in zip(clips.items(), heard):
             wer = sentence_wer(script.sentences[i], words, names)
-            ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best[i]:.0%} -> {wer:.0%} with {text!r}")
+            ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best[i]:.0%} -> {wer:.0%} with {line.describe()}")
             if wer < best[i]:
-                best[i], kept[i] = wer, (clip, text, words)
+                best[i], kept[i] = wer, (clip, line, words)
         todo = [i for i in bad if best[i] > threshold and tries.get(i, 0) < len(options[i])]
         if not todo:
             break

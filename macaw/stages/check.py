@@ -8,11 +8,13 @@ as another spelling of the same sounds ("peak" as "peek"; `macaw.quality.align.f
 
 1. The first listen, greedy, in windows cut in the pauses (macaw/quality/listen.py). Its WER is
    `wer_first_pass`.
-2. The second listen: every stretch the recogniser doubted is heard again with beam search, in
-   one batch, and that hearing stands whatever it scores (`quality.relisten`).
-3. Retakes: a sentence still above `quality.sentence_max_wer` (or `quality.rescue_wer` when the
-   episode would fail the gate) is spoken again another way (macaw/quality/retake.py); the first
-   takes are heard in the same batch as the second listen. Kept takes are spliced into check's
+2. The second listen: every sentence the recogniser doubted is heard again with beam search, in
+   one batch, and the hearing the recogniser is surer of stands, whatever it scores
+   (`quality.relisten`).
+3. Retakes: a sentence still above `quality.sentence_max_wer` (or `quality.rescue_wer`, by
+   default any sentence with an error, when the episode would fail the gate) is spoken again
+   another way (a pause around the hard words, a slower take, spelled acronyms, a fresh take;
+   macaw/quality/retake.py); the first takes are heard in the same batch as the second listen. Kept takes are spliced into check's
    own checked.wav; speak's files are never rewritten, so rerunning check scores the same audio.
 
 Check only reports; the pipeline enforces the gate, and master reads the audio check names.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from macaw.artifacts import Narration, Quality, Script, SentenceQuality, Source
 from macaw.audio import read_audio, resample, write_wav
+from macaw.engines import supports
 from macaw.fsutil import atomic_write_text
 from macaw.quality import listen, report, retake
 from macaw.quality.align import reference_tokens
@@ -84,7 +87,7 @@ def run(ctx: StageContext, script: Script, narration: Narration, source: Source)
         # transcription costs ~0.6 s before its first second of audio (a 30 s window), a take
         # ~0.06 s per second spoken.
         plan = listen.relisten_plan(ctx, narration_path, spans, scored)
-        options = retake.retake_options(script, scored, bad, settings.max_retries)
+        options = retake.retake_options(script, scored, bad, settings.max_retries, supports(ctx.tts(), "speed"))
         takes_first = retake.render_round(ctx.tts(), options, [i for i in bad if options[i]], {}) if bad else {}
         new_clips = [clip for clip, _ in takes_first.values()]
         if plan.clips or new_clips:
@@ -93,10 +96,11 @@ def run(ctx: StageContext, script: Script, narration: Narration, source: Source)
                 new_clips = [resample(c, int(ctx.tts().sample_rate), sr) for c in new_clips]
             heard_all = listen.hear_clips(ctx, plan.clips + new_clips, sr, careful=True)
             heard_plan, heard_takes = heard_all[: len(plan.clips)], heard_all[len(plan.clips) :]
-            scored = listen.relisten(script, scored, names, plan, heard_plan)
-            relistened = set(plan.windows)
+            scored, stood = listen.relisten(script, scored, names, plan, heard_plan)
+            relistened = set(plan.windows)  # heard again (quality.json), whichever hearing stands
             if relistened:
-                ctx.log(f"check: doubted stretches of {len(relistened)} sentence(s) heard again with beam search; WER {scored.wer:.1%}")
+                ctx.log(f"check: {len(relistened)} doubted sentence(s) heard again with beam search, the second hearing "
+                        f"stands in {len(stood)}; WER {scored.wer:.1%}")
             if bad:
                 first_round = (options, takes_first, heard_takes)
 
@@ -109,7 +113,8 @@ def run(ctx: StageContext, script: Script, narration: Narration, source: Source)
         threshold = min(threshold, settings.rescue_wer)
         bad += [i for i, s in enumerate(scored.sentences) if s.wer > threshold and i not in bad]
     if bad:
-        ctx.log(f"check: {len(bad)} sentence(s) above {threshold:.0%}; trying other spoken forms")
+        above = f"above {threshold:.0%}" if threshold > 0 else "with an error"
+        ctx.log(f"check: {len(bad)} sentence(s) {above}; trying other spoken forms")
         tries, takes = retake.retry(ctx, script, scored, bad, names, careful and settings.relisten, first_round, threshold)
         if takes:
             # Scored on what was heard in each take (the same samples as the published audio), not a
@@ -121,7 +126,7 @@ def run(ctx: StageContext, script: Script, narration: Narration, source: Source)
             if rescored.errors < scored.errors:
                 write_wav(ctx.folder / CHECKED_AUDIO, spliced, sr)
                 scored, spans, audio_file, duration = rescored, new_spans, CHECKED_AUDIO, len(spliced) / sr
-                kept = {i: text for i, (_, text, _) in takes.items()}
+                kept = {i: line.text for i, (_, line, _) in takes.items()}
                 relistened -= set(takes)  # a new take's words come from its own hearing
     if audio_file != CHECKED_AUDIO:
         (ctx.folder / CHECKED_AUDIO).unlink(missing_ok=True)  # an earlier run's retakes are not this run's

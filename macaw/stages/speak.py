@@ -43,9 +43,11 @@ def pause_before(sentences: list[Sentence], i: int, tts: TTSConfig) -> float:
     return tts.sentence_pause
 
 
-def render(engine: Any, text: str) -> np.ndarray:
-    """One sentence's audio (Piper may yield several chunks when it finds several sentences)."""
-    chunks = [np.asarray(c, dtype=np.float32).reshape(-1) for c in engine.synthesize(text)]
+def render(engine: Any, text: str, speed: float = 1.0) -> np.ndarray:
+    """One sentence's audio (Piper may yield several chunks when it finds several sentences);
+    `speed` other than 1 needs an engine that declares it (see macaw.engines.supports)."""
+    pieces = engine.synthesize(text, speed=speed) if speed != 1.0 else engine.synthesize(text)
+    chunks = [np.asarray(c, dtype=np.float32).reshape(-1) for c in pieces]
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
 
 
