@@ -37,7 +37,8 @@ def test_lexicon_file_extends_the_tables(tmp_path):
     lexicon = load_lexicon(path)
     assert lexicon == {"SQL": "sequel", "FOO": "Foo", "CUDA": "koo-dah"}
     assert to_spoken("SQL on CUDA with FOO.", lexicon) == "sequel on koo-dah with Foo."
-    assert to_spoken("SQL on CUDA with FOO.") == "S Q L on C U D A with F O O."
+    # Without the lexicon: SQL and FOO spelled (no English word is shaped so), CUDA said as the word it looks like.
+    assert to_spoken("SQL on CUDA with FOO.") == "S Q L on Cuda with F O O."
     assert to_spoken("We use FOO.", {"FOO"}) == "We use Foo."
 
 
