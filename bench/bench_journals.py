@@ -25,7 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 JOURNALS = REPO.parent / "shared" / "journals"
-MARKUP = re.compile(r"[`{}\[\]<>_|\\*#$]|http|www\.", re.I)
+# The same two patterns as tests/test_journal_real.py: markup, and code's punctuation or an emoticon read raw.
+MARKUP = re.compile(r"[`{}\[\]<>_|\\*#$^~=]|http|www\.", re.I)
+CODE_LEFT = re.compile(r"[:;]-?[)(DPp](?!\w)|:-|\(\s*\)|[A-Za-z]\((?=\w)|[a-z]\.[a-z]|(?<![\w.])\.[a-z]{2,}\b|>\.<")
 
 
 def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -40,7 +42,7 @@ def _row(name: str, outcome, seconds: float) -> dict:  # type: ignore[no-untyped
     folder = outcome.folder
     quality = json.loads((folder / "quality.json").read_text()) if folder and (folder / "quality.json").is_file() else {}
     script = json.loads((folder / "script.json").read_text()) if folder and (folder / "script.json").is_file() else {"sentences": []}
-    markup = [s["spoken"] for s in script["sentences"] if MARKUP.search(s["spoken"])]
+    markup = [s["spoken"] for s in script["sentences"] if MARKUP.search(s["spoken"]) or CODE_LEFT.search(s["spoken"])]
     return {"entry": name, "id": folder.name if folder else "", "wer_first_pass": quality.get("wer_first_pass"),
             "wer": quality.get("wer"), "published": outcome.manifest is not None and outcome.error is None,
             "error": str(outcome.error or ""), "seconds": round(seconds, 1), "sentences": len(script["sentences"]),

@@ -164,6 +164,13 @@ def test_shortcodes_html_footnotes_comments_and_math(tmp_path: Path) -> None:
     assert spoken[2] == "Based on a lecture, with mu, sigma squared and sixteen dollars or twenty dollars."
 
 
+def test_wiki_notes_embeds_are_not_read_links_are_their_text(tmp_path: Path) -> None:
+    p = write(tmp_path, "2024-01-17-w.md", "# W\n\nSee this:\n\n![[Screenshot 2024-01-17 at 6.07.31 PM.png]]\n\n"
+              "Build an [[Optimizer]] in [[PyTorch|torch]] `[[x]]`.\n")
+    _, doc = entry_doc(p)
+    assert texts(doc) == ["See this:", "Build an Optimizer in torch `[[x]]`."]
+
+
 def test_a_bold_line_ends_as_a_sentence(tmp_path: Path) -> None:
     p = write(tmp_path, "2024-01-02-b.md", "# B\n\n**Food**  \nOmg! So much food.\n\n**Language:** Python and\nmore words\n\nvs.\n")
     _, doc = entry_doc(p)

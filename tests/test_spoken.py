@@ -37,7 +37,8 @@ def test_lexicon_file_extends_the_tables(tmp_path):
     lexicon = load_lexicon(path)
     assert lexicon == {"SQL": "sequel", "FOO": "Foo", "CUDA": "koo-dah"}
     assert to_spoken("SQL on CUDA with FOO.", lexicon) == "sequel on koo-dah with Foo."
-    assert to_spoken("SQL on CUDA with FOO.") == "S Q L on C U D A with F O O."
+    # Without the lexicon: SQL and FOO spelled (no English word is shaped so), CUDA said as the word it looks like.
+    assert to_spoken("SQL on CUDA with FOO.") == "S Q L on Cuda with F O O."
     assert to_spoken("We use FOO.", {"FOO"}) == "We use Foo."
 
 
@@ -74,6 +75,21 @@ def test_split_sentences_keeps_abbreviations():
     ("Then \u27e6\\begin{align} y_i = \\gamma \\hat{x}_i + \\beta \\end{align}\u27e7 follows.", "Then an equation follows."),
     ("#forscience with @kracekumar", "hashtag forscience with at kracekumar"),
     ("BUT the README says TLDR.", "but the read me says T L D R."),
+    # code read the way a programmer says it, never its punctuation
+    ("my in_featers_per_group was one short", "my in featers per group was one short"),
+    ("by saying self.out features per group[:1], not [:-1].",
+     "by saying self dot out features per group up to index one, not up to index minus one."),
+    ("Since `stuff[:-2]` is `[1, 2]`, and `x[0]`.", "Since stuff, up to index minus two is the list one, two, and x, at index zero."),
+    ("`[]` is empty; `/` is the route; call `BasicOptim`.", "empty brackets is empty; slash is the route; call Basic Optim."),
+    ("Open index.html and the .ipynb in `prepare.py`.", "Open index dot H-T-M-L and the dot I-P-Y-N-B in prepare dot pie."),
+    ("Mail support@epub.press about H(2N + 2) and O(n).", "Mail support at epub dot press about H of two N plus two and O of n."),
+    ("Automation == fun, in Python 3.4.3 on 14 Feb (Tue, Thu, Sat).",
+     "Automation equals fun, in Python three point four point three on fourteen February (Tuesday, Thursday, Saturday)."),
+    # emoticons dropped wherever they stand; an emoji's brackets go with it
+    ("on Heap :). Me too ;) and :D, >.< then <3.", "on Heap. Me too and, then."),
+    ("next (hint: 🐔🧀).", "next (hint)."),
+    # acronyms by their shape: a word's shape is said as the word, the rest spelled; two letters hyphenated
+    ("ARENA and NNFS, a POST to NASA about SQL at RC.", "Arena and N N F S, a Post to Nasa about S Q L at R-C."),
 ])
 def test_written_forms(written, said):
     assert to_spoken(written) == said
@@ -87,3 +103,11 @@ def test_no_markup_survives(written):
     said = to_spoken(written)
     assert not any(c in said for c in "`{}[]<>_|\\^*$"), said
     assert "http" not in said and "www" not in said
+
+
+@pytest.mark.parametrize("word, said", [(w, True) for w in ("ARENA", "NASA", "MIDI", "YAML", "SCUBA", "QUEEN", "CUDA", "UPDATE")]
+                         + [(w, False) for w in ("NNFS", "SQL", "RMSE", "ILSVRC", "HTTPX", "IEEE", "AAAI", "HTML", "GPU", "LSTM")])
+def test_acronyms_said_as_words_by_their_shape(word, said):
+    from macaw.script.spoken import pronounceable, spell_acronyms
+    assert pronounceable(word) is said
+    assert spell_acronyms(word) == (word if said else " ".join(word))

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from macaw.artifacts import MATH_CLOSE, MATH_OPEN, Document, Section, Source
 
 _LIQUID = re.compile(r"\{%-?\s*(?:raw|endraw)\s*-?%\}|\{\{<.*?>\}\}|\{\{%.*?%\}\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
+_WIKI_EMBED = re.compile(r"!\[\[[^\]\n]*\]\]")
+_WIKI_LINK = re.compile(r"\[\[([^\]|\n]+)(?:\|([^\]\n]+))?\]\]")
 _KRAMDOWN_ATTR = re.compile(r"\{:[^}\n]*\}")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _FOOTNOTE_DEF = re.compile(r"^\[\^[^\]\n]+\]:.*(?:\n(?:[ \t]+.*)?)*?(?=\n\S|\n*\Z)", re.M)
@@ -128,6 +130,8 @@ def _prepare(body: str, plain: bool) -> tuple[str, list[str]]:
 
     if not plain:
         text = _protect_code(text, lambda t: _LIQUID.sub("", t))
+        # Wiki-style notes (Obsidian, Roam): an embedded file is for the eye; a [[link]] is its text.
+        text = _protect_code(text, lambda t: _WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), _WIKI_EMBED.sub("", t)))
         text = _KRAMDOWN_ATTR.sub("", text)
         text = _FOOTNOTE_DEF.sub("", text)
         text = _FOOTNOTE_REF.sub("", text)
@@ -447,7 +451,8 @@ _EMOJI = re.compile(
     "\ufe0f\ufe0e\u200d\U000e0020-\U000e007f\u20e3\U0001f3fb-\U0001f3ff]"
 )
 _EMOJI_CODE = re.compile(r"(?<![\w:]):[a-z0-9_+-]{2,30}:(?![\w:])")  # GitHub and Slack's ":facepalm:"
-_EMOTICON = re.compile(r"(?<!\S)(?:[:;=8][\-o\*']?[\)\]\(\[dDpP/\\|]|\^_?\^|<3)(?!\S)")
+# Text emoticons, after a space or a bracket and before one, or before the end of the sentence.
+_EMOTICON = re.compile(r"(?<![^\s(])(?:[:;=][\-o\*'^]?[\)\]\(\[dDpPoO/\\|3]|\^_?\^|<3+|>\.<|[xX]D|T_T|-_-|o_O|O_o)(?=[\s.,;!?)]|$)")
 
 
 def strip_emoji(text: str) -> str:

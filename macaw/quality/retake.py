@@ -20,7 +20,7 @@ from macaw.artifacts import Script, Sentence, SpokenSentence
 from macaw.engines import Word, supports
 from macaw.quality.listen import hear_clips
 from macaw.quality.score import Scored, sentence_wer
-from macaw.script.spoken import to_spoken, wer_words
+from macaw.script.spoken import spell_acronyms, to_spoken, wer_words
 from macaw.stages.context import StageContext
 from macaw.stages.speak import render, spoken_text
 
@@ -65,7 +65,7 @@ def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
                 marked.append(token)
         text = re.sub(r",\s*,", ",", " ".join(marked))
         out.append(re.sub(r"\s+,", ",", text).strip(", "))
-    spelled = re.sub(r"\b([A-Z]{2,})\b", lambda m: " ".join(m.group(1)), sentence.text)
+    spelled = spell_acronyms(sentence.text)  # NNFS letter by letter; ARENA, NASA stay words
     out.append(re.sub(r"(?<=\w)-(?=\w)", " ", to_spoken(spelled)))
     out.append(to_spoken(sentence.text))
     seen: set[str] = set() if widespread else {current}

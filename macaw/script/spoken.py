@@ -17,7 +17,9 @@ from num2words import num2words
 from macaw.script.written import math_words, say_written, tidy_spoken
 
 # Acronyms said as words, not spelled. Users extend this through `lexicon` arguments.
-WORD_ACRONYMS = {"NASA", "NATO", "UNESCO", "LASER", "RADAR", "SCUBA", "COVID", "GIF", "JPEG", "ARENA", "AREA", "RAM", "ROM"}
+# Most are found by their shape (`pronounceable`: NASA, ARENA, MIDI, YAML); these are the ones
+# the rule cannot tell: three letters, or an onset English has no word with (JPEG).
+WORD_ACRONYMS = {"GIF", "JPEG", "RAM", "ROM"}
 
 # Terms a voice gets wrong when it reads the letters. Users extend this with a lexicon file
 # (`[script] lexicon` in macaw.toml; see load_lexicon).
@@ -201,13 +203,59 @@ SHOUTED_WORDS = {"BUT", "AND", "NOT", "THE", "ALL", "NEW", "DONE", "TODO", "YES"
 _SHOUTING = re.compile(r"\b[A-Z]{2,}(?:'[A-Z]+)?(?:\s+[A-Z]{2,}(?:'[A-Z]+)?){2,}\b")  # three capitalised words in a row
 
 
+# The consonants an English word may start or end with (before its first vowel, after its last):
+# an acronym shaped like a word (NASA, ARENA, MIDI, YAML, SCUBA) is said as one; one that is not
+# (NNFS, SQL, RMSE, ILSVRC, HTTPX) is spelled.
+_ONSETS = {"", "BL", "BR", "CH", "CL", "CR", "DR", "FL", "FR", "GL", "GR", "KN", "PH", "PL", "PR", "SC", "SH", "SK", "SL", "SM",
+           "SN", "SP", "SQ", "ST", "SW", "TH", "TR", "TW", "WH", "WR", "QU", "SQU", "SCR", "SPR", "STR", "SPL", "THR", "SHR"}
+_CODAS = {"", "CH", "CK", "CT", "FT", "LD", "LF", "LK", "LL", "LM", "LP", "LT", "ML", "MP", "ND", "NG", "NK", "NT", "PH", "PT",
+          "RB", "RD", "RK", "RL", "RM", "RN", "RP", "RT", "SH", "SK", "SP", "SS", "ST", "TH", "XT", "LS", "MS", "NS", "PS", "TS", "RS",
+          "DS", "GS", "KS", "NTS", "NDS", "RTS", "RDS", "STS", "NKS", "CKS", "LTS"}
+
+
+def pronounceable(acronym: str) -> bool:
+    """Is an all-capitals word shaped like a word English speakers say (vowels where a word has them)?
+
+    Four letters or more; the consonants before the first vowel an English onset, those after the
+    last an English coda, at most two consonants between two vowels (three when an onset), no run
+    of three vowels. Y is a vowel after the first letter ("YAML", "VERY").
+    """
+    word = acronym.upper()
+    if len(word) < 4 or not word.isalpha():
+        return False
+    shape = "".join("V" if (c in "AEIOU" and word[i - 1 : i] != "Q") or c == "Y" and i > 0 else "C" for i, c in enumerate(word))
+    if "V" not in shape or "VVV" in shape or re.search(r"(.)\1\1", word):
+        return False
+    first, last = shape.index("V"), shape.rindex("V")
+    if len(word[:first]) > 1 and word[:first] not in _ONSETS or word[last + 1 :] not in _CODAS and len(word[last + 1 :]) > 1:
+        return False
+    if first == 0 and word[0] == word[1]:  # "AAAI", "EEG": letters
+        return False
+    for gap in re.finditer(r"C+", shape[first:last + 1]):
+        run = word[first + gap.start() : first + gap.end()]
+        if len(run) > 3 or len(run) == 3 and run[1:] not in _ONSETS and run[:2] not in _CODAS:
+            return False
+    return True
+
+
 def _spell(acronym: str, lexicon: frozenset[str]) -> str:
     if acronym in lexicon:
         return acronym.capitalize()
-    vowels = sum(c in "AEIOUY" for c in acronym)
-    if acronym in SHOUTED_WORDS or len(acronym) >= 5 and vowels / len(acronym) >= 0.4:
-        return acronym.lower()  # a shouted word ("UPDATE", "FREAK"), not letters to spell
-    return " ".join(acronym)
+    if acronym in SHOUTED_WORDS:
+        return acronym.lower()  # a shouted word ("BUT", "DONE"), not letters to spell
+    if pronounceable(acronym):
+        return acronym.capitalize() if len(acronym) <= 5 else acronym.lower()  # "Arena", "update"
+    # Two letters joined by a hyphen: with a space Piper swallows the first ("H N" came back as
+    # "H &" 2 times in 2, "H-N" as "HN" 2 in 2; so "A I", "M L" before). Longer ones keep spaces
+    # (measured mixed: "S Q L" 2/2 right, "H T M L" 2/2 as "HTM L", "H-T-M-L" as "HD ML" 2/2).
+    return "-".join(acronym) if len(acronym) == 2 else " ".join(acronym)
+
+
+def spell_acronyms(text: str, lexicon: Lexicon | None = None) -> str:
+    """Each all-capitals word that is not said as a word, letter by letter ("NNFS" "N N F S");
+    "ARENA" and the lexicon's words stay whole. The retakes' spelled-out alternative uses it."""
+    words = set(WORD_ACRONYMS) | SHOUTED_WORDS | (set(lexicon) if lexicon else set())
+    return re.sub(r"\b([A-Z]{2,})\b", lambda m: m.group(1) if m.group(1) in words or pronounceable(m.group(1)) else " ".join(m.group(1)), text)
 
 
 @lru_cache(maxsize=64)
@@ -251,6 +299,9 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     text = tidy_spoken(text)
     text = re.sub(r"(?<=\w) -(?=[A-Za-z])|(?<=[A-Za-z])- (?=[a-z])", "-", text)  # "one hundred-line", "cifar-ten"
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", text))  # "( thirty" from a number said inside brackets
+    text = re.sub(r"\s*[:;,]+\s*\)", ")", text)  # "(hint: 🐔)" without its emoji
+    text = re.sub(r"\(\s*\)", "", text)  # brackets left empty (an emoticon or a dropped citation was all they held)
     return _SPACES.sub(" ", text).strip()
 
 

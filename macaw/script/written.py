@@ -40,6 +40,7 @@ _MONEY = re.compile(r"([$€£¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{2}))?(?:\s
 _CURRENCY = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds"), "¥": ("yen", "yen")}
 _CURRENCY_CODE = {"AUD": "Australian", "USD": "US", "CAD": "Canadian", "NZD": "New Zealand"}
 _VERSION = re.compile(r"\bv(\d+(?:\.\d+)*)\b")
+_DOTTED_VERSION = re.compile(r"(?<![\w.])\d+(?:\.\d+){2,3}(?![\w]|\.\d)")
 _ISO_DATE = re.compile(r"\b(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?\s?(am|pm|AM|PM|a\.m\.|p\.m\.)?(?!\d)")
 _AMPM = re.compile(r"\b(1[0-2]|[1-9])\s?(am|pm|AM|PM)\b")
@@ -54,6 +55,30 @@ _TIMES_WORDS = re.compile(r"(?<=[A-Za-z0-9])\s+x\s+(?=[A-Za-z0-9])(?!(?:and|or|i
 _BARE_CALL = re.compile(r"(?<![\w`.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\(\)|(?<![\w`.])[a-z_]\w*(?:\.[a-z_]\w*)+(?![\w.])")
 _CAMEL_ACRONYM = re.compile(r"\b(?:[A-Z][a-z]+){2,}[A-Z]{2,}(?=\b|'s)")  # "DeepLearningAI": words, then letters
 _ETC = re.compile(r"\betc\.?(?=\W|$)")
+_CODE_PLURAL = re.compile(r"`([^`\s]+)`s\b")  # "`DataLoader`s": the plural of the name
+_BARE_SLICE = re.compile(r"(?<![`\w])\[\s*-?\d*\s*:\s*-?\d*\s*\]|(?<=[\w)])\[\s*-?\d*\s*:\s*-?\d*\s*\]")  # [:1], x[1:-1]
+_COMPARE = [(re.compile(r"\s*==+\s*"), " equals "), (re.compile(r"\s*!=\s*"), " is not "), (re.compile(r"\s*<=\s*(?=\w)"), " at most "),
+            (re.compile(r"\s*>=\s*(?=\w)"), " at least ")]
+_OF = re.compile(r"(?<![\w.])([A-Za-z])\(([^()]{1,20})\)")  # O(n), H(2N + 2): "O of n"
+_GLUED_PAREN = re.compile(r"(?<=[A-Za-z]{2})\((?=[A-Za-z0-9])")  # "graphs(kind of": a missing space
+_EMAIL = re.compile(r"(?<![\w.@])([A-Za-z0-9][\w.+-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\b")
+# File names by their extension, the extension said as people say it.
+EXTENSIONS = {"py": "pie", "js": "J-S", "ts": "T-S", "md": "M-D", "csv": "C-S-V", "txt": "text", "ipynb": "I-P-Y-N-B",
+              "yml": "yaml", "yaml": "yaml", "sh": "S-H", "png": "P-N-G", "jpg": "J-peg", "jpeg": "J-peg", "pdf": "P-D-F",
+              "svg": "S-V-G", "css": "C-S-S", "html": "H-T-M-L", "xml": "X-M-L", "json": "jason", "toml": "toml",
+              "bin": "bin", "pt": "P-T", "gz": "G-Z", "zip": "zip", "db": "D-B", "sql": "S-Q-L", "rb": "R-B", "rs": "R-S",
+              "cpp": "C-P-P", "ini": "I-N-I", "cfg": "config", "log": "log", "wav": "wave", "mp3": "M-P-three", "epub": "E-pub",
+              "lock": "lock", "gif": "gif", "onnx": "onyx", "tar": "tar", "exe": "E-X-E", "dll": "D-L-L", "rst": "R-S-T", "php": "P-H-P"}
+_FILE = re.compile(r"(?<![\w/@-])([A-Za-z_][\w-]*)?\.(" + "|".join(EXTENSIONS) + r")\b(?!\.\w|@)", re.I)
+_DOT_WORD = re.compile(r"(?<![\w.])\.([a-z]{2,8})\b(?!\.\w)")  # ".php", ".bashrc": an extension or a dotfile, not "...wait"
+_MONTH_ABBR = {"Jan": "January", "Feb": "February", "Mar": "March", "Apr": "April", "Jun": "June", "Jul": "July", "Aug": "August",
+               "Sep": "September", "Sept": "September", "Oct": "October", "Nov": "November", "Dec": "December"}
+_MONTH_SHORT = re.compile(r"(?<=\d\s)(" + "|".join(_MONTH_ABBR) + r")\b\.?|\b(" + "|".join(_MONTH_ABBR) + r")\b\.?(?=\s\d)")
+_DAY_ABBR = {"Mon": "Monday", "Tue": "Tuesday", "Tues": "Tuesday", "Wed": "Wednesday", "Thu": "Thursday", "Thur": "Thursday",
+             "Thurs": "Thursday", "Fri": "Friday", "Sat": "Saturday", "Sun": "Sunday"}
+# A day's abbreviation where it cannot be a word (Mon, Thu) or in a list of them ("Tue, Thu, Sat").
+_DAY_SHORT = re.compile(r"\b(Mon|Tues?|Thu(?:rs?)?|Fri)\b\.?|\b(Wed|Sat|Sun)\b\.?(?=,?\s(?:and\s)?(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b)|"
+                        r"(?<=\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )(Wed|Sat|Sun)\b|(?<=\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) and )(Wed|Sat|Sun)\b")
 _LEFTOVER = re.compile(r"[{}\[\]<>|\\^`_*~$€£¥]")
 
 
@@ -73,15 +98,45 @@ def _path(m: re.Match[str]) -> str:
     return f" {_code_word(parts[-1])} " if parts else " "
 
 
+def _file(m: re.Match[str]) -> str:
+    return f"{m.group(1) or ''} dot {EXTENSIONS[m.group(2).lower()]}".strip()
+
+
 def _code_word(token: str) -> str:
     token = token.strip().strip("'\"")
     token = re.sub(r"^\$\s+", "", token)
     token = re.sub(r"^-{1,2}", "", token)
     token = re.sub(r"^\.(?=[A-Za-z])", "dot ", token)
     token = token.replace("::", " ").replace("=", " equals ").replace("_", " ")
+    token = _FILE.sub(_file, token)
     token = re.sub(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z])", " dot ", token)
     token = re.sub(r"[^\w\s'.,+-]", " ", token).strip(" .,")
+    token = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", token)  # BasicOptim, vision_learner: words
     return re.sub(r"\s+", " ", token)
+
+
+# Code that is only a symbol, said by its name.
+_SYMBOL_CODE = {"/": "slash", "[]": "empty brackets", "{}": "empty braces", "()": "empty parentheses", "*": "star",
+                "**": "double star", "==": "double equals", "=": "equals", "!=": "not equals", "->": "arrow", "=>": "arrow",
+                "...": "dot dot dot", "#": "hash", "@": "at", "&&": "and and", "||": "or or", "|": "pipe", "~": "tilde",
+                "%": "percent", "$": "dollar", "_": "underscore", ":": "colon", ";": "semicolon", ".": "dot", ",": "comma"}
+# An index or a slice, after a name or alone: x[0], x[:1], x[2:], x[1:-1], [:-1].
+_SLICE = re.compile(r"\[\s*(-?\w+)?\s*(:)?\s*(-?\w+)?\s*\]")
+
+
+def _index(value: str) -> str:
+    return ("minus " + value[1:]) if value.startswith("-") else value
+
+
+def _slice(m: re.Match[str]) -> str:
+    start, colon, stop = m.group(1), m.group(2), m.group(3)
+    if not colon:
+        return f", at index {_index(start)}," if start else " "
+    if start and stop:
+        return f", from index {_index(start)} to {_index(stop)},"
+    if stop:
+        return f", up to index {_index(stop)},"
+    return f", from index {_index(start)}," if start else ", all of it,"
 
 
 def say_code(code: str) -> str:
@@ -89,21 +144,28 @@ def say_code(code: str) -> str:
     code = code.strip()
     if not code:
         return ""
+    if code in _SYMBOL_CODE:
+        return _SYMBOL_CODE[code]
     if _ISO_DATE.fullmatch(code) or re.fullmatch(r"\d+(?:\.\d+)?%?", code):
         return code
     if "/" in code and " " not in code and not re.search(r"[()=]", code) and (code.startswith(("/", "~", ".")) or code.count("/") >= 2):
         parts = [p for p in code.split("/") if p and p not in (".", "..", "~")]
         return _code_word(parts[-1]) if parts else ""
+    if re.fullmatch(r"\[\s*[^\[\]]+\s*\]", code) and "," in code:  # a list literal: its items
+        items = [_code_word(i) for i in code[1:-1].split(",")]
+        return "the list " + ", ".join(i for i in items if i)
+    said: list[str] = []  # the slices' words, put back after the tokens are counted
+    code = _SLICE.sub(lambda m: said.append(_slice(m)) or f" \x03{len(said) - 1} ", code)
     for _ in range(3):  # calls lose their arguments when they hold more than a name
         code = re.sub(r"\(([^()]*)\)", lambda m: " " + m.group(1) + " " if re.fullmatch(r"\s*[A-Za-z_][\w.]*\s*", m.group(1)) else " ", code)
     code = code.replace("[", " ").replace("]", " ").replace("/", " ")
     tokens = code.split()
     if tokens and tokens[0] in ("$", ">", "%", "#", ">>>"):
         tokens = tokens[1:]
-    if len(tokens) > 4:  # a whole command line: its command's name
+    if len([t for t in tokens if not t.startswith("\x03")]) > 4:  # a whole command line: its command's name
         tokens = tokens[:1]
-    words = " ".join(_code_word(t) for t in tokens)
-    words = re.sub(r"\s+", " ", words).strip()
+    words = " ".join(said[int(t[1:])] if t.startswith("\x03") else _code_word(t) for t in tokens)
+    words = re.sub(r"\s+,", ",", re.sub(r"\s+", " ", words)).strip(" ,")
     return words if re.search(r"[A-Za-z0-9]", words) else ""
 
 
@@ -162,16 +224,28 @@ def say_written(text: str) -> str:
 
     text = _MATH.sub(lambda m: say_math(m.group(1)), text)
     text = text.replace(MATH_OPEN, " ").replace(MATH_CLOSE, " ")
+    text = _CODE_PLURAL.sub(r"`\1s`", text)
     text = _CODE.sub(lambda m: " " + say_code(m.group(1)) + " ", text)
     text = re.sub(r"<((?:https?://|www\.)[^>\s]+)>", r"\1", text)
     text = _URL.sub(lambda m: " " + site_name(m.group(0)) + " ", text)
+    text = _EMAIL.sub(lambda m: f"{_code_word(m.group(1))} at {m.group(2).replace('.', ' dot ')}", text)
     text = _BARE_DOMAIN.sub(lambda m: " " + site_name(m.group(1)) + " ", text)
+    text = _FILE.sub(_file, text)  # index.html, .ipynb
+    text = _DOT_WORD.sub(lambda m: " dot " + (m.group(1) if re.search("[aeiouy]", m.group(1)) else "-".join(m.group(1).upper())), text)
+    text = _BARE_SLICE.sub(lambda m: say_code(m.group(0)).join("  "), text)  # "group[:1]" outside backticks
     text = _BARE_CALL.sub(lambda m: say_code(m.group(0)), text)  # learn.fit() written without backticks
+    text = _OF.sub(r"\1 of \2", text)
+    text = _GLUED_PAREN.sub(" (", text)
+    for pattern, words in _COMPARE:
+        text = pattern.sub(words, text)
+    text = _MONTH_SHORT.sub(lambda m: _MONTH_ABBR[m.group(1) or m.group(2)], text)
+    text = _DAY_SHORT.sub(lambda m: _DAY_ABBR[next(g for g in m.groups() if g)], text)
     text = _PATH.sub(_path, text)
     text = _HEX.sub(" ", text)
     text = strip_emoji(text)
     text = _MONEY.sub(_money, text)
     text = _VERSION.sub(lambda m: "version " + m.group(1), text)
+    text = _DOTTED_VERSION.sub(lambda m: " point ".join(m.group(0).split(".")), text)  # Python 3.4.3
     text = _ISO_DATE.sub(_iso_date, text)
     text = _CLOCK.sub(_clock, text)
     text = _AMPM.sub(lambda m: f"{m.group(1)} {' '.join(m.group(2).upper())}", text)
