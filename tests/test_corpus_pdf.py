@@ -77,8 +77,8 @@ def test_corpus_shares() -> None:
     recalls = [r["heading_recall"] for r in rows if r["heading_recall"] is not None]
     assert sum(recalls) / len(recalls) >= 0.8, summary  # the issue's 80 %, as a mean over papers
     assert sum(x >= 0.8 for x in recalls) >= 0.8 * len(recalls), summary
-    # The issue asks for at most 1 % fragments; measured 1.7 % (see README): this holds the line.
-    assert summary["fragment_share"] <= 0.02, summary
+    # The issue's 1 % fragments; measured 0.97 % (69 of 7,138 sentences, see README).
+    assert summary["fragment_share"] <= 0.01, summary
     assert summary["table_rows"] == 0, summary  # the issue's 0
 
 

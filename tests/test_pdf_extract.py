@@ -173,6 +173,20 @@ def xref_loop_pdf() -> bytes:
     return serialize(objects, prev_loop=True)
 
 
+def deep_nesting_pdf() -> bytes:
+    """A readable page whose resources also hold an array nested 100,000 deep: pypdf's parser runs out
+    of stack, keeps the page without its resources, and the page's text is lost (it looked like a scan)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> /Deep "
+        + b"[" * 100_000 + b"]" * 100_000 + b" >> >>",
+        b"<< /Length 68 >>\nstream\nBT /F1 10 Tf 72 700 Td (Hello world, this is a page of readable text.) Tj ET\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    return serialize(objects)
+
+
 HOSTILE = {
     "not-a-pdf": (lambda: b"<html><body>Just a web page</body></html>\n" * 50, NotAPdfError, 21),
     "encrypted": (encrypted_pdf, EncryptedPdfError, 22),
@@ -182,6 +196,7 @@ HOSTILE = {
     "xref-loop": (xref_loop_pdf, DamagedPdfError, 25),
     "scanned": (lambda: build_pdf([Page(image=True)] * 2), NoTextLayerError, 23),
     "thousands-of-pages": (lambda: simple_pdf(5000, share_content=True), ResourceLimitError, 24),
+    "deep-nesting": (deep_nesting_pdf, ResourceLimitError, 24),  # over the reader's nesting limit, not "no text layer" (23)
 }
 
 
@@ -201,6 +216,8 @@ def test_hostile_pdf(tmp_path: Path, name: str) -> None:
     assert not episode.exists() or list(episode.iterdir()) == []  # nothing in the output touched
     if name == "scanned":
         assert "no text layer; OCR is not supported" in message
+    if name == "deep-nesting":
+        assert "nests objects more deeply than the reader allows" in message
 
 
 def test_memory_and_time_limits_hold(tmp_path: Path) -> None:

@@ -34,6 +34,12 @@ class _Warnings(logging.Handler):
     def circular(self) -> bool:
         return any("ircular" in m or "cyclic" in m for m in self.messages)
 
+    def too_deep(self) -> bool:
+        # pypdf's words when reading an object ran out of stack (RecursionError) or memory: it
+        # keeps what it read so far and carries on, so a page can lose its resources and look
+        # like it has no text layer.
+        return any("Error reading PDF file" in m for m in self.messages)
+
 
 WARNINGS = _Warnings()
 
@@ -145,6 +151,8 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
             if total > max_chars:
                 raise Refusal("limit", f"holds more than {max_chars} characters of text")
             pages.append({"width": float(box.width), "height": float(box.height), "frags": frags})
+        if WARNINGS.too_deep():
+            raise Refusal("limit", "nests objects more deeply than the reader allows (or needs more memory to read)")
     except Refusal:
         raise
     except LimitReachedError as exc:

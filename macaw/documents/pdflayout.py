@@ -272,6 +272,66 @@ def _join_heading_lines(rows: list[Row]) -> None:
             nxt.role = "continuation"  # read as part of the heading, not as body text
 
 
+REFERENCE_NUMBER = re.compile(r"^\[(\d{1,3})\]\s")
+
+
+def _numbered_references(rows: list[Row], body: float) -> None:
+    """A reference list with no heading over it (REVTeX prints none): from an entry "[1] ..." on,
+    entries numbered in order and their wrapped lines, smaller than the text, are not read."""
+    i = 0
+    while i < len(rows):
+        m = REFERENCE_NUMBER.match(rows[i].text)
+        if not (m and m.group(1) == "1" and rows[i].size < 0.95 * body and rows[i].role in ("body", "small")):
+            i += 1
+            continue
+        run, expected, entries = [], 1, 0
+        j = i
+        while j < len(rows) and rows[j].role in ("body", "small") and rows[j].size < 0.95 * body:
+            m = REFERENCE_NUMBER.match(rows[j].text)
+            if m:
+                if int(m.group(1)) != expected:
+                    break
+                expected, entries = expected + 1, entries + 1
+            run.append(rows[j])
+            j += 1
+        if entries >= 3:
+            for r in run:
+                r.role = "small"
+        i = max(j, i + 1)
+
+
+def _split_bold(row: Row) -> tuple[str, str]:
+    """A row's bold beginning and the plain rest ('' when it does not start bold or has no plain rest)."""
+    cut = next((i for i, f in enumerate(row.frags) if not f.bold and any(ch.isalpha() for ch in f.text)), len(row.frags))
+    if cut == 0 or cut == len(row.frags) or not row.frags[0].bold:
+        return "", ""
+    return Row(row.page, row.y, row.frags[:cut]).text, Row(row.page, row.y, row.frags[cut:]).marked_text
+
+
+def _run_in_headings(rows: list[Row]) -> None:
+    """A run-in heading ('I. Target Skill or Domain Steering Teacher LLM. The first stage ...'): the
+    bold words up to their full stop are the heading, the plain words after them start its text;
+    a heading that wraps ('... with a Specific Learn-' / 'ing Objective. The final stage') takes
+    the bold start of the next line."""
+    for i, r in enumerate(rows):
+        if r.role != "heading":
+            continue
+        bold, rest = _split_bold(r)
+        if bold.endswith((".", ":")) and rest[:1].isupper():
+            r.heading = (NUMBERED.match(bold).group(2) if NUMBERED.match(bold) else bold).rstrip(".: ")
+            r.tail = rest
+            continue
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        wrapped = r.heading.endswith("-") or nxt is not None and len(r.text) > 0.8 * len(nxt.text)  # a full line, not "4.1 Datasets"
+        if r.bold and wrapped and nxt is not None and nxt.role == "body" and nxt.page == r.page and nxt.column == r.column:
+            more, rest = _split_bold(nxt)
+            if more.endswith((".", ":")) and rest[:1].isupper() and len(more.split()) <= 6:
+                joined = r.heading[:-1] + more if r.heading.endswith("-") and more[:1].islower() else f"{r.heading} {more}"
+                r.heading = joined.rstrip(".: ")
+                r.tail = rest
+                nxt.role = "continuation"
+
+
 def _numbered_only(page_rows: list[list[Row]]) -> None:
     """In a paper whose sections are numbered, a bold line without a number after page one is a
     figure's label ("TPUv2 Hours"), unless it is a heading every paper may have unnumbered."""
@@ -350,6 +410,10 @@ def analyse(pages: list[dict[str, Any]], info: dict[str, str] | None = None) -> 
                 r.role = "furniture"
             elif CAPTION.match(text):
                 r.role = "caption"
+            elif _subcaption(r, *lefts.get(r.column, (0.0, 612.0))):
+                r.role = "caption"
+            elif r.page > 0 and r.size > 2.2 * body:
+                r.role = "figure"  # lettering of a figure drawn at its own scale; no heading is that large
             elif (name := heading_of(r, text, body)) is not None:
                 r.role, r.heading = "heading", name
             elif is_table_row(r):
@@ -358,18 +422,51 @@ def analyse(pages: list[dict[str, Any]], info: dict[str, str] | None = None) -> 
                 r.role = "equation"
             elif r.size < body * 0.88:
                 r.role = "small"
+        _footnotes(rows, height, body)
         _join_heading_lines(rows)
+        _run_in_headings(rows)
     if not arxiv_id:
         m = ARXIV_ID_IN_TEXT.search(" ".join(r.text for r in page_rows[0][:60]))
         arxiv_id = m.group(1) if m else ""
 
     _numbered_only(page_rows)
+    _numbered_references([r for r in all_rows if r.role != "furniture"], body)
     layout = Layout(arxiv_id=arxiv_id)
     body_start = front_matter(layout, [r for r in page_rows[0] if r.role != "furniture"], body, info)
     rows = [r for r in all_rows if r.role != "furniture"]
     rows = rows[body_start:] if body_start is not None else rows
     sections(layout, rows, body)
     return layout
+
+
+SUBFIGURE_LABEL = re.compile(r"^\([a-h]\)\s+[A-Z]")
+
+
+def _subcaption(row: Row, column_left: float, column_width: float) -> bool:
+    """'(a) Final test performance vs. ... (b) ...': the captions of subfigures set side by side, a
+    line that starts with a label and holds the next one after a gap, or starts far inside the column."""
+    if not SUBFIGURE_LABEL.match(row.text):
+        return False
+    if row.x - column_left > 0.3 * column_width:
+        return True
+    return any(re.match(r"\([b-h]\)\s", b.text.lstrip()) and b.x - a.end > 1.0 * a.size for a, b in zip(row.frags, row.frags[1:]))
+
+
+def _footnotes(rows: list[Row], height: float, body: float) -> None:
+    """Footnotes: the lines at the foot of a column, in a smaller size than the text above them
+    (9 pt under 10 pt is above the "small" threshold), are not read; a sentence the page break cut
+    goes on past them on the next page."""
+    for column in {r.column for r in rows}:
+        own = sorted((r for r in rows if r.column == column and r.role not in ("furniture",)), key=lambda r: r.y)
+        block: list[Row] = []
+        for r in own:  # from the foot of the page up
+            if r.y > height * 0.35 or r.role not in ("body", "small") or r.size >= 0.95 * body or r.size < 0.6 * body:
+                break
+            block.append(r)
+        above = own[len(block):]
+        if block and any(r.role == "body" and abs(r.size - body) < 0.5 for r in above):
+            for r in block:
+                r.role = "small"
 
 
 def _column_lefts(rows: list[Row], body: float) -> dict[int, tuple[float, float]]:

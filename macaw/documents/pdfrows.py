@@ -19,7 +19,8 @@ CHAR_WIDTH = 0.5  # average glyph width in ems, for estimating where a fragment 
 ARXIV_STAMP = re.compile(r"^arXiv:\s?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?\s+\[[^\]]+\]\s+\d{1,2}\s+\w{3}\s+\d{4}$")
 ARXIV_ID_IN_TEXT = re.compile(r"arXiv:\s?(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)")
 PAGE_NUMBER = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s+of\s+\d{1,4})?$", re.I)
-CAPTION = re.compile(r"^(Figure|Fig\.|Table|Algorithm|FIGURE|FIG\.|TABLE|ALGORITHM)\s+[A-Z]?\d+[.:]")
+# "Figure 3 | Scaling ...": the bar of that caption style comes out of a TeX symbol font as "j".
+CAPTION = re.compile(r"^(Figure|Fig\.|Table|Algorithm|FIGURE|FIG\.|TABLE|ALGORITHM)\s+[A-Z]?\d+(?:[.:|]|\s+j\s+(?=[A-Z]))")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\{[\w.,\s-]+\}@[\w-]+(?:\.[\w-]+)+")
 CITATION = re.compile(r"\s?\[\d+(?:\s?[,–-]\s?\d+)*\]")
 EQ_NUMBER = re.compile(r"\(\d+[a-z]?\)\s*$")
@@ -86,6 +87,7 @@ class Row:
     role: str = "body"  # body | heading | caption | equation | table | furniture | small
     column: int = 0  # 0 full width / single, 1 left, 2 right
     heading: str = ""  # a heading's words, numbering dropped
+    tail: str = ""  # after a run-in heading ("IV. Training. The final stage ..."), the text that starts its paragraph
 
     @property
     def x(self) -> float:

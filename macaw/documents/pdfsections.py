@@ -90,7 +90,15 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
                 cut = text[:1].islower() or text.startswith(MATH_OPEN) and bool(paragraphs) and not paragraphs[-1].endswith((".", "?", "!", MATH_CLOSE))
                 # After a colon a list may start lower-case; "where" goes on past a dropped display.
                 if paragraphs and cut and (not paragraphs[-1].endswith(":") or re.match(r"where\b", text)):
-                    paragraphs[-1] = join_lines([paragraphs[-1], text], compounds)
+                    at = _unfinished(paragraphs) if text[:1].islower() else len(paragraphs) - 1
+                    paragraphs[at] = join_lines([paragraphs[at], text], compounds)
+                elif not paragraphs and text[:1].islower() and out and out[-1]["appendix"] == state["appendix"] and _goes_on(out[-1]["text"]):
+                    # No section starts in mid-sentence: the "heading" above was a figure's label
+                    # (bold lettering inside a float); the sentence the float cut goes on.
+                    earlier = out[-1]["text"].split("\n\n")
+                    at = _unfinished(earlier)
+                    earlier[at] = join_lines([earlier[at], text], compounds)
+                    out[-1]["text"] = "\n\n".join(earlier)
                 else:
                     paragraphs.append(text)
         current = []
@@ -123,6 +131,8 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
             level = heading_level(text) if number else (2 if appendix and not APPENDIX.match(name) else 1)
             state = {"heading": name, "level": level, "appendix": appendix}
             prev = None
+            if r.tail:
+                current, prev = [r.tail], r  # a run-in heading's paragraph starts on its line
             continue
         if skipping:
             continue
@@ -131,7 +141,7 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
             caption = [text]
             prev = r
             continue
-        if caption and r.role in ("small", "body") and prev is not None and _same_flow(prev, r, body * 1.6):
+        if caption and r.role in ("small", "body") and prev is not None and _caption_flow(prev, r, body):
             caption.append(text)
             prev = r
             continue
@@ -159,11 +169,38 @@ def sections(layout: Layout, rows: list[Row], body: float) -> None:
     ]
 
 
+def _unfinished(paragraphs: list[str]) -> int:
+    """Where a cut sentence goes on: the last paragraph, or, when that one ends a sentence, the
+    paragraph a float interrupted (a figure's or table's text read between the two halves)."""
+    last = len(paragraphs) - 1
+    if not paragraphs[last].endswith((".", "?", "!")):
+        return last
+    for at in range(last - 1, max(-1, last - 4), -1):
+        # It stops on a word or a comma ("the figure's labels 6 and 7" are not that sentence).
+        if re.search(r"[a-z][a-z,\-]$", paragraphs[at]):
+            return at
+    return last
+
+
+def _goes_on(text: str) -> bool:
+    """The section's text has a sentence a float cut: its last paragraph, or one just before it, stops on a word."""
+    earlier = text.split("\n\n")
+    return bool(text) and bool(re.search(r"[a-z][a-z,\-]$", earlier[_unfinished(earlier)]))
+
+
 def _table_as_prose(text: str) -> bool:
     """A table whose cells came out as one line each: mostly figures, hardly a sentence."""
     tokens = text.split()
     numbers = sum(bool(re.fullmatch(r"[(±]?[-+]?\d+(?:[.,]\d+)*[%]?[)]?[,;.]?", t)) for t in tokens)
     return numbers >= 6 and numbers >= 0.35 * len(tokens) and text.count(". ") <= 1
+
+
+def _caption_flow(prev: Row, row: Row, body: float) -> bool:
+    """The caption's next line: close under the last one, in its column, or starting where it starts
+    (a full-width caption's short last lines are put in the left column by the column split)."""
+    if _same_flow(prev, row, body * 1.6):
+        return True
+    return prev.page == row.page and 0 < prev.y - row.y <= body * 1.6 and abs(row.x - prev.x) < body and row.size <= prev.size + 0.3
 
 
 def _same_flow(prev: Row, row: Row, max_gap: float) -> bool:
@@ -200,12 +237,24 @@ def _cited(m: re.Match[str]) -> str:
     return f"{m.group(1)} references " + ", ".join(numbers[:-1]) + f" and {numbers[-1]}"
 
 
+def _cited_subject(citation: str) -> str:
+    said = _cited(re.match(r"(\w*)(.*)", "x" + citation))[2:]
+    return said[:1].upper() + said[1:]
+
+
 def _clean_paragraph(text: str) -> str:
     text = BULLET.sub("", clean_chars(text))
     # A list's labels, "a) DP has ..." or "(ii) For smaller ...", are not read before the sentence.
     text = re.sub(r"(^|(?<=[.:;] ))\(?(?:[a-h]|i{1,3}|iv|vi{0,3}|ix|x)\)\s+(?=[A-Z])", "", text)
     text = EMAIL.sub("", text)
+    text = re.sub(r"\b([ie])\. ([eg])\.", r"\1.\2.", text)  # "i. e." set with a space is "i.e."
+    # "n!" inside a sentence is a factorial (the "!" is set in the text font, after the math); a
+    # full stop right after math with the sentence going on lower-case ("where u. is") is the math's.
+    text = re.sub(f"{MATH_CLOSE}!(?=\\s+[a-z(]|[)\\],;])", f"!{MATH_CLOSE}", text)
+    text = re.sub(f"{MATH_CLOSE}\\.(?=\\s+[a-z])", f".{MATH_CLOSE}", text)
     text = re.sub(r"\b(to|in|of|by|see|also|from|with|and|as|than|on|cf\.)" + CITATION.pattern, _cited, text)
+    # A citation that is the sentence's subject: "[16, 17] exploit ..." -> "References 16 and 17 exploit ...".
+    text = re.sub(r"(^|(?<=[.!?] )(?<!al\. )(?<!vs\. )(?<!cf\. )(?<!e\.g\. )(?<!i\.e\. ))(" + CITATION.pattern.replace("\\s?", "", 1) + r")(?= [a-z])", lambda m: _cited_subject(m.group(2)), text)
     text = CITATION.sub("", text)
     text = re.sub(r"\s+([,.;:])", r"\1", text)
     return re.sub(r"\s{2,}", " ", text).strip()

@@ -17,6 +17,7 @@ from macaw.errors import EmptySourceError, ExtractError
 from macaw.stages.context import Stage, StageContext
 
 STAGE = Stage(reads=("fetch",), artifact=Document, code=("macaw.documents", "macaw.sources.journal"))
+LATEX_TIMEOUT_S = 30.0  # wall-clock limit of the LaTeX child; past it the child is killed and the PDF read
 
 
 def run(ctx: StageContext, source: Source) -> Document:
@@ -47,7 +48,7 @@ def _paper(ctx: StageContext, source: Source, pdf: Path) -> Document:
     eprint = latex.eprint_file(ctx.folder, source)
     if eprint is not None:
         try:
-            document = latex.extract_document(eprint, ctx.folder, source)
+            document = latex.extract_document(eprint, ctx.folder, source, timeout_s=LATEX_TIMEOUT_S)
             words = sum(len(s.text.split()) for s in document.sections if not s.appendix)
             if words:
                 ctx.log(f"read from the LaTeX source ({eprint.name})")
