@@ -29,7 +29,7 @@ from macaw.config import Config
 from macaw.publish.cover import ensure_cover
 from macaw.errors import PublishError
 from macaw.publish.feed import FeedEpisode, build_feed, parse_time, validate_feed
-from macaw.fsutil import atomic_write_bytes, atomic_write_text
+from macaw.publish import files
 from macaw.publish.pages import PageEpisode, episode_page_path, render_episode_page, render_index
 from macaw.publish.shownotes import (
     cues,
@@ -185,12 +185,25 @@ def run(
     )
 
     items = cues(script, quality)
-    atomic_write_text(folder / "transcript.vtt", render_vtt(items))
-    atomic_write_text(folder / "transcript.srt", render_srt(items))
-    atomic_write_text(folder / "chapters.json", render_chapters_json(manifest, config.show.title))
-    atomic_write_text(folder / "shownotes.html", render_shownotes_html(manifest, config.show.title))
-    atomic_write_text(folder / "shownotes.txt", render_shownotes_text(manifest, config.show.title))
-    manifest.save(folder)
+    listener_files = {
+        "transcript.vtt": render_vtt(items),
+        "transcript.srt": render_srt(items),
+        "chapters.json": render_chapters_json(manifest, config.show.title),
+        "shownotes.html": render_shownotes_html(manifest, config.show.title),
+        "shownotes.txt": render_shownotes_text(manifest, config.show.title),
+    }
+    files.sweep(folder)
+    target = folder
+    try:
+        for name, text in listener_files.items():
+            target = folder / name
+            files.write_text(target, text)
+        target = folder / Manifest.filename
+        manifest.save(folder)
+    except OSError as exc:  # a full disk, a read-only folder: the feed and other episodes are untouched
+        raise PublishError(f"could not write {target}: {exc.strerror or exc}",
+                           hint="free some space or fix the output folder's permissions, then build again; "
+                                "the previous feed was kept") from None
     ctx.log(f"wrote the manifest, transcripts, chapters and show notes for {ctx.episode_id}")
 
     result = publish_all(config, log=ctx.log)
@@ -277,19 +290,9 @@ def _write_if_changed(path: Path, data: bytes, *, durable: bool = True) -> bool:
             return False
     except OSError:
         pass
-    if durable:
-        atomic_write_bytes(path, data)
-    else:
-        # Pages are rebuilt by every publish, so they skip the fsync (a thousand of them cost
-        # most of a second); the rename still means a reader never sees half a page.
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+    # Pages are rebuilt by every publish, so they skip the fsync (a thousand of them cost most
+    # of a second); the rename still means a reader never sees half a page.
+    files.write(path, data, durable=durable)
     return True
 
 
@@ -353,6 +356,8 @@ def publish_all(config: Config, *, log: Callable[[str], None] | None = None) -> 
     started = time.perf_counter()
     warn = log or (lambda message: None)
     feed_path = config.feeds_dir / f"{config.show.slug}.xml"
+    # Temp files a killed publish left (its pid is gone); a live writer's are left alone.
+    files.sweep(config.feeds_dir, config.feeds_dir / "episodes", config.out / ".macaw")
     loaded, skipped = _load_manifests(config, warn)
     try:
         cover_rel = ensure_cover(config).as_posix()
@@ -365,13 +370,16 @@ def publish_all(config: Config, *, log: Callable[[str], None] | None = None) -> 
                            hint="the previous feed was kept") from exc
 
     written = 0
+    target = feed_path
     try:
         for rel, data in rendered.pages.items():
-            written += _write_if_changed(config.out / rel, data, durable=False)
+            target = config.out / rel
+            written += _write_if_changed(target, data, durable=False)
         # Last: readers see the new feed only when everything it points to is in place.
+        target = feed_path
         written += _write_if_changed(feed_path, rendered.feed)
     except OSError as exc:
-        raise PublishError(f"could not write {exc.filename or feed_path}: {exc.strerror}",
+        raise PublishError(f"could not write {target}: {exc.strerror or exc}",
                            hint="check the disk and permissions of the output folder") from None
 
     # Pages of episodes that left the feed, and cover art no longer named, go after the swap.
