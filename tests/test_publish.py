@@ -83,7 +83,7 @@ def test_failed_validation_leaves_previous_feed_and_pages_byte_identical(tmp_pat
     make_episode(config)
     before = _snapshot(config)
     write_manifest(config, "arxiv-2401.00001", PINNED + timedelta(days=2))
-    monkeypatch.setattr("macaw.stages.publish.build_feed", lambda *a, **k: b"<rss version='2.0'><channel>")
+    monkeypatch.setattr("macaw.publish.feed.build_feed", lambda *a, **k: b"<rss version='2.0'><channel>")
     with pytest.raises(PublishError, match="not well-formed"):
         publish_all(config)
     assert _snapshot(config) == before
@@ -101,7 +101,7 @@ def test_invariant_failure_is_reported_and_nothing_moves(tmp_path, monkeypatch):
         return real(cfg, episodes, cover)
 
     write_manifest(config, "arxiv-2401.00001", PINNED + timedelta(days=2))
-    monkeypatch.setattr("macaw.stages.publish.build_feed", duplicate_enclosures)
+    monkeypatch.setattr("macaw.publish.feed.build_feed", duplicate_enclosures)
     with pytest.raises(PublishError, match="shared with another item"):
         publish_all(config)
     assert _snapshot(config) == before
