@@ -67,6 +67,13 @@ class WhisperASR:
                 ) from None
         return self._model
 
+    def release(self) -> None:
+        """Let the model go (the next transcribe loads it again): see LocalLLM.release."""
+        self._model = None
+        import gc
+
+        gc.collect()
+
     def _settings(self, beam_size: int | None) -> dict[str, Any]:
         settings: dict[str, Any] = dict(
             language="en",
