@@ -11,10 +11,13 @@ build runs in this process through macaw.pipeline.build with the real engines (a
 - Piper speaks the script's spoken text, sentence by sentence, with the voice as Macaw loads it
   and with the library's defaults (bench_voice._raw_piper);
 - faster-whisper hears narration.wav the library's own way (bench_voice._raw_whisper: defaults,
-  and greedy with word timestamps as check's first listen);
+  and greedy with word timestamps; and with exactly the first listen's decoding settings);
 - pypdf extracts the text of every page in this process (extract's raw library), for a PDF.
 
-A stage's overhead is its seconds over its raw engine's seconds on the same input.
+A stage's overhead is its seconds over its raw engine's seconds on the same input (`overheads`);
+check's first listen is also set apart from the rest of check (second listen, retakes). During
+the build the voice and the recogniser are timed from inside (`Timed`), so each stage's seconds
+split into its engines' share and Macaw's own (`engine_in_stage_s`).
 """
 
 from __future__ import annotations
@@ -40,16 +43,18 @@ def _hwm_mb() -> float:
 
 
 class Capture:
-    """The reporter: per-stage seconds and whether each came from the cache."""
+    """The reporter: per-stage seconds, whether each came from the cache, and the stage now running."""
 
     def __init__(self) -> None:
         self.stages: dict[str, float] = {}
         self.cached: dict[str, bool] = {}
         self.lines: list[str] = []
+        self.current = ""
 
     def episode(self, episode_id: str, index: int, total: int) -> None: ...
 
-    def stage_started(self, stage: str) -> None: ...
+    def stage_started(self, stage: str) -> None:
+        self.current = stage
 
     def stage_finished(self, stage: str, seconds: float, cached: bool) -> None:
         self.stages[stage] = round(seconds, 3)
@@ -76,6 +81,48 @@ class RecordingLLM:
         return getattr(self.inner, name)
 
 
+class Timed:
+    """Wraps the real voice or recogniser: the seconds spent inside it, per stage and per call.
+
+    So a stage's time splits into its engine's share and Macaw's own, and check's first listen
+    (its first transcribe call) can be set beside the raw recogniser on the same audio.
+    """
+
+    def __init__(self, inner: Any, capture: Capture):
+        self.inner = inner
+        self.capture = capture
+        self.by_stage: dict[str, float] = {}
+        self.calls: list[tuple[str, float, bool]] = []  # (stage, seconds, heard in windows)
+
+    def _add(self, seconds: float, windows: bool = False) -> None:
+        stage = self.capture.current
+        self.by_stage[stage] = self.by_stage.get(stage, 0.0) + seconds
+        self.calls.append((stage, seconds, windows))
+
+    def transcribe(self, audio: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.inner.transcribe(audio, **kwargs)
+        finally:
+            self._add(time.perf_counter() - started, kwargs.get("windows") is not None)
+
+    def synthesize(self, text: str) -> Any:
+        chunks = iter(self.inner.synthesize(text))
+        spent = 0.0
+        while True:  # only the time inside the voice, not the stage's work between its chunks
+            started = time.perf_counter()
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                self._add(spent + time.perf_counter() - started)
+                return
+            spent += time.perf_counter() - started
+            yield chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, Any]:
     from macaw import engines
     from macaw.artifacts import Narration, Quality, Script
@@ -90,7 +137,9 @@ def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, 
     # creates its own; the wrapper goes in through the registry under the configured name).
     real = {role: engines.create(role, config.section(role)) for role in ("llm", "tts", "asr")}
     recorder = RecordingLLM(real["llm"])
-    for role, engine in (("llm", recorder), ("tts", real["tts"]), ("asr", real["asr"])):
+    capture = Capture()
+    timed = {"tts": Timed(real["tts"], capture), "asr": Timed(real["asr"], capture)}
+    for role, engine in (("llm", recorder), ("tts", timed["tts"]), ("asr", timed["asr"])):
         engines.register(f"{role}.{config.section(role)['engine']}", lambda _s, e=engine: e)
     # Models load before the build and are timed apart, so each stage is compared warm to its warm
     # engine; the whole-build RTF counts the loads in.
@@ -101,7 +150,6 @@ def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, 
             engine._load()
         loads[role] = round(time.perf_counter() - t, 3)
     row["load_s"] = loads
-    capture = Capture()
     started = time.perf_counter()
     try:
         [outcome] = build(**{kind: path}, config=config, reporter=capture)
@@ -127,12 +175,45 @@ def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, 
     except (OSError, ValueError, KeyError):
         row["audio_s"] = row["build_rtf"] = None
     row["raw"] = raw_engines(real, recorder, folder, kind)
-    row["overhead"] = {}
-    for stage, raw_key in (("write", "llm_s"), ("speak", "piper_s"), ("check", "whisper_greedy_s"), ("extract", "pypdf_s")):
-        raw = row["raw"].get(raw_key)
-        if raw and stage in capture.stages and not capture.cached.get(stage):
-            row["overhead"][stage] = round(capture.stages[stage] / raw, 3)
+    row["engine_in_stage_s"] = engine_shares(capture, recorder, timed)
+    row["overhead"] = overheads(capture, row["raw"], timed["asr"])
     return row
+
+
+def engine_shares(capture: Capture, recorder: RecordingLLM, timed: dict[str, Timed]) -> dict[str, Any]:
+    """Per stage that ran: its seconds, the seconds inside each engine, and what is left (Macaw's own)."""
+    inside: dict[str, dict[str, float]] = {}
+    if recorder.calls:
+        inside.setdefault("write", {})["llm"] = sum(c[2] for c in recorder.calls)
+    for role, engine in timed.items():
+        for stage, seconds in engine.by_stage.items():
+            inside.setdefault(stage, {})[role] = inside.get(stage, {}).get(role, 0.0) + seconds
+    shares: dict[str, Any] = {}
+    for stage, engines in inside.items():
+        if stage in capture.stages and not capture.cached.get(stage):
+            total = capture.stages[stage]
+            shares[stage] = {**{role: round(v, 3) for role, v in engines.items()},
+                             "macaw_own_s": round(total - sum(engines.values()), 3), "stage_s": total}
+    return shares
+
+
+def overheads(capture: Capture, raw: dict[str, Any], asr: Timed) -> dict[str, float]:
+    """Each stage's seconds over its raw engine's on the same work.
+
+    check is given twice. `check_first_listen`: its first transcribe call (windows of whole
+    sentences, batched) over faster-whisper's own pass on the same audio with the same decoding
+    settings; like with like. `check`: the whole stage over that same raw pass, so it also
+    counts the second listen and the retakes, extra work by design.
+    """
+    out: dict[str, float] = {}
+    for stage, raw_key in (("write", "llm_s"), ("speak", "piper_s"), ("check", "whisper_same_settings_s"), ("extract", "pypdf_s")):
+        value = raw.get(raw_key)
+        if value and stage in capture.stages and not capture.cached.get(stage):
+            out[stage] = round(capture.stages[stage] / value, 3)
+    first = next((seconds for stage, seconds, _ in asr.calls if stage == "check"), None)
+    if first is not None and raw.get("whisper_same_settings_s"):
+        out["check_first_listen"] = round(first / raw["whisper_same_settings_s"], 3)
+    return out
 
 
 def raw_engines(real: dict[str, Any], recorder: RecordingLLM, folder: Path, kind: str) -> dict[str, Any]:
@@ -143,6 +224,8 @@ def raw_engines(real: dict[str, Any], recorder: RecordingLLM, folder: Path, kind
 
     raw: dict[str, Any] = {}
     if recorder.calls:
+        if callable(getattr(real["llm"], "_load", None)):
+            real["llm"]._load()  # the build let it go after write (pipeline release): load it again, untimed
         started, tokens = time.perf_counter(), 0
         for messages, kwargs, _ in recorder.calls:
             reply = real["llm"].generate(messages, **kwargs)
@@ -173,6 +256,13 @@ def raw_engines(real: dict[str, Any], recorder: RecordingLLM, folder: Path, kind
     raw["whisper_default_s"] = round(rtf_default * narration.duration_s, 3)
     raw["whisper_greedy_s"] = round(rtf_greedy * narration.duration_s, 3)
     raw["whisper_default_wer"], raw["whisper_greedy_wer"] = round(wer_default, 4), round(wer_greedy, 4)
+    # The first listen's own decoding settings (greedy, one temperature, word times, VAD), heard
+    # the library's way, one 30 s window after another: what check_first_listen is set against.
+    started = time.perf_counter()
+    segments, _ = asr._model.transcribe(str(folder / narration.audio), **asr._sequential(None))
+    for _ in segments:
+        pass
+    raw["whisper_same_settings_s"] = round(time.perf_counter() - started, 3)
     if kind == "pdf" and (folder / "source.pdf").exists():
         from pypdf import PdfReader
 

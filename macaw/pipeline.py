@@ -127,7 +127,7 @@ def build(
             reporter.episode(request.episode_id, index, len(requests))
             outcome = Outcome(request)
             try:
-                build_one(config, request, until, reporter, engines, outcome, force)
+                build_one(config, request, until, reporter, engines, outcome, force, release=True)
             except MacawError as exc:
                 outcome.error = exc
                 if len(requests) == 1:
@@ -138,7 +138,10 @@ def build(
 
 
 def build_one(config: Config, request: Request, until: str, reporter: Reporter, engines: dict[str, Any], outcome: Outcome,
-              force: set[str] | frozenset[str] = frozenset()) -> None:
+              force: set[str] | frozenset[str] = frozenset(), release: bool = False) -> None:
+    """One episode through the stages up to `until`. With `release`, each engine lets its model go
+    after the episode's last stage that uses it (`macaw build`: the LLM is gone before the voice
+    and the recogniser are both loaded; the next episode of a batch loads it again)."""
     folder = config.episodes_dir / request.episode_id
     new_folder = not folder.exists()
     outcome.folder = folder
@@ -165,6 +168,8 @@ def build_one(config: Config, request: Request, until: str, reporter: Reporter, 
             artifacts[stage] = result
             ctx.timings[stage] = round(seconds, 3)
             reporter.stage_finished(stage, time.perf_counter() - started, verdict.fresh)
+            if release:
+                _release_unneeded(stage, until, engines)
             if stage == "check":
                 gate(result, folder)
         outcome.manifest = artifacts.get("publish")
@@ -175,6 +180,15 @@ def build_one(config: Config, request: Request, until: str, reporter: Reporter, 
         if new_folder and folder.exists() and not (folder / Document.filename).exists():
             shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _release_unneeded(stage: str, until: str, engines: dict[str, Any]) -> None:
+    later = STAGES[STAGES.index(stage) + 1 : STAGES.index(until) + 1]
+    needed = {role for s in later for role in declaration(s).engines}
+    for role in declaration(stage).engines:
+        release = getattr(engines.get(role), "release", None)
+        if role not in needed and callable(release):
+            release()
 
 
 def gate(quality: Quality, folder: Path) -> None:

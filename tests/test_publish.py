@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 
 import pytest
@@ -82,7 +83,7 @@ def test_failed_validation_leaves_previous_feed_and_pages_byte_identical(tmp_pat
     make_episode(config)
     before = _snapshot(config)
     write_manifest(config, "arxiv-2401.00001", PINNED + timedelta(days=2))
-    monkeypatch.setattr("macaw.stages.publish.build_feed", lambda *a, **k: b"<rss version='2.0'><channel>")
+    monkeypatch.setattr("macaw.publish.feed.build_feed", lambda *a, **k: b"<rss version='2.0'><channel>")
     with pytest.raises(PublishError, match="not well-formed"):
         publish_all(config)
     assert _snapshot(config) == before
@@ -100,7 +101,7 @@ def test_invariant_failure_is_reported_and_nothing_moves(tmp_path, monkeypatch):
         return real(cfg, episodes, cover)
 
     write_manifest(config, "arxiv-2401.00001", PINNED + timedelta(days=2))
-    monkeypatch.setattr("macaw.stages.publish.build_feed", duplicate_enclosures)
+    monkeypatch.setattr("macaw.publish.feed.build_feed", duplicate_enclosures)
     with pytest.raises(PublishError, match="shared with another item"):
         publish_all(config)
     assert _snapshot(config) == before
@@ -135,6 +136,49 @@ def test_a_write_failure_on_pages_leaves_the_feed(tmp_path, monkeypatch):
     with pytest.raises(PublishError, match="No space left"):
         publish_all(config)
     assert feed.read_bytes() == before
+
+
+def test_a_full_disk_on_a_listener_file_is_a_publish_error_and_keeps_the_feed(tmp_path, monkeypatch):
+    config = make_config(tmp_path)
+    make_episode(config)
+    feed = config.feeds_dir / "macaw.xml"
+    before = feed.read_bytes()
+    from macaw.publish import files
+
+    real = files.write
+
+    def full_disk(path, data, **kwargs):
+        if path.name == "transcript.vtt":
+            raise OSError(28, "No space left on device")  # as a write() fails: no file name on the error
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(files, "write", full_disk)
+    with pytest.raises(PublishError, match=r"transcript\.vtt: No space left") as caught:
+        make_episode(config, "arxiv-2401.00001", published=PINNED + timedelta(days=2))
+    assert caught.value.exit_code == 50
+    assert feed.read_bytes() == before
+
+
+def test_temp_files_of_a_dead_writer_are_swept_and_a_live_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    from macaw.publish import files
+
+    config = make_config(tmp_path)
+    make_episode(config)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    left = config.feeds_dir / f".macaw.xml.{dead_pid}-0123abcd.tmp"
+    left.write_bytes(b"<rss>half")
+    live = config.feeds_dir / f".macaw.xml.{os.getppid()}-89abcdef.tmp"  # a writer still running
+    live.write_bytes(b"<rss>busy")
+    page_left = config.feeds_dir / "episodes" / f".x.html.{dead_pid}-00000000.tmp"
+    page_left.write_bytes(b"<html>")
+    publish_all(config)
+    assert not left.exists() and not page_left.exists()
+    assert live.exists()
+    assert files.TEMP_NAME.match(files.temp_for(config.feeds_dir / "macaw.xml").name)
 
 
 def test_broken_manifests_are_skipped_with_a_warning(tmp_path):

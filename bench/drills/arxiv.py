@@ -29,16 +29,22 @@ def _scenario(api: list, pdf: list | None = None, *, policy: dict | None = None,
         with ReplayServer() as server:
             server.script["1706.03762"] = [r if not isinstance(r, str) else atom(r) for r in api]
             server.script["/pdf/1706.03762v7"] = pdf or [ok_pdf]
-            env = {"MACAW_ARXIV_API_URL": server.url + "/api/query", "MACAW_ARXIV_PDF_URL": server.url + "/pdf", "MACAW_CACHE": str(tmp / "cache")}
+            turns_log = tmp / "gate-turns.txt"
+            env = {"MACAW_ARXIV_API_URL": server.url + "/api/query", "MACAW_ARXIV_PDF_URL": server.url + "/pdf",
+                   "MACAW_CACHE": str(tmp / "cache"), "MACAW_DRILL_GATE_LOG": str(turns_log)}
             if policy:
                 env["MACAW_DRILL_ARXIV_POLICY"] = json.dumps(policy)
             run = run_cli(["build", "--paper", "1706.03762", "--until", "fetch", "--out", str(tmp / "out")], env=env, timeout=within_s + 15)
             times = [t for t, _ in server.log]
             order = [k.rsplit("/", 1)[-1] for _, k in server.log]
             tries = server.hits("1706.03762")
+        turns = [float(t) for t in turns_log.read_text().split()] if turns_log.exists() else []
+        turn_gaps = [b - a for a, b in zip(turns, turns[1:])]
         gaps = [b - a for a, b in zip(times, times[1:])]
         closest = min(gaps) if gaps else None
         spacing = f"{len(times)} requests, closest {closest:.2f} s apart" if closest is not None else f"{len(times)} request"
+        if turn_gaps:
+            spacing += f"; the client's turns closest {min(turn_gaps):.2f} s apart"
         if expect_code == 0:
             problems = [] if run.code == 0 else [f"exit {run.code}: {run.error_line[:160]}"]
             if tries < 2:
@@ -52,7 +58,8 @@ def _scenario(api: list, pdf: list | None = None, *, policy: dict | None = None,
             at = gaps.index(closest)
             result.passed = False
             result.detail = (f"two requests {closest:.2f} s apart (< {SPACING_S:g} s: {order[at]} then {order[at + 1]}, "
-                             f"requests {at + 1} and {at + 2} of {' '.join(order)}) | " + result.detail)
+                             f"requests {at + 1} and {at + 2} of {' '.join(order)}; the client's turns were "
+                             f"{', '.join(f'{g:.2f}' for g in turn_gaps)} s apart) | " + result.detail)
         result.detail += f" ({spacing})"
         return result
 

@@ -11,6 +11,7 @@ Faults, from the environment (each off unless set):
     MACAW_DRILL_TTS_DELAY=SECONDS    the fake voice sleeps this long per call (widens a race)
     MACAW_DRILL_ARXIV_POLICY=JSON    fields of macaw.sources.arxiv.Policy to change (a shorter deadline)
     MACAW_DRILL_ENOSPC=feed          writing the feed fails with ENOSPC (when no small tmpfs can be mounted)
+    MACAW_DRILL_GATE_LOG=PATH        append the time of each turn the arXiv client's gate gives to PATH
     MACAW_DRILL_PUBLIC=URL-PREFIX    URLs under this prefix pass the private-address check, as a public
                                      server would (the drill's server must be on 127.0.0.1); every other
                                      URL, redirects included, is checked as usual
@@ -89,11 +90,11 @@ def install_faults() -> None:
 
         pipeline.run_stage = saved  # type: ignore[assignment]
     if env.get("MACAW_DRILL_KILL_FEED") or env.get("MACAW_DRILL_ENOSPC"):
-        from macaw.stages import publish
+        from macaw.publish import files
 
-        where, write = env.get("MACAW_DRILL_KILL_FEED", ""), publish.atomic_write_bytes
+        where, write = env.get("MACAW_DRILL_KILL_FEED", ""), files.write
 
-        def feed_write(path, data):  # type: ignore[no-untyped-def]
+        def feed_write(path, data, **kwargs):  # type: ignore[no-untyped-def]
             if Path(path).suffix == ".xml" and Path(path).parent.name == "feeds":
                 if env.get("MACAW_DRILL_ENOSPC"):
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
@@ -108,9 +109,9 @@ def install_faults() -> None:
                         return real_replace(src, dst, *a, **k)
 
                     os.replace = replace  # type: ignore[assignment]
-            return write(path, data)
+            return write(path, data, **kwargs)
 
-        publish.atomic_write_bytes = feed_write  # type: ignore[assignment]
+        files.write = feed_write  # type: ignore[assignment]
     if env.get("MACAW_DRILL_PUBLIC"):
         from macaw.sources import http
 
@@ -121,6 +122,18 @@ def install_faults() -> None:
                 check_url(url, *args, **kwargs)
 
         http.check_url = checked  # type: ignore[assignment]
+    if env.get("MACAW_DRILL_GATE_LOG"):
+        from macaw.sources import arxiv as arxiv_client
+
+        log_path, gate_wait = Path(env["MACAW_DRILL_GATE_LOG"]), arxiv_client.Gate.wait
+
+        def logged(self):  # type: ignore[no-untyped-def]
+            turn = gate_wait(self)
+            with open(log_path, "a") as fh:
+                fh.write(f"{turn!r}\n")
+            return turn
+
+        arxiv_client.Gate.wait = logged  # type: ignore[method-assign]
     if env.get("MACAW_DRILL_ARXIV_POLICY"):
         import dataclasses
 

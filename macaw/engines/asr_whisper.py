@@ -16,7 +16,11 @@ from macaw.errors import EngineError, ModelNotFoundError
 
 
 WINDOW_LIMIT = 30.0  # seconds the recogniser hears at once
-WINDOW_BATCH = 8  # windows decoded side by side
+# Windows decoded side by side. Each one holds its own 1500x1500 attention scores per head in
+# the encoder (~54 MB for tiny.en), so the batch sets check's peak memory: on a 253 s narration
+# (11 windows), 8 -> +500 MiB over the loaded model, 4 -> +260, 2 -> +155, for 11.7-13.9, 11.6-12.5
+# and 15.4 CPU seconds, and the same words and times from 8 and 4 (bench3, load average 16-18).
+WINDOW_BATCH = 4
 
 
 def _words(segments: Any, offset: float) -> list[Word]:
@@ -66,6 +70,13 @@ class WhisperASR:
                     hint="set [asr] model in macaw.toml to a CTranslate2 model folder, or leave it empty for the bundled tiny.en",
                 ) from None
         return self._model
+
+    def release(self) -> None:
+        """Let the model go (the next transcribe loads it again): see LocalLLM.release."""
+        self._model = None
+        import gc
+
+        gc.collect()
 
     def _settings(self, beam_size: int | None) -> dict[str, Any]:
         settings: dict[str, Any] = dict(

@@ -95,6 +95,16 @@ class LocalLLM:
         self._hub_id = ""
         self._resolve()
 
+
+    def release(self) -> None:
+        """Let the loaded model and tokenizer go (the next call loads them again). A build calls
+        this once no later stage of the episode needs the LLM, so its weights (~600 MiB for the
+        bundled model in float32) do not sit beside the voice and the recogniser."""
+        self._model = None
+        self._tokenizer = None
+        import gc
+
+        gc.collect()
     def _resolve(self) -> None:
         if not self.model_spec:
             self._gguf = models.bundled_llm()

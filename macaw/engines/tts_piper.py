@@ -53,6 +53,13 @@ class PiperTTS:
         self.seed = seed
         self._voice = None
 
+    def release(self) -> None:
+        """Let the voice's session go (the next synthesis makes it again): see LocalLLM.release."""
+        self._voice = None
+        import gc
+
+        gc.collect()
+
     def _load(self) -> Any:
         if self._voice is None:
             import onnxruntime

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from macaw.config import Config
 from macaw.errors import PublishError
-from macaw.fsutil import atomic_write_bytes
+from macaw.publish import files
 
 SIZE = 1400
 MIN_SIZE, MAX_SIZE = 1400, 3000
@@ -101,5 +101,5 @@ def ensure_cover(config: Config) -> Path:
     rel = Path("feeds") / f"cover-{key}{ext}"
     target = config.out / rel
     if not target.is_file():
-        atomic_write_bytes(target, data if data is not None else draw_cover(config.show.title))
+        files.write(target, data if data is not None else draw_cover(config.show.title))
     return rel

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from feedgen.feed import FeedGenerator
@@ -18,6 +17,7 @@ from lxml import etree
 from macaw.artifacts import Manifest
 from macaw.config import Config
 from macaw.errors import PublishError
+from macaw.publish.names import parse_time
 from macaw.publish.podcast2 import ITUNES_NS, PODCAST_NS, Person, podcast_guid, register
 from macaw.publish.shownotes import DESCRIPTION_MAX_BYTES, DESCRIPTION_TAGS, clean_text
 
@@ -49,11 +49,6 @@ class FeedEpisode:
     chapters_url: str
     description: str
     content_html: str
-
-
-def parse_time(value: str) -> datetime:
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def show_urls(config: Config) -> tuple[str, str]:

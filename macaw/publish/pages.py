@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from macaw.artifacts import Manifest
 from macaw.config import Config
+from macaw.publish.names import episode_page_path  # noqa: F401 (re-exported)
 from macaw.publish.shownotes import clean_text, clock, template
 
 
@@ -18,11 +19,6 @@ from macaw.publish.shownotes import clean_text, clock, template
 class PageEpisode:
     manifest: Manifest
     shownotes_html: str  # already sanitised
-
-
-def episode_page_path(episode_id: str) -> str:
-    """Relative to the output root."""
-    return f"feeds/episodes/{episode_id}.html"
 
 
 def _episode_context(ep: PageEpisode, up: str) -> dict:

@@ -143,6 +143,27 @@ class Gate:
                 fcntl.flock(lock, fcntl.LOCK_UN)
         return now
 
+    def done(self) -> None:
+        """The request that took the last turn has been answered (or failed): the next turn waits
+        an interval from now. Spacing turns alone let arXiv see two requests closer than the
+        interval whenever the earlier one took longer to reach it (a slower connection, a busy
+        machine): 2.99 s apart, measured at a local server, for turns 3.00 s apart."""
+        stamp = self.folder / "arxiv.last"
+        with Gate._local, open(self.folder / "arxiv.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                try:
+                    last = float(stamp.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    last = 0.0
+                now = time.time()
+                if now > last:
+                    tmp = stamp.with_name(f".arxiv.last.{os.getpid()}")
+                    tmp.write_text(repr(now))
+                    os.replace(tmp, stamp)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
 
 def default_gate(policy: Policy) -> Gate:
     from macaw.models import cache_dir
@@ -199,7 +220,10 @@ def _client(api_url: str, gate: Gate, policy: Policy, remaining: float) -> Any:
             gate.wait()
             read = max(1.0, min(policy.read_timeout_s, remaining))
             kwargs.setdefault("timeout", (policy.connect_timeout_s, read))
-            response = super().request(method, url, **kwargs)
+            try:
+                response = super().request(method, url, **kwargs)
+            finally:
+                gate.done()
             if response.status_code == 200:
                 _require_xml(response.content)
             return response
@@ -332,6 +356,7 @@ def download_pdf(url: str, target: Path, *, policy: Policy = DEFAULT_POLICY, gat
             # A connection dropped midway (a truncated answer) is worth another try.
             raise _Retry(f"download of {url} failed ({type(exc).__name__})") from None
         finally:
+            gate.done()
             tmp.unlink(missing_ok=True)
 
     return _with_retries(f"PDF {url}", policy, attempt)
@@ -453,6 +478,7 @@ def download_eprint(url: str, target: Path, *, policy: Policy = DEFAULT_POLICY, 
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise _Retry(f"download of {url} failed ({type(exc).__name__})") from None
         finally:
+            gate.done()
             tmp.unlink(missing_ok=True)
 
     return _with_retries(f"source {url}", policy, attempt)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import time
 import uuid
@@ -22,24 +23,14 @@ from typing import Callable
 from urllib.parse import quote
 
 from macaw import render as templating
-from macaw.publish import pages as pages_module
-from macaw.publish import shownotes as shownotes_module
 from macaw.artifacts import Author, Document, Manifest, Master, Narration, Quality, Script, Source
 from macaw.config import Config
-from macaw.publish.cover import ensure_cover
 from macaw.errors import PublishError
-from macaw.publish.feed import FeedEpisode, build_feed, parse_time, validate_feed
-from macaw.fsutil import atomic_write_bytes, atomic_write_text
-from macaw.publish.pages import PageEpisode, episode_page_path, render_episode_page, render_index
-from macaw.publish.shownotes import (
-    cues,
-    render_chapters_json,
-    render_description,
-    render_shownotes_html,
-    render_shownotes_text,
-    render_srt,
-    render_vtt,
-)
+from macaw.publish import files
+from macaw.publish.cover import ensure_cover
+from macaw.publish.names import episode_page_path, parse_time
+# The renderers (feedgen, lxml, jinja2, nh3) are imported where they are used, so that a publish
+# with nothing new to render (the common case for `macaw publish`) does not pay for loading them.
 from macaw.stages.context import Stage, StageContext
 from macaw.version import __version__
 
@@ -184,13 +175,30 @@ def run(
         metadata={**meta, "script": script.notes()},
     )
 
+    from macaw.publish.shownotes import (
+        cues, render_chapters_json, render_shownotes_html, render_shownotes_text, render_srt, render_vtt,
+    )
+
     items = cues(script, quality)
-    atomic_write_text(folder / "transcript.vtt", render_vtt(items))
-    atomic_write_text(folder / "transcript.srt", render_srt(items))
-    atomic_write_text(folder / "chapters.json", render_chapters_json(manifest, config.show.title))
-    atomic_write_text(folder / "shownotes.html", render_shownotes_html(manifest, config.show.title))
-    atomic_write_text(folder / "shownotes.txt", render_shownotes_text(manifest, config.show.title))
-    manifest.save(folder)
+    listener_files = {
+        "transcript.vtt": render_vtt(items),
+        "transcript.srt": render_srt(items),
+        "chapters.json": render_chapters_json(manifest, config.show.title),
+        "shownotes.html": render_shownotes_html(manifest, config.show.title),
+        "shownotes.txt": render_shownotes_text(manifest, config.show.title),
+    }
+    files.sweep(folder)
+    target = folder
+    try:
+        for name, text in listener_files.items():
+            target = folder / name
+            files.write_text(target, text)
+        target = folder / Manifest.filename
+        manifest.save(folder)
+    except OSError as exc:  # a full disk, a read-only folder: the feed and other episodes are untouched
+        raise PublishError(f"could not write {target}: {exc.strerror or exc}",
+                           hint="free some space or fix the output folder's permissions, then build again; "
+                                "the previous feed was kept") from None
     ctx.log(f"wrote the manifest, transcripts, chapters and show notes for {ctx.episode_id}")
 
     result = publish_all(config, log=ctx.log)
@@ -208,55 +216,85 @@ def run(
 
 @dataclass
 class _Loaded:
-    manifest: Manifest
+    id: str
+    published: str
+    audio: str
     size: int
     digest: str  # of episode.json's bytes: the render cache's key for this episode
+    raw: bytes
+    parsed: Manifest | None = None
+
+    @property
+    def manifest(self) -> Manifest:
+        """Parsed on first use: a publish with nothing to render parses no manifest."""
+        if self.parsed is None:
+            self.parsed = Manifest.from_dict(json.loads(self.raw))
+        return self.parsed
 
 
 # What publish_all rendered last time, per episode, so a rebuild of 1,000 episodes re-renders
-# only those whose manifest changed. Derived data: deleting it costs one slower publish.
+# only those whose manifest changed, and a publish with nothing new renders nothing (the feed,
+# the index and the pages are checked to be the very bytes written then). Derived data:
+# deleting it costs one slower publish.
 CACHE_FILE = ".macaw/publish-cache.json"
+CACHE_FORMAT = 2
 
 
 def _render_key(config: Config) -> str:
     """Changes whenever anything an episode's rendering depends on, besides its manifest, does."""
-    h = hashlib.sha256(__version__.encode())
+    h = hashlib.sha256(f"{__version__} {CACHE_FORMAT}".encode())
     h.update(json.dumps(dataclasses.asdict(config.show), sort_keys=True).encode())
     h.update(templating.digest().encode())
-    for module in (shownotes_module, pages_module):
-        h.update(Path(module.__file__).read_bytes())
+    for module in ("shownotes", "pages", "feed", "podcast2"):
+        spec = importlib.util.find_spec(f"macaw.publish.{module}")
+        h.update(Path(spec.origin).read_bytes())  # type: ignore[union-attr, arg-type]
+    h.update(Path(__file__).read_bytes())
     return h.hexdigest()
 
 
-def _load_cache(config: Config, key: str) -> dict[str, dict[str, str]]:
+def _load_cache(config: Config, key: str) -> dict:
     try:
         data = json.loads((config.out / CACHE_FILE).read_bytes())
     except (OSError, ValueError):
-        return {}
+        return {"episodes": {}}
     if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("episodes"), dict):
-        return {}
-    return data["episodes"]
+        return {"episodes": {}}
+    return data
 
 
-def _load_manifests(config: Config, warn: Callable[[str], None]) -> tuple[list[_Loaded], list[str]]:
+def _load_manifests(config: Config, warn: Callable[[str], None],
+                    cache: dict[str, dict[str, str]] | None = None) -> tuple[list[_Loaded], list[str]]:
+    """Every publishable manifest, newest first. One whose bytes the cache has seen is not parsed again."""
+    cache = cache or {}
     loaded: list[_Loaded] = []
     skipped: list[str] = []
     root = config.episodes_dir
     folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     for folder in folders:
         path = folder / Manifest.filename
-        if not path.is_file():
-            continue  # an episode still being built
         try:
             raw = path.read_bytes()
-            manifest = Manifest.from_dict(json.loads(raw))
-            if not manifest.id or not manifest.guid or not manifest.published:
-                raise ValueError("id, guid or published is empty")
-            if manifest.id != folder.name:
-                raise ValueError(f"its id {manifest.id!r} is not the folder's name")
-            parse_time(manifest.published)
-            size = (folder / manifest.audio).stat().st_size
-            digest = hashlib.sha256(raw).hexdigest()
+        except (FileNotFoundError, IsADirectoryError):
+            continue  # an episode still being built
+        except OSError as exc:
+            skipped.append(f"{folder.name}: {exc}")
+            warn(f"skipped {folder.name}: {path.name} is unreadable ({exc}); rebuild it with macaw build")
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
+        hit = cache.get(folder.name) or {}
+        try:
+            parsed = None
+            if hit.get("digest") == digest and hit.get("published") and hit.get("audio"):
+                published, audio = hit["published"], hit["audio"]  # these bytes passed the checks below before
+            else:
+                parsed = Manifest.from_dict(json.loads(raw))
+                if not parsed.id or not parsed.guid or not parsed.published:
+                    raise ValueError("id, guid or published is empty")
+                if parsed.id != folder.name:
+                    raise ValueError(f"its id {parsed.id!r} is not the folder's name")
+                parse_time(parsed.published)
+                published, audio = parsed.published, parsed.audio
+            size = (folder / audio).stat().st_size
         except FileNotFoundError as exc:
             skipped.append(f"{folder.name}: audio file {Path(exc.filename or '').name} is missing")
             warn(f"skipped {folder.name}: its audio file is missing (rebuild it with macaw build)")
@@ -265,10 +303,28 @@ def _load_manifests(config: Config, warn: Callable[[str], None]) -> tuple[list[_
             skipped.append(f"{folder.name}: {exc}")
             warn(f"skipped {folder.name}: {path.name} is unreadable ({exc}); rebuild it with macaw build")
             continue
-        loaded.append(_Loaded(manifest, size, digest))
+        loaded.append(_Loaded(folder.name, published, audio, size, digest, raw, parsed))
     # Newest first; the id breaks ties so the order never depends on the file system.
-    loaded.sort(key=lambda e: (parse_time(e.manifest.published), e.manifest.id), reverse=True)
+    loaded.sort(key=lambda e: (parse_time(e.published), e.id), reverse=True)
     return loaded, skipped
+
+
+def _state(cover_rel: str, loaded: list[_Loaded]) -> str:
+    """What the feed, the index and the set of pages are a function of (with the render key)."""
+    return hashlib.sha256(json.dumps([cover_rel, [[e.id, e.digest, e.size] for e in loaded]]).encode()).hexdigest()
+
+
+def _unchanged(config: Config, feed_path: Path, cache: dict, state: str, loaded: list[_Loaded]) -> bool:
+    """True when the last publish rendered this very state and its files are still the bytes it wrote."""
+    if cache.get("state") != state:
+        return False
+    for path, digest in ((feed_path, cache.get("feed")), (config.feeds_dir / "index.html", cache.get("index"))):
+        try:
+            if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                return False
+        except OSError:
+            return False
+    return all((config.out / episode_page_path(e.id)).is_file() for e in loaded)
 
 
 def _write_if_changed(path: Path, data: bytes, *, durable: bool = True) -> bool:
@@ -277,19 +333,9 @@ def _write_if_changed(path: Path, data: bytes, *, durable: bool = True) -> bool:
             return False
     except OSError:
         pass
-    if durable:
-        atomic_write_bytes(path, data)
-    else:
-        # Pages are rebuilt by every publish, so they skip the fsync (a thousand of them cost
-        # most of a second); the rename still means a reader never sees half a page.
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+    # Pages are rebuilt by every publish, so they skip the fsync (a thousand of them cost most
+    # of a second); the rename still means a reader never sees half a page.
+    files.write(path, data, durable=durable)
     return True
 
 
@@ -304,6 +350,10 @@ class _Rendered:
 def render_all(config: Config, loaded: list[_Loaded], cover_rel: str,
                cache: dict[str, dict[str, str]] | None = None) -> _Rendered:
     """The feed's bytes and the pages that changed, in memory; validated, nothing written yet."""
+    from macaw.publish.feed import FeedEpisode, build_feed, validate_feed
+    from macaw.publish.pages import PageEpisode, render_episode_page, render_index
+    from macaw.publish.shownotes import render_description, render_shownotes_html
+
     cache = cache or {}
     feed_episodes: list[FeedEpisode] = []
     pages: dict[str, bytes] = {}
@@ -316,13 +366,14 @@ def render_all(config: Config, loaded: list[_Loaded], cover_rel: str,
         page_rel = episode_page_path(m.id)
         page_url = url_for(config, page_rel)
         hit = cache.get(m.id)
-        fresh = bool(hit and hit.get("digest") == item.digest and (config.out / page_rel).is_file())
+        fresh = bool(hit and hit.get("digest") == item.digest and "notes" in hit and (config.out / page_rel).is_file())
         if fresh:
             notes, description = hit["notes"], hit["description"]  # type: ignore[index]
         else:
             notes = render_shownotes_html(m, config.show.title)
             description = render_description(m, page_url)
-        new_cache[m.id] = {"digest": item.digest, "notes": notes, "description": description}
+        new_cache[m.id] = {"digest": item.digest, "published": m.published, "audio": m.audio,
+                           "notes": notes, "description": description}
         feed_episodes.append(FeedEpisode(
             manifest=m,
             audio_url=url_for(config, folder + m.audio),
@@ -353,11 +404,17 @@ def publish_all(config: Config, *, log: Callable[[str], None] | None = None) -> 
     started = time.perf_counter()
     warn = log or (lambda message: None)
     feed_path = config.feeds_dir / f"{config.show.slug}.xml"
-    loaded, skipped = _load_manifests(config, warn)
+    # Temp files a killed publish left (its pid is gone); a live writer's are left alone.
+    files.sweep(config.feeds_dir, config.feeds_dir / "episodes", config.out / ".macaw")
+    key = _render_key(config)
+    cache = _load_cache(config, key)
+    loaded, skipped = _load_manifests(config, warn, cache["episodes"])
     try:
         cover_rel = ensure_cover(config).as_posix()
-        key = _render_key(config)
-        rendered = render_all(config, loaded, cover_rel, _load_cache(config, key))
+        state = _state(cover_rel, loaded)
+        if _unchanged(config, feed_path, cache, state, loaded):
+            return PublishResult(feed_path, len(loaded), time.perf_counter() - started, skipped, 0)
+        rendered = render_all(config, loaded, cover_rel, cache["episodes"])
     except PublishError:
         raise
     except Exception as exc:  # a template or feedgen failure is a publish failure, not a crash
@@ -365,13 +422,16 @@ def publish_all(config: Config, *, log: Callable[[str], None] | None = None) -> 
                            hint="the previous feed was kept") from exc
 
     written = 0
+    target = feed_path
     try:
         for rel, data in rendered.pages.items():
-            written += _write_if_changed(config.out / rel, data, durable=False)
+            target = config.out / rel
+            written += _write_if_changed(target, data, durable=False)
         # Last: readers see the new feed only when everything it points to is in place.
+        target = feed_path
         written += _write_if_changed(feed_path, rendered.feed)
     except OSError as exc:
-        raise PublishError(f"could not write {exc.filename or feed_path}: {exc.strerror}",
+        raise PublishError(f"could not write {target}: {exc.strerror or exc}",
                            hint="check the disk and permissions of the output folder") from None
 
     # Pages of episodes that left the feed, and cover art no longer named, go after the swap.
@@ -383,8 +443,9 @@ def publish_all(config: Config, *, log: Callable[[str], None] | None = None) -> 
         if stale.as_posix() != (config.out / cover_rel).as_posix():
             stale.unlink(missing_ok=True)
     try:
-        _write_if_changed(config.out / CACHE_FILE, json.dumps({"key": key, "episodes": rendered.cache}).encode(),
-                          durable=False)
+        record = {"key": key, "state": state, "feed": hashlib.sha256(rendered.feed).hexdigest(),
+                  "index": hashlib.sha256(rendered.pages["feeds/index.html"]).hexdigest(), "episodes": rendered.cache}
+        _write_if_changed(config.out / CACHE_FILE, json.dumps(record).encode(), durable=False)
     except OSError:
         warn(f"could not write {CACHE_FILE}; the next publish renders every episode again")
     return PublishResult(feed_path, len(loaded), time.perf_counter() - started, skipped, written)
