@@ -29,7 +29,7 @@ from typing import Any
 
 from macaw.script.grounding import (NEAR_COPY, claim, content_words, copy_problems, judge, longest_copied_run, numbers_in,
                                     stem)
-from macaw.script.listening import LEANING, leans, listenable
+from macaw.script.listening import LEANING, leans, listenable, rejoin_hyphens, vocabulary
 from macaw.script.math import SPOKEN_TERMS, is_display, spans
 from macaw.script.spoken import split_sentences
 from macaw.script.writer import CLOSING, INTRO, Writer, llm_sentences, name_list, render
@@ -99,6 +99,7 @@ def candidates(w: Writer) -> tuple[list[Candidate], list[str]]:
     equations: list[str] = []
     order = 0
     latex = doc.origin_format == "latex"
+    words = vocabulary(doc.full_text())
     body = [s for s in doc.sections if not s.appendix]
     if not body and doc.sections:  # every section marked appendix: a marking mistake, not a paper of appendices
         body = [s for s in doc.sections if "appendix" not in s.heading.lower()]
@@ -107,7 +108,7 @@ def candidates(w: Writer) -> tuple[list[Candidate], list[str]]:
     def add(sentence: str, part: Part, in_section: int, previous: int) -> int:
         nonlocal order
         order += 1
-        text = listenable(sentence, latex=latex)
+        text = listenable(rejoin_hyphens(sentence, words), latex=latex)
         if text is None:
             return -1
         stems = {stem(t) for t in content_words(text)}
@@ -188,10 +189,14 @@ def choose(mine: list[Candidate], words: float, used: set[str], w: Writer) -> li
             chosen.append(g)
             used.add(g.text)
             spent += len(g.text.split())
-    chosen.sort(key=lambda c: c.order)
-    # No chapter opens leaning on a sentence not read; a leaning one further on needs its own antecedent.
+    return _in_order(chosen)
+
+
+def _in_order(chosen: list[Candidate]) -> list[Candidate]:
+    """A chapter's sentences in the paper's order. None opens leaning on a sentence not read; a
+    leaning one further on keeps its antecedent right before it, or goes."""
     kept: list[Candidate] = []
-    for c in chosen:
+    for c in sorted(chosen, key=lambda c: c.order):
         if leans(c.text) and (not kept or kept[-1].order != c.after):
             continue
         kept.append(c)
@@ -306,7 +311,7 @@ def write(w: Writer, minutes: float) -> None:
         if deficit < 20:
             break
         extra = choose([c for c in pool if c.part is part and c.text not in used], deficit, used, w)
-        plan[part.name] = _merged(plan[part.name], extra)
+        plan[part.name] = _in_order(plan[part.name] + extra)
     for part in PARTS:
         chosen = plan[part.name]
         if not chosen:
@@ -329,17 +334,6 @@ def write(w: Writer, minutes: float) -> None:
                     continue
             w.add_source(third_person(text, w), part.name, 1, c.source)
     w.add_template("script_paper_outro.j2", CLOSING, 0, **values)
-
-
-def _merged(first: list[Candidate], extra: list[Candidate]) -> list[Candidate]:
-    """Two selections of one chapter in the paper's order; a leaning sentence keeps its antecedent before it."""
-    out = sorted(first + extra, key=lambda c: c.order)
-    kept: list[Candidate] = []
-    for c in out:
-        if leans(c.text) and (not kept or kept[-1].order != c.after):
-            continue
-        kept.append(c)
-    return kept
 
 
 def _with_terms(lexicon: object) -> dict[str, str]:

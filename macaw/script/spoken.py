@@ -14,7 +14,7 @@ from pathlib import Path
 
 from num2words import num2words
 
-from macaw.script.written import math_words, say_written, tidy_spoken
+from macaw.script.written import MONTHS as _MONTHS, math_words, ordinal as _ordinal, say_written, tidy_spoken
 
 # Acronyms said as words, not spelled. Users extend this through `lexicon` arguments.
 WORD_ACRONYMS = {"NASA", "NATO", "UNESCO", "LASER", "RADAR", "SCUBA", "COVID", "GIF", "JPEG", "ARENA", "AREA", "RAM", "ROM"}
@@ -99,7 +99,6 @@ _SYMBOLS = {
     "°": " degrees ",
     "#": " number ",
 }
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 
 _URL = re.compile(r"\b(?:https?://|www\.)([^\s/]+)[^\s]*", re.I)
 _CITATION_BRACKET = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
@@ -187,10 +186,6 @@ def _number_words(integer: str, fraction: str | None, suffix: str | None) -> str
     if "," not in integer and 1100 <= value <= 2099 and len(integer) == 4:
         return num2words(value, to="year")
     return num2words(value)
-
-
-def _ordinal(day: int) -> str:
-    return f"{day}{'th' if 10 <= day % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
 
 
 # Words an author shouts in capitals ("BUT if you", "**DONE**") are words, not acronyms.
