@@ -98,6 +98,9 @@ def bench_paper_episodes(ids: list[str] | None = None, log: bool = True, until: 
                 row["error"] = f"{type(exc).__name__}: {exc}"
                 folder = next(iter((Path(tmp) / pid / "episodes").glob("*")), None)
             row["seconds"] = round(time.perf_counter() - started, 1)
+            cache = folder / ".macaw-cache.json" if folder else None
+            if "write_seconds" not in row and cache and cache.is_file():  # a build the gate stopped: its stage record
+                row["write_seconds"] = round(json.loads(cache.read_text(encoding="utf-8")).get("write", {}).get("seconds", 0.0), 1)
             if folder and (folder / "script.json").is_file():
                 script = Script.load(folder)
                 row.update(chapters=len(script.segments()), offered=script.offered, accepted=script.accepted,

@@ -188,6 +188,20 @@ def _number_words(integer: str, fraction: str | None, suffix: str | None) -> str
     return num2words(value)
 
 
+# A four-digit number a year could be ("1200", "2048") counts something when a lower-case word
+# follows it and nothing before it says "year" ("1200 hidden units", not "in 2015 we"): said as
+# the number, as the recogniser writes it back ("1,200").
+_FOUR_DIGITS = re.compile(r"(?<![\w.,])(1[1-9]\d\d|20\d\d)(?=\s+[a-z])(?!\s+(?:and|or|to|through|until|when|onwards?|was|is|were|had|saw)\b)")
+_YEAR_CONTEXT = re.compile(r"(?:\b(?:in|since|from|until|till|by|during|before|after|around|circa|early|late|mid|year|years|"
+                           + "|".join(_MONTHS) + r")|\b(?:summer|winter|spring|autumn|fall|end|start|beginning|middle) of|[(,])\s*$", re.I)
+
+
+def _count(m: re.Match[str]) -> str:
+    if _YEAR_CONTEXT.search(m.string[max(0, m.start() - 24):m.start()]):
+        return m.group(0)
+    return num2words(int(m.group(1)))
+
+
 # Words an author shouts in capitals ("BUT if you", "**DONE**") are words, not acronyms.
 SHOUTED_WORDS = {"BUT", "AND", "NOT", "THE", "ALL", "NEW", "DONE", "TODO", "YES", "NO", "NOW", "WHY", "HOW", "WHAT",
                  "VERY", "THIS", "THAT", "ONLY", "NEVER", "ALWAYS", "MUST", "STOP", "WAIT", "LOG", "NOTE", "HUGE", "BIG", "SO", "OR", "EDIT", "LETS", "OUT", "OMG", "LOL",
@@ -237,6 +251,7 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     text = _RANGE.sub(lambda m: f"{m.group(1)} to {m.group(2)}", text)
     text = _COMPACT_DATE.sub(lambda m: f"{_MONTHS[int(m.group(3)) - 1]} {_ordinal(int(m.group(4)))}, {m.group(1)}{m.group(2)}", text)
     text = _LETTER_DIGIT.sub(" ", text)
+    text = _FOUR_DIGITS.sub(_count, text)
     text = _NUMBER.sub(lambda m: " " + _number_words(m.group(1), m.group(2), m.group(3)) + " ", text)
     text = _SHOUTING.sub(lambda m: m.group(0).lower(), text)
     text = _ACRONYM.sub(lambda m: _spell(m.group(1), lexicon) + ("'s" if m.group(2) else ""), text)
