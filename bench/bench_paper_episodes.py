@@ -1,11 +1,12 @@
 """Corpus papers built end to end with the real engines: does each publish at the 5% gate?
 
-    python bench/bench_paper_episodes.py [ID ...]     (default: every paper in ../shared/corpus/papers)
+    python bench/bench_paper_episodes.py [--keep DIR] [ID ...]   (default: every paper in ../shared/corpus/papers)
 
 `bench_paper_episodes(ids)` builds each paper's PDF with the default engines (bundled SmolLM2,
 Piper, tiny.en) in a fresh output root and returns, per paper: first-listen WER, final WER,
 whether it passed the gate, minutes, chapters, the model's sentences offered, accepted and
-refused, and the seconds write took. A full build is minutes of CPU per paper on a laptop:
+refused, and the seconds write took (`--keep DIR` or $MACAW_BENCH_KEEP keeps each paper's output
+root under DIR, to read its quality.json afterwards). A full build is minutes of CPU per paper on a laptop:
 pass a few ids while iterating. `spoken_text_problems` is the check the corpus test runs on the
 script alone: fragments, debris, raw LaTeX and URLs in what the voice says.
 """
@@ -70,7 +71,8 @@ def spoken_text_problems(script: Any) -> dict[str, list[str]]:
     return found
 
 
-def bench_paper_episodes(ids: list[str] | None = None, log: bool = True, until: str = "publish") -> dict[str, Any]:
+def bench_paper_episodes(ids: list[str] | None = None, log: bool = True, until: str = "publish",
+                         keep: str | None = None) -> dict[str, Any]:
     from macaw import build
     from macaw.artifacts import Master, Quality, Script
 
@@ -78,7 +80,9 @@ def bench_paper_episodes(ids: list[str] | None = None, log: bool = True, until: 
     papers = corpus()
     ids = ids or sorted(p.name for p in papers.iterdir() if (p / "paper.pdf").is_file())
     rows: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    keep = keep or os.environ.get("MACAW_BENCH_KEEP") or None  # an output root kept, to read quality.json after
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = keep or scratch
         for pid in ids:
             facts = json.loads((papers / pid / "facts.json").read_text(encoding="utf-8"))
             started = time.perf_counter()
@@ -94,6 +98,9 @@ def bench_paper_episodes(ids: list[str] | None = None, log: bool = True, until: 
                 row["error"] = f"{type(exc).__name__}: {exc}"
                 folder = next(iter((Path(tmp) / pid / "episodes").glob("*")), None)
             row["seconds"] = round(time.perf_counter() - started, 1)
+            cache = folder / ".macaw-cache.json" if folder else None
+            if "write_seconds" not in row and cache and cache.is_file():  # a build the gate stopped: its stage record
+                row["write_seconds"] = round(json.loads(cache.read_text(encoding="utf-8")).get("write", {}).get("seconds", 0.0), 1)
             if folder and (folder / "script.json").is_file():
                 script = Script.load(folder)
                 row.update(chapters=len(script.segments()), offered=script.offered, accepted=script.accepted,
@@ -118,4 +125,10 @@ def bench_paper_episodes(ids: list[str] | None = None, log: bool = True, until: 
 
 
 if __name__ == "__main__":
-    bench_paper_episodes(sys.argv[1:] or None)
+    args = sys.argv[1:]
+    kept = None
+    if args[:1] == ["--keep"]:
+        kept, args = args[1], args[2:]
+    result = bench_paper_episodes(args or None, keep=kept)
+    if kept:
+        Path(kept, "bench.json").write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -14,6 +14,7 @@ be said (macaw/script/math.py) and a PDF's math glyphs outside the marks.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from macaw.artifacts import MATH_CLOSE, MATH_OPEN
 from macaw.script.math import GREEK_GLYPHS, speak_sentence
@@ -40,9 +41,14 @@ _POINTER_PAREN = re.compile(
 _POINTER_LEAD = re.compile(
     r"^(?:As (?:shown|seen|illustrated|reported|listed|summari[sz]ed|described|discussed|depicted) in|As in|See|In)\s+"
     r"(?:Fig(?:ure)?\.?|Table|Section|Sec\.|Eq\.?|Equation|Appendix|Algorithm)\s*[\dA-Z.()]+,\s*", re.I)
-_POINTER_ANY = re.compile(r"\b(?:Fig(?:ure)?s?\.?|Tables?|Eqs?\.|Equations?|Sections?|Sec\.|§|Appendix|Algorithm)\s*~?\(?\d"
+_POINTER_ANY = re.compile(r"\b(?:Fig(?:ure)?s?\.?|Tables?|Eqs?\.|Equations?|Sections?|Sec\.|§|Appendix|Algorithm)\s*~?\(?S?\d"
+                          r"|\b(?:see|in|from|by|and|using|of|to)\s+\(\d+(?:\.\d+)*[a-z]?\)"  # "see (3.12)": an equation's number
                           r"|\bAppendi(?:x|ces)\s+[A-Z]\b"
                           r"|\b(?:Theorem|Lemma|Corollary|Proposition|Definition|Claim|Remark|Example)s?\s+[A-Z]?\d", re.I)
+# "(see reference 7 for a review)", "(for details, see Bergh)", "(see Methods)": pointers a listener cannot follow.
+_SEE_PAREN = re.compile(r"\s*\((?:(?:for (?:details|a review|more details|an overview|example)|e\.g\.),?\s+)?(?:see|cf)\b\.?[^()]*\)", re.I)
+# "... exact solutions—see for example." once the citations are out: the pointer clause goes.
+_SEE_TAIL = re.compile(r"\s*(?:[—–;,]|\s-)\s*(?:see|cf)\b\.?[^—–;()]*?(?=[.!?]$)", re.I)
 _FOOTNOTE = re.compile(r"(?<=[A-Za-z.,;)])[\u00b9\u00b2\u00b3\u2070-\u2079∗†‡§¶]+")
 _URL = re.compile(r"\s*(?:\bat\s+|\(|:\s*)?\b(?:https?://|www\.)\S+?[)\]]?(?=[\s,;]|\.?$)", re.I)
 _GITHUB = re.compile(r"\b(?:https?://)?(?:www\.)?github\.com/\S+", re.I)
@@ -74,6 +80,12 @@ def _github(m: re.Match[str]) -> str:
     return " on GitHub"
 
 
+def _jumbled(token: str) -> bool:
+    """A code name mixing capitals with small letters or digits, four capitals or more ("IMRPhenomXPHM")."""
+    capitals = sum(c.isupper() for c in token)
+    return capitals >= 4 and not token.isupper() and not (token[:-1].isupper() and token.endswith("s"))
+
+
 def strip_references(sentence: str) -> str:
     """Citations, pointers to figures, tables, equations and sections, footnote marks: out."""
     s = sentence
@@ -84,12 +96,15 @@ def strip_references(sentence: str) -> str:
     s = _CITE_PAREN.sub("", s)
     s = _CITE_INLINE.sub(r"\1", s)
     s = _POINTER_PAREN.sub("", s)
+    s = _SEE_PAREN.sub("", s)
+    s = _SEE_TAIL.sub("", s)
     s = _FOOTNOTE.sub("", s)
     s = _GLUED_FOOTNOTE.sub(lambda m: "," if m.group(0).startswith(",") else "", s)
     s = _SECTION_NUMBER.sub("", s)
     s = _SECTION_SIGN.sub("", s)
     s = re.sub(r"\(\s*\)", "", s)
     s = re.sub(r"\s+([,.;:!?])", r"\1", s)
+    s = re.sub(r"[,;:]+(?=[.!?]$)", "", s)  # "adopted also by [2], [5]." -> "adopted also by reference 2."
     return re.sub(r"\s+", " ", s).strip()
 
 
@@ -116,6 +131,8 @@ def is_debris(sentence: str) -> bool:
     numeric = sum(bool(re.fullmatch(r"[\d.,±%()+\-–]+", w)) for w in words)
     if (numeric >= 4 and numeric > 0.3 * len(words)) or _NUMBER_RUN.search(sentence):
         return True  # a table row, or a table's cells run into a sentence ("than 0.8 0.8 0.8")
+    if re.search(r"(?:;\s*[^;]{1,30}){3,}", sentence) or "..." in sentence or "…" in sentence:
+        return True  # a table's list of short items run into a sentence ("Tea party; Easter; Bridal shower;...")
     capitalised = sum(w[:1].isupper() for w in words)
     if len(words) >= 6 and capitalised > 0.75 * len(words):
         return True  # a heading run into a row, or a list of names
@@ -146,7 +163,7 @@ def listenable(sentence: str, *, latex: bool = False) -> str | None:
         return None
     if _POINTER_ANY.match(s) or re.match(r"^(?:Table|Figure|Fig\.)\s", s):
         return None  # about a figure or table itself: nothing a listener can see
-    s = strip_references(s)
+    s = said_names(strip_references(s))
     if _RUN_IN.search(_MATH_SPAN.sub(" x ", s)) or re.search(r"[=<>]", _MATH_SPAN.sub(" ", s)):
         return None  # before the math is said: "P drop" is math, "B idirectional" a split word, "gk = g" unmarked math
     spoken = _urls(s)
@@ -166,6 +183,10 @@ def listenable(sentence: str, *, latex: bool = False) -> str | None:
         spoken = pointed[:1].upper() + pointed[1:]
     if _POINTER_ANY.search(spoken) or _ELSEWHERE.search(spoken) or "|" in spoken:
         return None  # "the results in Table 3 show": leans on what the listener cannot see
+    if any(_jumbled(token) for token in re.findall(r"[A-Za-z0-9]+", spoken)):
+        return None  # "IMRPhenomXPHM", "SEOBNRv4PHM": a code name no voice says so that it is heard back
+    if re.search(r"\b(?:of|to|with|by|for|from|on|than)\s+(?:we|they|it is|he|she)\b", spoken, re.I):
+        return None  # "the expectation of we are left": the math between them was lost from the text layer
     if re.search(r"(?:\b(?![aAI]\b)[A-Za-z]\b[\s,]*){4,}", spoken):
         return None  # single letters in a row: glyph soup
     letters = sum(c.isalpha() for c in spoken)
@@ -174,6 +195,33 @@ def listenable(sentence: str, *, latex: bool = False) -> str | None:
     if is_fragment(spoken):
         return None
     return spoken
+
+
+_HYPHENATED = re.compile(r"\b([A-Za-z]+)-([a-z]+)\b")
+_WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+
+
+def vocabulary(text: str) -> Counter[str]:
+    """How often each word (hyphenated ones whole) stands in a text, lower-cased."""
+    return Counter(w.lower() for w in _WORDS.findall(text))
+
+
+def rejoin_hyphens(sentence: str, words: Counter[str]) -> str:
+    """A word a line break hyphenated and the PDF kept ("in-troduced") written whole again.
+
+    Decided by the paper's own words: the pieces are joined where the paper writes the joined
+    word more often than the hyphenated one ("introduced" 9 times, "in-troduced" once) and never
+    writes the second piece alone ("troduced"), so a compound ("fine-tuned", "first-order", even
+    where a PDF glued "firstorder" elsewhere) stays as it is.
+    """
+
+    def join(m: re.Match[str]) -> str:
+        whole = (m.group(1) + m.group(2)).lower()
+        if words[m.group(2).lower()] or words[whole] <= words[m.group(0).lower()]:
+            return m.group(0)  # "first-order": "order" is a word of its own
+        return m.group(1) + m.group(2)
+
+    return _HYPHENATED.sub(join, sentence)
 
 
 # "It remains unclear whether ...", "It is known that ...": a dummy "it" leans on nothing.
@@ -188,3 +236,136 @@ def leans(sentence: str) -> bool:
     if _DUMMY_IT.match(s):
         return False
     return bool(LEANING.match(s) or _EARLY_PRONOUN.match(s))
+
+
+# -- acronyms a paper defines: "deep neural networks (DNNs)" --------------------------------
+
+_DEFINITION = re.compile(r"\s*\(([A-Z]{2,7})(s?)\)")
+_SMALL_WORDS = {"of", "the", "and", "for", "to", "a", "an", "in", "on", "with", "by", "from", "based"}
+_EXPANSION_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+
+
+def _spells(letters: str, words: list[str]) -> bool:
+    """Do `words` (hyphenated ones in pieces) give `letters`, each its first letter, small words optional?"""
+    if not letters:
+        return not words
+    if not words:
+        return False
+    word, rest = words[0], words[1:]
+    if word.lower() in _SMALL_WORDS and _spells(letters, rest):
+        return True
+    if word.isupper() and len(word) > 1 and letters.startswith(word):  # "first-order MAML (FOMAML)"
+        return _spells(letters[len(word):], rest)
+    return word[0].upper() == letters[0] and _spells(letters[1:], rest)
+
+
+def defined_acronyms(text: str) -> dict[str, str]:
+    """The acronyms a text defines by writing them in brackets after their words, with those words:
+    "Noise Contrastive Estimation (NCE)" -> {"NCE": "Noise Contrastive Estimation"}; "deep neural
+    networks (DNNs)" -> {"DNN": "deep neural network"}. The words must give the letters in order
+    (each its first letter; "of", "the", "and" may be skipped), so "the LUX detector (TPC)" defines nothing."""
+    found: dict[str, str] = {}
+    for m in _DEFINITION.finditer(text):
+        acronym, plural = m.group(1), m.group(2)
+        before = re.findall(r"[A-Za-z][\w'’]*(?:-[A-Za-z][\w'’]*)*", text[max(0, m.start() - 160):m.start()])
+        for n in range(1, min(len(acronym) + 4, len(before)) + 1):
+            phrase = before[-n:]
+            pieces = [p for w in phrase for p in w.split("-") if p]
+            if phrase[0].lower() in _SMALL_WORDS or not _spells(acronym, pieces):
+                continue
+            words = " ".join(phrase)
+            if plural and words.endswith("s") and not words.endswith("ss"):
+                words = words[:-1]
+            found.setdefault(acronym, words)
+            break
+    return found
+
+
+def _plural(words: str) -> str:
+    if re.search(r"(?:s|x|ch|sh)$", words):
+        return words + "es"
+    if re.search(r"[^aeiou]y$", words):
+        return words[:-1] + "ies"
+    return words + "s"
+
+
+def expand_acronyms(sentence: str, table: dict[str, str]) -> str:
+    """A defined acronym said as its words: its definition in brackets goes, and where it is used
+    alone the listener hears what it stands for ("the DNNs" -> "the deep neural networks"), not
+    letters they were never told the meaning of."""
+    if not table:
+        return sentence
+
+    def definition(m: re.Match[str]) -> str:
+        return "" if m.group(1) in table else m.group(0)
+
+    s = _DEFINITION.sub(definition, sentence)
+
+    def use(m: re.Match[str]) -> str:
+        words = table[m.group(1)]
+        if m.group(2):
+            words = _plural(words)
+        if m.start() == 0 or re.search(r"[.!?]\s*$", s[:m.start()]):
+            words = words[0].upper() + words[1:]
+        return words
+
+    pattern = r"(?<![\w-])(" + "|".join(sorted(map(re.escape, table), key=len, reverse=True)) + r")(s)?(?![\w-])"
+    return re.sub(pattern, use, s)
+
+
+# -- acronyms said as words: "MAML", "WIMP", "NASA" --------------------------------------------
+
+_ONSETS = set("B C D F G H J K L M N P Q R S T V W Y Z".split()) | {
+    "BL", "BR", "CL", "CR", "DR", "FL", "FR", "GL", "GR", "PL", "PR", "SC", "SK", "SL", "SM", "SN", "SP", "ST", "SW",
+    "TR", "TW", "WR", "SCR", "SPR", "STR", "SPL", "SH", "CH", "TH", "WH", "PH", "KN", "QU"}
+_CODAS = set("B C D F G K L M N P R S T X Z".split()) | {
+    "CK", "CT", "FT", "LD", "LF", "LK", "LM", "LP", "LT", "MP", "ND", "NG", "NK", "NS", "NT", "PT", "RB", "RD", "RK", "RL",
+    "RM", "RN", "RP", "RS", "RT", "SK", "SP", "ST", "XT", "SH", "CH", "TH", "NCH", "RST", "NST",
+    "BL", "DL", "GL", "KL", "ML", "PL", "TL", "ZL"}  # a syllabic l, as in "able": MAML is "mammal"
+_VOWEL_GROUPS = re.compile(r"[AEIOU]+")
+
+
+def pronounceable(acronym: str) -> bool:
+    """Is an all-capitals acronym said as a word rather than spelled (MAML, WIMP, NASA, ZEPLIN vs DNN, SGD, NCE, MNIST)?
+
+    The English syllable shape: four letters or more, single vowels (A E I O U) between consonant
+    clusters an English word can start with (before the first vowel), end with (after the last),
+    or split into an ending and a start (between two vowels). Three letters are spelled (the
+    habit with API, WER, USA), and so is any acronym with a vowel pair ("AI", "VAE").
+    """
+    if len(acronym) < 4 or not acronym.isalpha() or not acronym.isupper():
+        return False
+    groups = list(_VOWEL_GROUPS.finditer(acronym))
+    if not groups or any(len(g.group(0)) > 1 for g in groups):
+        return False
+    onset, coda = acronym[:groups[0].start()], acronym[groups[-1].end():]
+    if onset and onset not in _ONSETS or coda and coda not in _CODAS:
+        return False
+    for left, right in zip(groups, groups[1:]):
+        middle = acronym[left.end():right.start()]
+        if middle and not any((not middle[:k] or middle[:k] in _CODAS) and middle[k:] in _ONSETS
+                              for k in range(len(middle))):
+            return False
+    return True
+
+
+def spoken_acronyms(text: str) -> dict[str, str]:
+    """The acronyms of a text said as words, as a lexicon gives them ({"MAML": "Maml"})."""
+    return {a: a.capitalize() for a in set(re.findall(r"(?<![\w-])([A-Z]{4,8})(?=s?(?![\w-]))", text)) if pronounceable(a)}
+
+
+_ET_AL = re.compile(r"\bet al\.?(?!,?\s*\(?(?:19|20)\d\d)(?:(?=[\s,;:)])|\.?$)")  # a citation's "et al., 2015" is left to strip_references
+
+
+def said_names(sentence: str) -> str:
+    """'Finn et al.' as it is said: 'Finn and colleagues' (the transcript shows what the voice says)."""
+    return _ET_AL.sub(lambda m: "and colleagues" + ("." if m.group(0).endswith("..") or m.end() == len(sentence) and m.group(0).endswith(".") else ""), sentence)
+
+
+_COMPOUND = re.compile(r"(?<=[A-Za-z][a-z])-(?=[a-z]{2})")
+
+
+def spaced_compounds(spoken: str) -> str:
+    """A hyphenated compound spoken as its words: Piper reads "meta-learning" as one word, which
+    tiny.en heard as "metal -learning" 2 times in 2, and "meta learning" right 2 in 2."""
+    return _COMPOUND.sub(" ", spoken)

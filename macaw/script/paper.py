@@ -29,7 +29,8 @@ from typing import Any
 
 from macaw.script.grounding import (NEAR_COPY, claim, content_words, copy_problems, judge, longest_copied_run, numbers_in,
                                     stem)
-from macaw.script.listening import LEANING, leans, listenable
+from macaw.script.listening import (LEANING, defined_acronyms, expand_acronyms, leans, listenable, rejoin_hyphens,
+                                    said_names, spaced_compounds, spoken_acronyms, strip_references, vocabulary)
 from macaw.script.math import SPOKEN_TERMS, is_display, spans
 from macaw.script.spoken import split_sentences
 from macaw.script.writer import CLOSING, INTRO, Writer, llm_sentences, name_list, render
@@ -74,6 +75,7 @@ class Candidate:
     order: int  # position in the document
     score: float
     after: int = -1  # the order of the sentence before it in the same paragraph (-1: it opens one)
+    written: str = ""  # the source with its line-break hyphens rejoined and its defined acronyms in words
 
 
 def part_for(heading: str, position: float) -> Part | None:
@@ -99,6 +101,8 @@ def candidates(w: Writer) -> tuple[list[Candidate], list[str]]:
     equations: list[str] = []
     order = 0
     latex = doc.origin_format == "latex"
+    words = vocabulary(doc.full_text())
+    acronyms = defined_acronyms(doc.full_text())
     body = [s for s in doc.sections if not s.appendix]
     if not body and doc.sections:  # every section marked appendix: a marking mistake, not a paper of appendices
         body = [s for s in doc.sections if "appendix" not in s.heading.lower()]
@@ -107,7 +111,8 @@ def candidates(w: Writer) -> tuple[list[Candidate], list[str]]:
     def add(sentence: str, part: Part, in_section: int, previous: int) -> int:
         nonlocal order
         order += 1
-        text = listenable(sentence, latex=latex)
+        written = said_names(expand_acronyms(rejoin_hyphens(sentence, words), acronyms))
+        text = listenable(written, latex=latex)
         if text is None:
             return -1
         stems = {stem(t) for t in content_words(text)}
@@ -122,7 +127,8 @@ def candidates(w: Writer) -> tuple[list[Candidate], list[str]]:
         if part is METHOD and _OUR.search(text):
             score *= 1.3
         score *= 1.0 / (1.0 + 0.05 * in_section)  # the opening of a section says what it is about
-        out.append(Candidate(text, sentence, part, order, score, previous))
+        # What the sentence is judged against: the paper's words as the listener hears them named ("Finn and colleagues").
+        out.append(Candidate(text, sentence, part, order, score, previous, said_names(strip_references(written))))
         return order
 
     def paragraph(sentences: list[str], part_of: Any, start: int) -> int:
@@ -188,10 +194,14 @@ def choose(mine: list[Candidate], words: float, used: set[str], w: Writer) -> li
             chosen.append(g)
             used.add(g.text)
             spent += len(g.text.split())
-    chosen.sort(key=lambda c: c.order)
-    # No chapter opens leaning on a sentence not read; a leaning one further on needs its own antecedent.
+    return _in_order(chosen)
+
+
+def _in_order(chosen: list[Candidate]) -> list[Candidate]:
+    """A chapter's sentences in the paper's order. None opens leaning on a sentence not read; a
+    leaning one further on keeps its antecedent right before it, or goes."""
     kept: list[Candidate] = []
-    for c in chosen:
+    for c in sorted(chosen, key=lambda c: c.order):
         if leans(c.text) and (not kept or kept[-1].order != c.after):
             continue
         kept.append(c)
@@ -253,10 +263,10 @@ def shorten(w: Writer, c: Candidate, part: Part) -> str:
     drafts = llm_sentences(reply)[:1]
     w.offered += len(drafts)
     for draft in drafts:
-        said, why = gate_shortened(draft, c.source)
+        said, why = gate_shortened(draft, c.written or c.source)
         if said:
             return said
-        w.refuse(draft, [c.source], part.name, why)
+        w.refuse(draft, [c.written or c.source], part.name, why)
     return ""
 
 
@@ -279,7 +289,7 @@ def explain(w: Writer, notes: list[Candidate], part: Part) -> list[tuple[str, st
 
 def write(w: Writer, minutes: float) -> None:
     cfg, doc, source = w.ctx.config, w.document, w.source
-    w.lexicon = _with_terms(w.lexicon)
+    w.lexicon = _with_terms(w.lexicon, spoken_acronyms(doc.full_text()))
     authors = name_list(w.authors, 8 if len(w.authors) <= 8 else 6)
     arxiv_id = str(source.metadata.get("arxiv_id") or (source.id.removeprefix("arxiv-") if source.kind == "arxiv" else ""))
     values = dict(show=cfg.show.title, title=doc.title or source.title, authors=authors, arxiv_id=arxiv_id)
@@ -293,7 +303,7 @@ def write(w: Writer, minutes: float) -> None:
     if opening:
         w.add_template("script_paper_about.j2", ABOUT, 0)
         for c in opening:
-            w.add_source(third_person(c.text, w), ABOUT, 1, c.source)
+            w.add_source(third_person(c.text, w), ABOUT, 1, c.written or c.source)
             used.add(c.text)
         budget -= sum(len(c.text.split()) for c in opening)
     style = w.style = style_of(w)
@@ -306,7 +316,7 @@ def write(w: Writer, minutes: float) -> None:
         if deficit < 20:
             break
         extra = choose([c for c in pool if c.part is part and c.text not in used], deficit, used, w)
-        plan[part.name] = _merged(plan[part.name], extra)
+        plan[part.name] = _in_order(plan[part.name] + extra)
     for part in PARTS:
         chosen = plan[part.name]
         if not chosen:
@@ -325,25 +335,18 @@ def write(w: Writer, minutes: float) -> None:
                 offers += 1
                 short = shorten(w, c, part)
                 if short:
-                    w.add_model(third_person(short, w), part.name, 1, c.source)
+                    w.add_model(third_person(short, w), part.name, 1, c.written or c.source)
                     continue
-            w.add_source(third_person(text, w), part.name, 1, c.source)
+            w.add_source(third_person(text, w), part.name, 1, c.written or c.source)
     w.add_template("script_paper_outro.j2", CLOSING, 0, **values)
+    for sentence in w.sentences:
+        sentence.spoken = spaced_compounds(sentence.spoken)
 
 
-def _merged(first: list[Candidate], extra: list[Candidate]) -> list[Candidate]:
-    """Two selections of one chapter in the paper's order; a leaning sentence keeps its antecedent before it."""
-    out = sorted(first + extra, key=lambda c: c.order)
-    kept: list[Candidate] = []
-    for c in out:
-        if leans(c.text) and (not kept or kept[-1].order != c.after):
-            continue
-        kept.append(c)
-    return kept
-
-
-def _with_terms(lexicon: object) -> dict[str, str]:
-    table = dict(SPOKEN_TERMS)
+def _with_terms(lexicon: object, acronyms: dict[str, str]) -> dict[str, str]:
+    """The voice's lexicon for a paper: its pronounceable acronyms as words, the metric and model
+    names (SPOKEN_TERMS), then the user's own lexicon over both."""
+    table = {**acronyms, **SPOKEN_TERMS}
     if isinstance(lexicon, dict):
         table.update(lexicon)
     elif lexicon:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from num2words import num2words
 
-from macaw.script.written import math_words, say_written, tidy_spoken
+from macaw.script.written import MONTHS as _MONTHS, math_words, ordinal as _ordinal, say_written, tidy_spoken
 
 # Acronyms said as words, not spelled. Users extend this through `lexicon` arguments.
 # Most are found by their shape (`pronounceable`: NASA, ARENA, MIDI, YAML); these are the ones
@@ -101,7 +101,6 @@ _SYMBOLS = {
     "°": " degrees ",
     "#": " number ",
 }
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 
 _URL = re.compile(r"\b(?:https?://|www\.)([^\s/]+)[^\s]*", re.I)
 _CITATION_BRACKET = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
@@ -191,8 +190,18 @@ def _number_words(integer: str, fraction: str | None, suffix: str | None) -> str
     return num2words(value)
 
 
-def _ordinal(day: int) -> str:
-    return f"{day}{'th' if 10 <= day % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
+# A four-digit number a year could be ("1200", "2048") counts something when a lower-case word
+# follows it and nothing before it says "year" ("1200 hidden units", not "in 2015 we"): said as
+# the number, as the recogniser writes it back ("1,200").
+_FOUR_DIGITS = re.compile(r"(?<![\w.,])(1[1-9]\d\d|20\d\d)(?=\s+[a-z])(?!\s+(?:and|or|to|through|until|when|onwards?|was|is|were|had|saw)\b)")
+_YEAR_CONTEXT = re.compile(r"(?:\b(?:in|since|from|until|till|by|during|before|after|around|circa|early|late|mid|year|years|"
+                           + "|".join(_MONTHS) + r")|\b(?:summer|winter|spring|autumn|fall|end|start|beginning|middle) of|[(,])\s*$", re.I)
+
+
+def _count(m: re.Match[str]) -> str:
+    if _YEAR_CONTEXT.search(m.string[max(0, m.start() - 24):m.start()]):
+        return m.group(0)
+    return num2words(int(m.group(1)))
 
 
 # Words an author shouts in capitals ("BUT if you", "**DONE**") are words, not acronyms.
@@ -290,6 +299,7 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     text = _RANGE.sub(lambda m: f"{m.group(1)} to {m.group(2)}", text)
     text = _COMPACT_DATE.sub(lambda m: f"{_MONTHS[int(m.group(3)) - 1]} {_ordinal(int(m.group(4)))}, {m.group(1)}{m.group(2)}", text)
     text = _LETTER_DIGIT.sub(" ", text)
+    text = _FOUR_DIGITS.sub(_count, text)
     text = _NUMBER.sub(lambda m: " " + _number_words(m.group(1), m.group(2), m.group(3)) + " ", text)
     text = _SHOUTING.sub(lambda m: m.group(0).lower(), text)
     text = _ACRONYM.sub(lambda m: _spell(m.group(1), lexicon) + ("'s" if m.group(2) else ""), text)

@@ -21,6 +21,7 @@ from macaw.artifacts import Document, Script, Sentence, Source
 from macaw.errors import ConfigError, EmptyOutputError, EmptySourceError
 from macaw.script.grounding import SourceIndex, claim, judge, similar
 from macaw.script.spoken import Lexicon, load_lexicon, split_sentences, to_spoken
+from macaw.script.written import ordinal
 from macaw.stages.context import StageContext
 
 INTRO, CLOSING = "Introduction", "Closing"
@@ -73,8 +74,7 @@ def spoken_date(iso: str) -> str:
         d = Date.fromisoformat(iso[:10])
     except (TypeError, ValueError):
         return ""
-    suffix = "th" if 10 <= d.day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(d.day % 10, "th")
-    return f"{d.strftime('%B')} {d.day}{suffix}, {d.year}"
+    return f"{d.strftime('%B')} {ordinal(d.day)}, {d.year}"
 
 
 # -- cleaning text the author wrote ----------------------------------------------------------

@@ -18,7 +18,13 @@ import re
 
 from macaw.artifacts import MATH_CLOSE, MATH_OPEN
 
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+
+
+def ordinal(day: int) -> str:
+    """21 -> "21st", 12 -> "12th": a day as it is written before the normaliser says it."""
+    return f"{day}{'th' if 10 <= day % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
+
 SITES = {
     "github": "GitHub", "githubusercontent": "GitHub", "github.io": "GitHub", "youtube": "YouTube", "youtu": "YouTube",
     "twitter": "Twitter", "x": "X", "wikipedia": "Wikipedia", "arxiv": "archive", "medium": "Medium",
@@ -207,9 +213,7 @@ def _money(m: re.Match[str]) -> str:
 
 
 def _iso_date(m: re.Match[str]) -> str:
-    day = int(m.group(3))
-    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{_MONTHS[int(m.group(2)) - 1]} {day}{suffix}, {m.group(1)}"
+    return f"{MONTHS[int(m.group(2)) - 1]} {ordinal(int(m.group(3)))}, {m.group(1)}"
 
 
 def _clock(m: re.Match[str]) -> str:
