@@ -24,9 +24,10 @@ import re
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import urlparse
 
 from macaw.artifacts import Author, Source
@@ -123,24 +124,13 @@ class Gate:
     def wait(self) -> float:
         """Wait for this process's turn; return the time the turn was taken (what the next waits on)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        stamp = self.folder / "arxiv.last"
-        with Gate._local, open(self.folder / "arxiv.lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                try:
-                    last = float(stamp.read_text().strip() or 0)
-                except (OSError, ValueError):
-                    last = 0.0
-                # A clock set backwards must not make us wait longer than one interval.
-                delay = min(self.interval_s, last + self.interval_s - time.time())
-                if delay > 0:
-                    time.sleep(delay)
-                now = time.time()
-                tmp = stamp.with_name(f".arxiv.last.{os.getpid()}")
-                tmp.write_text(repr(now))
-                os.replace(tmp, stamp)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with self._stamp() as (last, write):
+            # A clock set backwards must not make us wait longer than one interval.
+            delay = min(self.interval_s, last + self.interval_s - time.time())
+            if delay > 0:
+                time.sleep(delay)
+            now = time.time()
+            write(now)
         return now
 
     def done(self) -> None:
@@ -148,7 +138,22 @@ class Gate:
         an interval from now. Spacing turns alone let arXiv see two requests closer than the
         interval whenever the earlier one took longer to reach it (a slower connection, a busy
         machine): 2.99 s apart, measured at a local server, for turns 3.00 s apart."""
+        with self._stamp() as (last, write):
+            now = time.time()
+            if now > last:
+                write(now)
+
+    @contextmanager
+    def _stamp(self) -> Iterator[tuple[float, Callable[[float], None]]]:
+        """Under the gate's locks (threads, then processes): the last turn's time, and a writer
+        for the new one (atomic, so a reader never sees half a stamp)."""
         stamp = self.folder / "arxiv.last"
+
+        def write(when: float) -> None:
+            tmp = stamp.with_name(f".arxiv.last.{os.getpid()}")
+            tmp.write_text(repr(when))
+            os.replace(tmp, stamp)
+
         with Gate._local, open(self.folder / "arxiv.lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
@@ -156,11 +161,7 @@ class Gate:
                     last = float(stamp.read_text().strip() or 0)
                 except (OSError, ValueError):
                     last = 0.0
-                now = time.time()
-                if now > last:
-                    tmp = stamp.with_name(f".arxiv.last.{os.getpid()}")
-                    tmp.write_text(repr(now))
-                    os.replace(tmp, stamp)
+                yield last, write
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
