@@ -509,11 +509,12 @@ def test_a_doubted_slip_is_heard_again_even_when_the_episode_would_pass(tmp_path
     assert listener.beams == [None, listen.CAREFUL_BEAM] and quality.wer == 0 and quality.retries == 0
 
 
-@pytest.mark.parametrize("gate, retaken", [(0.05, True), (0.10, False)])
-def test_sentences_under_the_retake_bar_are_retaken_only_to_pass_the_gate(tmp_path, gate, retaken):
+@pytest.mark.parametrize("gate, aim, retaken", [(0.05, 0.03, True), (0.10, 0.03, True), (0.10, 0.06, False), (0.05, 0.06, True)])
+def test_sentences_under_the_retake_bar_are_retaken_only_above_the_aim(tmp_path, gate, aim, retaken):
     # 3 words of 12 wrong: 25%, not above sentence_max_wer; ~5.6% of the episode, above a 5% gate.
+    # Rescued when above the aim (rescue_above) or the gate, whichever is lower.
     three_words = "I road a smell training loop and washed the loss go down."
-    ctx, script, narration, tts = _spoken(tmp_path, overrides={"quality.max_wer": gate, "quality.relisten": False})
+    ctx, script, narration, tts = _spoken(tmp_path, overrides={"quality.max_wer": gate, "quality.rescue_above": aim, "quality.relisten": False})
     ctx._engines["asr"] = vf.ToneListener(script, wrong={4: three_words}, wrong_times=99, clip_text=script.sentences[4].text)
     quality = check.run(ctx, script, Narration.from_dict(narration.to_dict()), vf.source())
     assert quality.wer_first_pass > 0.05 and quality.sentences[4].errors == (0 if retaken else 3)

@@ -12,7 +12,7 @@ as another spelling of the same sounds ("peak" as "peek"; `macaw.quality.align.f
    one batch, and the hearing the recogniser is surer of stands, whatever it scores
    (`quality.relisten`).
 3. Retakes: a sentence still above `quality.sentence_max_wer` (or `quality.rescue_wer`, by
-   default any sentence with an error, when the episode would fail the gate) is spoken again
+   default any sentence with an error, when the episode is above `quality.rescue_above`, 3%) is spoken again
    another way (a pause around the hard words, a slower take, spelled acronyms, a fresh take;
    macaw/quality/retake.py); the first takes are heard in the same batch as the second listen. Kept takes are spliced into check's
    own checked.wav; speak's files are never rewritten, so rerunning check scores the same audio.
@@ -108,8 +108,8 @@ def run(ctx: StageContext, script: Script, narration: Narration, source: Source)
     kept: dict[int, str] = {}
     audio_file, duration = narration.audio, narration.duration_s
     threshold = settings.sentence_max_wer
-    if settings.max_retries > 0 and scored.wer > settings.max_wer:
-        # The episode would fail the gate: try harder, retaking sentences down to rescue_wer too.
+    if settings.max_retries > 0 and scored.wer > min(settings.rescue_above, settings.max_wer):
+        # The episode is above the aim (or would fail the gate): try harder, retaking sentences down to rescue_wer too.
         threshold = min(threshold, settings.rescue_wer)
         bad += [i for i, s in enumerate(scored.sentences) if s.wer > threshold and i not in bad]
     if bad:
