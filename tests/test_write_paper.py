@@ -424,8 +424,9 @@ def test_the_real_latex_source_is_spoken_clean(tmp_path):
 
 
 def test_acronyms_hyphens_and_compounds_said_as_a_listener_hears_them():
-    from macaw.script.listening import (defined_acronyms, expand_acronyms, pronounceable, rejoin_hyphens,
+    from macaw.script.listening import (defined_acronyms, expand_acronyms, rejoin_hyphens,
                                         spaced_compounds, vocabulary)
+    from macaw.script.spoken import pronounceable
 
     # Said as words by the English syllable shape; letters otherwise (a rule, not a list).
     assert [a for a in "MAML FOMAML WIMP NASA ZEPLIN DNN SGD NCE MNIST LUX GPU WER".split() if pronounceable(a)] == \

@@ -77,6 +77,17 @@ def reference_tokens(texts: list[str]) -> list[Token]:
     return _expand([Token(w, i) for i, text in enumerate(texts) for w in wer_words(text)])
 
 
+def said(sentence) -> str:  # type: ignore[no-untyped-def]
+    """What the voice was told to say for a script sentence: its spoken form (the paper's lexicon,
+    expanded acronyms and spaced compounds applied), else the written text. The round trip is
+    scored against this, so "BLEU" the voice says as "blue" is "blue" on both sides."""
+    return (getattr(sentence, "spoken", "") or "").strip() or sentence.text
+
+
+def script_reference(script) -> list[Token]:  # type: ignore[no-untyped-def]
+    return reference_tokens([said(s) for s in script.sentences])
+
+
 def heard_tokens(words: list[Word]) -> list[Token]:
     return _expand(_merge_letter_runs([Token(t, i) for i, w in enumerate(words) for t in wer_words(w.text)]))
 

@@ -48,7 +48,7 @@ def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
 
     When a few words went wrong, a short pause around them comes first (Piper pauses at commas);
     then acronyms spelled letter by letter with hyphens said as breaks, then the normaliser's
-    own reading of the written text. When most of the sentence was lost, the problem is the take,
+    own reading of the written text where the script has no spoken form. When most of the sentence was lost, the problem is the take,
     not a term: a fresh take of the same words comes first (Piper's output varies run to run).
     """
     current = spoken_text(sentence)
@@ -65,9 +65,12 @@ def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
                 marked.append(token)
         text = re.sub(r",\s*,", ",", " ".join(marked))
         out.append(re.sub(r"\s+,", ",", text).strip(", "))
-    spelled = spell_acronyms(sentence.text)  # NNFS letter by letter; ARENA, NASA stay words
+    # Built on the spoken form, not the written text: the paper's lexicon ("BLEU" said "blue"),
+    # expanded acronyms and spaced compounds stay, as they stay in the reference check scores against.
+    spelled = spell_acronyms(current)  # NNFS letter by letter; ARENA, NASA stay words
     out.append(re.sub(r"(?<=\w)-(?=\w)", " ", to_spoken(spelled)))
-    out.append(to_spoken(sentence.text))
+    if not sentence.spoken.strip():
+        out.append(to_spoken(sentence.text))
     seen: set[str] = set() if widespread else {current}
     unique = [current] if widespread else []
     for text in out:

@@ -9,7 +9,7 @@ from typing import Any
 
 from macaw.artifacts import Script, Sentence
 from macaw.engines import Word
-from macaw.quality.align import NOT_ERRORS, Token, by_sentence, compare, heard_tokens, reference_tokens
+from macaw.quality.align import NOT_ERRORS, Token, by_sentence, compare, heard_tokens, reference_tokens, said, script_reference
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Scored:
 
 
 def score(script: Script, words: list[Word], ref: list[Token] | None = None, names: list[list[str]] | None = None) -> Scored:
-    ref = ref if ref is not None else reference_tokens([s.text for s in script.sentences])
+    ref = ref if ref is not None else script_reference(script)
     heard = heard_tokens(words)
     texts = [t.text for t in ref]
     ops = compare(texts, [t.text for t in heard], names)
@@ -47,7 +47,7 @@ def score(script: Script, words: list[Word], ref: list[Token] | None = None, nam
 
 def sentence_wer(sentence: Sentence, words: list[Word], names: list[list[str]] | None = None) -> float:
     # The same tokens as the whole-script score: contractions expanded on both sides.
-    ref = [t.text for t in reference_tokens([sentence.text])]
+    ref = [t.text for t in reference_tokens([said(sentence)])]
     heard = [t.text for t in heard_tokens(words)]
     errors = sum(op.kind not in NOT_ERRORS for op in compare(ref, heard, names))
     return errors / len(ref) if ref else float(bool(heard))

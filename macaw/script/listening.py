@@ -18,6 +18,7 @@ from collections import Counter
 
 from macaw.artifacts import MATH_CLOSE, MATH_OPEN
 from macaw.script.math import GREEK_GLYPHS, speak_sentence
+from macaw.script.spoken import pronounceable
 
 # A sentence that leans on one before it: never a chapter's first, never read without that one.
 LEANING = re.compile(
@@ -313,40 +314,7 @@ def expand_acronyms(sentence: str, table: dict[str, str]) -> str:
     return re.sub(pattern, use, s)
 
 
-# -- acronyms said as words: "MAML", "WIMP", "NASA" --------------------------------------------
-
-_ONSETS = set("B C D F G H J K L M N P Q R S T V W Y Z".split()) | {
-    "BL", "BR", "CL", "CR", "DR", "FL", "FR", "GL", "GR", "PL", "PR", "SC", "SK", "SL", "SM", "SN", "SP", "ST", "SW",
-    "TR", "TW", "WR", "SCR", "SPR", "STR", "SPL", "SH", "CH", "TH", "WH", "PH", "KN", "QU"}
-_CODAS = set("B C D F G K L M N P R S T X Z".split()) | {
-    "CK", "CT", "FT", "LD", "LF", "LK", "LM", "LP", "LT", "MP", "ND", "NG", "NK", "NS", "NT", "PT", "RB", "RD", "RK", "RL",
-    "RM", "RN", "RP", "RS", "RT", "SK", "SP", "ST", "XT", "SH", "CH", "TH", "NCH", "RST", "NST",
-    "BL", "DL", "GL", "KL", "ML", "PL", "TL", "ZL"}  # a syllabic l, as in "able": MAML is "mammal"
-_VOWEL_GROUPS = re.compile(r"[AEIOU]+")
-
-
-def pronounceable(acronym: str) -> bool:
-    """Is an all-capitals acronym said as a word rather than spelled (MAML, WIMP, NASA, ZEPLIN vs DNN, SGD, NCE, MNIST)?
-
-    The English syllable shape: four letters or more, single vowels (A E I O U) between consonant
-    clusters an English word can start with (before the first vowel), end with (after the last),
-    or split into an ending and a start (between two vowels). Three letters are spelled (the
-    habit with API, WER, USA), and so is any acronym with a vowel pair ("AI", "VAE").
-    """
-    if len(acronym) < 4 or not acronym.isalpha() or not acronym.isupper():
-        return False
-    groups = list(_VOWEL_GROUPS.finditer(acronym))
-    if not groups or any(len(g.group(0)) > 1 for g in groups):
-        return False
-    onset, coda = acronym[:groups[0].start()], acronym[groups[-1].end():]
-    if onset and onset not in _ONSETS or coda and coda not in _CODAS:
-        return False
-    for left, right in zip(groups, groups[1:]):
-        middle = acronym[left.end():right.start()]
-        if middle and not any((not middle[:k] or middle[:k] in _CODAS) and middle[k:] in _ONSETS
-                              for k in range(len(middle))):
-            return False
-    return True
+# -- acronyms said as words: "MAML", "WIMP", "NASA" (the rule is spoken.pronounceable, shared with journals) --
 
 
 def spoken_acronyms(text: str) -> dict[str, str]:

@@ -27,7 +27,7 @@ from macaw.audio import read_audio, resample, write_wav
 from macaw.engines import supports
 from macaw.fsutil import atomic_write_text
 from macaw.quality import listen, report, retake
-from macaw.quality.align import reference_tokens
+from macaw.quality.align import script_reference
 from macaw.quality.score import score
 from macaw.script.spoken import wer_words
 from macaw.stages.context import Stage, StageContext
@@ -71,7 +71,7 @@ def run(ctx: StageContext, script: Script, narration: Narration, source: Source)
     spans = list(narration.sentences)
     ctx.log(f"check: transcribing {narration.duration_s:.0f} s of narration")
     first_words = listen.transcribe(asr, narration_path, [(s.start, s.end) for s in spans], narration.duration_s)
-    ref = reference_tokens([s.text for s in script.sentences])
+    ref = script_reference(script)
     names = proper_names(ctx.config, source)
     scored = score(script, first_words, ref, names)
     first_pass = scored.wer
