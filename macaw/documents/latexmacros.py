@@ -34,29 +34,17 @@ _DEFINE = re.compile(r"\\(newcommand|renewcommand|providecommand|DeclareRobustCo
 
 def read_group(text: str, i: int) -> tuple[str, int] | None:
     """The balanced {...} at text[i] (after spaces): (content, index after it), or None."""
-    j = _skip_space(text, i)
-    if j >= len(text) or text[j] != "{":
-        return None
-    depth = 0
-    k = j
-    while k < len(text):
-        c = text[k]
-        if c == "\\":
-            k += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return text[j + 1 : k], k + 1
-        k += 1
-    return None
+    return _read_balanced(text, i, "{", "{", "}")
 
 
 def _read_bracket(text: str, i: int) -> tuple[str, int] | None:
+    """The [...] at text[i] (after spaces), braces inside counted too."""
+    return _read_balanced(text, i, "[", "[{", "]}")
+
+
+def _read_balanced(text: str, i: int, start: str, opens: str, closes: str) -> tuple[str, int] | None:
     j = _skip_space(text, i)
-    if j >= len(text) or text[j] != "[":
+    if j >= len(text) or text[j] != start:
         return None
     depth = 0
     k = j
@@ -65,9 +53,9 @@ def _read_bracket(text: str, i: int) -> tuple[str, int] | None:
         if c == "\\":
             k += 2
             continue
-        if c in "[{":
+        if c in opens:
             depth += 1
-        elif c in "]}":
+        elif c in closes:
             depth -= 1
             if depth == 0:
                 return text[j + 1 : k], k + 1

@@ -313,9 +313,26 @@ def _metadata(r: Any, base: str, config: Config) -> dict[str, Any]:
 
 def download_pdf(url: str, target: Path, *, policy: Policy = DEFAULT_POLICY, gate: Gate | None = None) -> int:
     """Stream `url` into `target` atomically, at most policy.max_pdf_bytes, and only if it is a PDF."""
+
+    def is_pdf(head: bytes, final: bool) -> None:
+        if (final or len(head) == 1024) and b"%PDF-" not in head:
+            raise FetchError(f"{url} did not return a PDF", hint="check arxiv.pdf_url")
+
+    return _download(url, target, "PDF", policy=policy, gate=gate or default_gate(policy), limit=policy.max_pdf_bytes,
+                     missing=(404,), hint="check arxiv.pdf_url", too_large="this PDF is too large to narrate", check=is_pdf)
+
+
+def _download(url: str, target: Path, what: str, *, policy: Policy, gate: Gate, limit: int, missing: tuple[int, ...],
+              hint: str | None = None, too_large: str | None = None, check: Any = None, raw: bool = False,
+              unreachable_final: bool = False) -> int:
+    """The one polite download: spacing (`gate`), timeouts, backoff on 429/5xx, timeouts and dropped
+    connections, a cap of `limit` bytes (declared or streamed), written atomically to `target`.
+
+    `missing`: the statuses that mean there is nothing there (not retried); `check(head, final)` may
+    refuse the first KiB; `raw`: the bytes as sent (a .gz stays compressed); `unreachable_final`: a
+    host that cannot be reached at all is not retried."""
     import httpx
 
-    gate = gate or default_gate(policy)
     target = Path(target)
 
     def attempt(remaining: float) -> int:
@@ -325,32 +342,35 @@ def download_pdf(url: str, target: Path, *, policy: Policy = DEFAULT_POLICY, gat
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as fh, httpx.stream("GET", url, timeout=timeout, follow_redirects=True, headers={"User-Agent": "macaw (offline podcast maker)"}) as response:
-                if response.status_code == 404:
-                    raise SourceNotFoundError(f"no PDF at {url} (HTTP 404)", hint="check the id and arxiv.pdf_url")
+                if response.status_code in missing:
+                    raise SourceNotFoundError(f"no {what} at {url} (HTTP {response.status_code})", hint=hint)
                 if response.status_code == 429 or response.status_code >= 500:
                     raise _Retry(f"HTTP {response.status_code} from {url}", _retry_after(response.headers))
                 if response.status_code != 200:
-                    raise FetchError(f"HTTP {response.status_code} from {url}", hint="check arxiv.pdf_url")
+                    raise FetchError(f"HTTP {response.status_code} from {url}", hint=hint)
                 declared = int(response.headers.get("Content-Length") or 0)
-                if declared > policy.max_pdf_bytes:
-                    raise FetchError(f"{url} is {declared} bytes; the limit is {policy.max_pdf_bytes}", hint="this PDF is too large to narrate")
+                if declared > limit:
+                    raise FetchError(f"{url} is {declared} bytes; the limit is {limit}", hint=too_large)
                 size = 0
                 head = b""
-                for chunk in response.iter_bytes(1 << 16):
-                    if len(head) < 1024:
+                for chunk in response.iter_raw(1 << 16) if raw else response.iter_bytes(1 << 16):
+                    if check and len(head) < 1024:
                         head += chunk[: 1024 - len(head)]
-                        if len(head) == 1024 and b"%PDF-" not in head:
-                            raise FetchError(f"{url} did not return a PDF", hint="check arxiv.pdf_url")
+                        check(head, False)
                     size += len(chunk)
-                    if size > policy.max_pdf_bytes:
-                        raise FetchError(f"{url} is larger than {policy.max_pdf_bytes} bytes", hint="this PDF is too large to narrate")
+                    if size > limit:
+                        raise FetchError(f"{url} is larger than {limit} bytes", hint=too_large)
                     fh.write(chunk)
-                if b"%PDF-" not in head:
-                    raise FetchError(f"{url} did not return a PDF", hint="check arxiv.pdf_url")
+                if check:
+                    check(head, True)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
             return size
+        except httpx.ConnectError as exc:
+            if unreachable_final:
+                raise FetchError(f"cannot reach {url} ({type(exc).__name__})") from None
+            raise _Retry(f"download of {url} failed ({type(exc).__name__})") from None
         except httpx.TimeoutException:
             raise _Retry(f"timed out downloading {url}") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -360,7 +380,7 @@ def download_pdf(url: str, target: Path, *, policy: Policy = DEFAULT_POLICY, gat
             gate.done()
             tmp.unlink(missing_ok=True)
 
-    return _with_retries(f"PDF {url}", policy, attempt)
+    return _with_retries(f"{what} {url}", policy, attempt)
 
 
 def fetch(value: str, config: Config, folder: Path, *, policy: Policy = DEFAULT_POLICY, gate: Gate | None = None, **options: Any) -> Source:
@@ -441,45 +461,5 @@ def download_eprint(url: str, target: Path, *, policy: Policy = DEFAULT_POLICY, 
     cannot be reached at all is not retried: the e-print is optional and the PDF request that
     follows will say what is wrong with the network.
     """
-    import httpx
-
-    gate = gate or default_gate(policy)
-    target = Path(target)
-
-    def attempt(remaining: float) -> int:
-        gate.wait()
-        timeout = httpx.Timeout(connect=policy.connect_timeout_s, read=max(1.0, min(policy.read_timeout_s, remaining)), write=30.0, pool=30.0)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as fh, httpx.stream("GET", url, timeout=timeout, follow_redirects=True, headers={"User-Agent": "macaw (offline podcast maker)"}) as response:
-                if response.status_code in (403, 404, 410):
-                    raise SourceNotFoundError(f"no source at {url} (HTTP {response.status_code})")
-                if response.status_code == 429 or response.status_code >= 500:
-                    raise _Retry(f"HTTP {response.status_code} from {url}", _retry_after(response.headers))
-                if response.status_code != 200:
-                    raise FetchError(f"HTTP {response.status_code} from {url}")
-                declared = int(response.headers.get("Content-Length") or 0)
-                if declared > policy.max_eprint_bytes:
-                    raise FetchError(f"{url} is {declared} bytes; the limit is {policy.max_eprint_bytes}")
-                size = 0
-                for chunk in response.iter_raw(1 << 16):  # the bytes as sent: a .gz stays compressed
-                    size += len(chunk)
-                    if size > policy.max_eprint_bytes:
-                        raise FetchError(f"{url} is larger than {policy.max_eprint_bytes} bytes")
-                    fh.write(chunk)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-            return size
-        except httpx.ConnectError as exc:
-            raise FetchError(f"cannot reach {url} ({type(exc).__name__})") from None
-        except httpx.TimeoutException:
-            raise _Retry(f"timed out downloading {url}") from None
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise _Retry(f"download of {url} failed ({type(exc).__name__})") from None
-        finally:
-            gate.done()
-            tmp.unlink(missing_ok=True)
-
-    return _with_retries(f"source {url}", policy, attempt)
+    return _download(url, target, "source", policy=policy, gate=gate or default_gate(policy), limit=policy.max_eprint_bytes,
+                     missing=(403, 404, 410), raw=True, unreachable_final=True)
