@@ -575,3 +575,22 @@ def test_the_bundled_voice_speaks_slower_when_asked():
     normal = speak.render(tts, "A slower take of the same words.")
     slower = speak.render(tts, "A slower take of the same words.", retake.SLOW_SPEED)
     assert len(slower) > len(normal) * 1.08
+
+
+def test_names_the_text_shows_are_forgiven_like_the_metadata_names():
+    from macaw.artifacts import Sentence
+    from macaw.quality.align import compare, name_positions, text_names
+
+    said = ["Now I'm gonna post my failures to Zulip, and fix Octopress.", "Then iTerm colours, as Maia's blog says.",
+            "Future Project Possibilities: Chorale Harmonizer.", "Chorale harmonizer, again.",
+            "Notes: Learned a lot today.", "This is a journal entry by Macaw."]
+    sentences = [Sentence(text=t, spoken=t, segment="s", origin="template" if "Macaw" in t else "source") for t in said]
+    names = [" ".join(n) for n in text_names(sentences)]
+    # mid-sentence capitals and camel case; not a first word, a Title Case line, a word after a
+    # colon, "I'm", a word the text also writes lower case ("chorale"), or a template's words
+    assert sorted(names) == ["iterm", "maia", "maias", "octopress", "zulip"]
+    ref, heard = "post my failures to zulip".split(), "post my failures to seal up".split()
+    kinds = [op.kind for op in compare(ref, heard, text_names(sentences))]
+    assert kinds.count("name") == 2 and "sub" not in kinds  # heard as words in its place: not an error
+    assert "del" in [op.kind for op in compare(ref, ref[:-1], text_names(sentences))]  # not heard at all: an error
+    assert name_positions(ref, [["zulip"]]) == {4}

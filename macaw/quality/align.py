@@ -8,6 +8,7 @@ is a running minimum), so a 1,000-word episode aligns in milliseconds.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -191,6 +192,45 @@ def name_positions(ref: list[str], names: list[list[str]]) -> set[int]:
             if ref[start : start + len(name)] == name:
                 positions.update(range(start, start + len(name)))
     return positions
+
+
+_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9']*")
+
+
+def text_names(sentences) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """The proper names the text itself shows: a word capitalised inside a sentence of the source
+    ("Zulip", "Octopress", "Maia's", "Hakyll") or written in camel case ("iTerm", "IPython"),
+    that the text never writes in lower case. Like the metadata's names, tiny.en cannot be
+    expected to spell them. Not names: a sentence's first word, all-capitals acronyms, and the
+    words of a line mostly capitalised (a Title Case heading or list item), nor any template or
+    model sentence (the intro says the show's own words)."""
+    lower: set[str] = set()
+    for sentence in sentences:
+        lower.update(w.lower() for w in _NAME_WORD.findall(sentence.text) if w.islower())
+    found: set[str] = set()
+    for sentence in sentences:
+        if getattr(sentence, "origin", "source") != "source":
+            continue
+        text = sentence.text
+        matches = list(_NAME_WORD.finditer(text))
+        words = [m.group() for m in matches]
+        found.update(w for w in words if re.match(r"[a-z]+[A-Z]|[A-Z]{2,}[a-z]", w))  # camel case
+        if len(words) < 3 or sum(w[0].isupper() for w in words) > len(words) / 2:
+            continue
+        for m in matches[1:]:
+            word, before = m.group(), text[: m.start()].rstrip()
+            # inside the sentence: after a word or a comma, not after a colon, a bracket, a quote or a dash
+            if not before or not (before[-1].isalnum() or before[-1] == ","):
+                continue
+            if word[0].isupper() and not word.isupper() and not word.startswith("I'") and word.lower().removesuffix("'s") not in lower:
+                found.add(word)
+    out: list[list[str]] = []
+    for word in sorted(found):
+        for form in {word, word.removesuffix("'s")}:
+            tokens = wer_words(form)
+            if tokens and tokens not in out:
+                out.append(tokens)
+    return out
 
 
 def forgive_names(ops: list[Op], positions: set[int]) -> list[Op]:

@@ -27,7 +27,7 @@ from macaw.audio import read_audio, resample, write_wav
 from macaw.engines import supports
 from macaw.fsutil import atomic_write_text
 from macaw.quality import listen, report, retake
-from macaw.quality.align import script_reference
+from macaw.quality.align import script_reference, text_names
 from macaw.quality.score import score
 from macaw.script.spoken import wer_words
 from macaw.stages.context import Stage, StageContext
@@ -56,12 +56,14 @@ STAGE = Stage(
 )
 
 
-def proper_names(config, source: Source) -> list[list[str]]:
-    """Names the recogniser cannot be expected to spell: the authors, the show, the arXiv id."""
+def proper_names(config, source: Source, script: Script | None = None) -> list[list[str]]:
+    """Names the recogniser cannot be expected to spell: the authors, the show, the arXiv id, and
+    the names the text itself shows (`align.text_names`: "Zulip", "Octopress", "iTerm")."""
     texts = [config.show.title, *(a.name for a in source.authors)]
     if source.kind == "arxiv":
         texts.append(str(source.metadata.get("id", "")))
-    return [words for words in (wer_words(t) for t in texts) if words]
+    names = [words for words in (wer_words(t) for t in texts) if words]
+    return names + [n for n in text_names(script.sentences) if n not in names] if script is not None else names
 
 
 def run(ctx: StageContext, script: Script, narration: Narration, source: Source) -> Quality:
@@ -72,7 +74,7 @@ def run(ctx: StageContext, script: Script, narration: Narration, source: Source)
     ctx.log(f"check: transcribing {narration.duration_s:.0f} s of narration")
     first_words = listen.transcribe(asr, narration_path, [(s.start, s.end) for s in spans], narration.duration_s)
     ref = script_reference(script)
-    names = proper_names(ctx.config, source)
+    names = proper_names(ctx.config, source, script)
     scored = score(script, first_words, ref, names)
     first_pass = scored.wer
     ctx.log(f"check: WER {scored.wer:.1%} over {len(ref)} words")
