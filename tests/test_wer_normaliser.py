@@ -51,6 +51,8 @@ def test_stray_digits_become_words():
     assert wer_words("8 .9") == ["eight", "point", "nine"]
     assert [w for piece in ("5", ".1", "%") for w in wer_words(piece)] == wer_words("5.1%") == ["five", "point", "one", "percent"]
     assert [w for piece in ("1", ",000") for w in wer_words(piece)] == wer_words("1,000") == ["one", "thousand"]
+    # and as "6", ".8%." (the sign on the decimal's word, as heard in the ImageNet entry): the percent stays
+    assert [w for piece in ("6", ".8%.") for w in wer_words(piece)] == wer_words("6.8%.") == ["six", "point", "eight", "percent"]
     assert [w for piece in ("12", ",930") for w in wer_words(piece)] == wer_words("12,930")
 
 

@@ -357,7 +357,7 @@ SPELLING_VARIANTS = {
 }
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
 _DIGIT_RUN = re.compile(r"\d+")
-_LONE_DECIMAL = re.compile(r"(?<![\w.])\.(\d+)\b")
+_LONE_DECIMAL = re.compile(r"(?<![\w.])\.(\d+)\b(%?)")
 _LONE_THOUSANDS = re.compile(r"(?<![\w,]),(\d{3})\b")
 _LONE_PERCENT = re.compile(r"(?<![\w%])%")
 
@@ -369,7 +369,8 @@ def _split_number_pieces(text: str) -> str:
     (measured on the real journal takes), and "one thousand" as "1" and ",000"; each word is
     reduced on its own, so ".1" is "point one", ",000" "thousand", "%" "percent".
     """
-    text = _LONE_DECIMAL.sub(lambda m: " point " + " ".join(_DIGIT_NAMES[int(d)] for d in m.group(1)), text)
+    # ".8%" (one word: the decimal and the sign) is "point eight percent", the sign kept
+    text = _LONE_DECIMAL.sub(lambda m: " point " + " ".join(_DIGIT_NAMES[int(d)] for d in m.group(1)) + (" percent" if m.group(2) else ""), text)
     text = _LONE_THOUSANDS.sub(lambda m: " thousand" + (f" {num2words(int(m.group(1)))}" if int(m.group(1)) else ""), text)
     return _LONE_PERCENT.sub(" percent", text)
 
