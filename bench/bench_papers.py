@@ -14,6 +14,8 @@ can fail:
 - `stamps`: occurrences of the paper's arXiv margin stamp (facts.json `stamp`/`arxiv_stamp`,
   or its `<id>v<N>` core) in the reading text (abstract and sections).
 - `table_rows`: sentences that are mostly numbers (at least 4 numeric tokens, over half).
+- `glued_words`: a lower-case word run straight into a capital ("areInput_2"), as when a
+  figure's text lands on a body line.
 - `reference_entries`: sentences shaped like a bibliography entry (see `REFERENCE_ENTRY`).
 - `fragments` / `sentences`: sentences that start lower-case or with a symbol, or end in a
   word no sentence ends on ("and." "of." "than." "requires."; not a stranded preposition).
@@ -114,6 +116,11 @@ def stamp_patterns(facts: dict[str, Any]) -> list[re.Pattern[str]]:
     return out
 
 
+# Two words run together where a figure's label sat on a body line ("subprograms areInput_2",
+# "thatPrimer"): a lower-case word of three letters or more straight into a capital.
+GLUED = re.compile(r"\b[a-z]{3,}[A-Z][A-Za-z_]*")
+
+
 def measure(document: Any, facts: dict[str, Any]) -> dict[str, Any]:
     """Figures for one extracted Document against its facts.json."""
     reading = "\n\n".join([document.abstract, *(s.text for s in document.sections)])
@@ -137,6 +144,7 @@ def measure(document: Any, facts: dict[str, Any]) -> dict[str, Any]:
         "stamps": sum(len(p.findall(reading)) for p in stamp_patterns(facts)),
         "table_rows": [s for s in sents if is_table_row(s)],
         "reference_entries": [s for s in sents if REFERENCE_ENTRY.search(s)],
+        "glued_words": GLUED.findall(reading),
         "sentences": len(sents),
         "fragments": len(fragments),
         "fragment_examples": fragments[:8],
@@ -183,6 +191,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "stamps": sum(r["stamps"] for r in ok),
         "table_rows": sum(len(r["table_rows"]) for r in ok),
         "reference_entries": sum(len(r["reference_entries"]) for r in ok),
+        "glued_words": sum(len(r["glued_words"]) for r in ok),
         "fragment_share": round(sum(r["fragments"] for r in ok) / sents, 4) if sents else None,
         "seconds_max": max((r["seconds"] for r in ok), default=None),
     }

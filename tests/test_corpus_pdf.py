@@ -12,6 +12,7 @@ code does. Skipped, with the reason, when ../shared is not beside the checkout.
 from __future__ import annotations
 
 import json
+import re
 import resource
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -64,6 +65,8 @@ def test_paper_extracts_cleanly(folder: Path) -> None:
     assert row["sections"] > 0
     assert row["table_rows"] == [], row["table_rows"]  # the 0
     assert row["heading_recall"] is None or row["heading_recall"] >= 0.5, row["headings_missed"]
+    # no figure label run into a body word (Primer's figures held "Input_1:", "(h2) CONV 1X1")
+    assert not [w for w in row["glued_words"] if re.search(r"Input_|CONV|Figure|Table", w)], row["glued_words"]
 
 
 @needs_corpus
@@ -80,6 +83,9 @@ def test_corpus_shares() -> None:
     # The 1 % fragments; measured 0.97 % (69 of 7,138 sentences, see README).
     assert summary["fragment_share"] <= 0.01, summary
     assert summary["table_rows"] == 0, summary  # the 0
+    # A figure's labels on body lines ("subprograms areInput_2"): 57 words run together before
+    # form XObjects were placed where they are drawn, 19 after (math such as "minimizeE", "divU").
+    assert summary["glued_words"] <= 25, summary
 
 
 @needs_corpus
@@ -120,6 +126,7 @@ def test_metrics_can_fail() -> None:
     assert got["stamps"] >= 1
     assert len(got["table_rows"]) == 1 and len(got["reference_entries"]) == 1
     assert got["fragments"] >= 1
+    assert measure(Document(title="T", sections=[Section("Method", "the other subprograms areInput_2: Ignore.")]), facts)["glued_words"] == ["areInput_"]
     assert all(p.search(facts["arxiv_stamp"]) or p.search(facts["stamp"]) for p in stamp_patterns(facts))
     assert is_fragment("than the baseline.") and is_fragment("We saw that it requires.") and not is_fragment("It works.")
     assert is_table_row("EN-DE 23.75 24.1 25.3 26.0") and not is_table_row("We trained for 3 days on 8 GPUs.")

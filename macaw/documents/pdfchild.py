@@ -75,14 +75,63 @@ def _mult(m: list[float], n: list[float]) -> list[float]:
     ]
 
 
+_IDENTITY = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+
+
+def _form_matrix(resources: Any, name: Any) -> tuple[list[float], Any] | None:
+    """A form XObject's /Matrix and its resources (its own, else the caller's), or None (an image, a bad name)."""
+    try:
+        xobject = resources["/XObject"][name].get_object()
+        if xobject.get("/Subtype") != "/Form":
+            return None
+        matrix = [float(v) for v in xobject.get("/Matrix", _IDENTITY)]
+        return (matrix if len(matrix) == 6 else list(_IDENTITY)), xobject.get("/Resources", resources)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def _page_fragments(page: Any) -> list[list[Any]]:
+    """Each piece of text pypdf reports, placed on the page: [x, y, size, text, font, upright].
+
+    pypdf reads a form XObject (an imported figure is one) in the form's own space, from the
+    identity, so a figure's labels came back at the page's bottom left, on body lines ("subprograms
+    areInput_2: Ignore"). The form's /Matrix and the page's transformation at its `Do` put them where
+    they are drawn. pypdf flushes the page's pending text after reporting `Do` and before the form's
+    first operator, so a form's placement applies from that first operator on."""
     frags: list[list[Any]] = []
+    placed: list[list[float]] = [list(_IDENTITY)]  # user space of the content now read -> page space
+    resources: list[Any] = [page.get("/Resources")]
+    opened: list[list[float] | None] = []  # per `Do` being read: its placement, once inside; None for an image
+    pending: list[Any] = []  # a `Do` just reported: (placement, resources), entered at the next operator
+
+    def before(op: bytes, operands: Any, cm: Any, tm: Any) -> None:
+        if pending:
+            placement, inner = pending.pop()
+            placed.append(placement)
+            resources.append(inner)
+            opened[-1] = placement
+        if op == b"Do" and operands:
+            form = _form_matrix(resources[-1], operands[0])
+            opened.append(None)
+            if form is not None:
+                try:
+                    at = _mult(form[0], _mult([float(v) for v in cm], placed[-1]))
+                except (TypeError, ValueError):
+                    return
+                pending.append((at, form[1]))
+
+    def after(op: bytes, operands: Any, cm: Any, tm: Any) -> None:
+        if op == b"Do" and operands and opened:
+            pending.clear()  # a form with no operators was never entered
+            if opened.pop() is not None:
+                placed.pop()
+                resources.pop()
 
     def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
         if not text or not text.strip():
             return
         try:
-            m = _mult([float(v) for v in tm], [float(v) for v in cm])
+            m = _mult(_mult([float(v) for v in tm], [float(v) for v in cm]), placed[-1])
             scale = math.hypot(m[2], m[3]) or 1.0
             upright = abs(m[1]) < 1e-3 and abs(m[2]) < 1e-3 and m[0] > 0 and m[3] > 0
             name = str(font.get("/BaseFont", "")) if font is not None else ""
@@ -94,7 +143,7 @@ def _page_fragments(page: Any) -> list[list[Any]]:
             if line.strip():
                 frags.append([round(m[4], 2), round(m[5] - i * effective * 1.2, 2), round(effective, 2), line, name.lstrip("/"), upright])
 
-    page.extract_text(visitor_text=visit)
+    page.extract_text(visitor_text=visit, visitor_operand_before=before, visitor_operand_after=after)
     return frags
 
 
