@@ -441,3 +441,19 @@ def test_acronyms_hyphens_and_compounds_said_as_a_listener_hears_them():
     assert rejoin_hyphens("It was in-troduced, first-order and fine-tuned.", words) == \
         "It was introduced, first-order and fine-tuned."
     assert spaced_compounds("first-order meta-learning with A-I and T-APC") == "first order meta learning with A-I and T-APC"
+
+
+def test_author_year_citations_in_either_bracket_and_shouted_titles():
+    from macaw.script.listening import strip_references, unshouted
+
+    # STaR cites in square brackets, PonderNet with a two-word surname; both as a listener would not hear them
+    assert strip_references("It helps language models [Rajani et al., 2019, Shwartz et al., 2020, Marasović et al., 2021].") == \
+        "It helps language models."
+    assert strip_references("Others skip inputs (Yu et al., 2017; Campos Camunez et al., 2018).") == "Others skip inputs."
+    assert strip_references("As Finn et al. (2017) showed, it works.") == "As Finn et al. showed, it works."
+    assert strip_references("The model (GPT-3, 175B) is big.") == "The model (GPT-3, 175B) is big."
+    # 2309.11087's title is set in capitals: said in title case, its acronyms kept
+    assert unshouted("EMBED-SEARCH-ALIGN: DNA SEQUENCE ALIGNMENT USING TRANSFORMER MODELS") == \
+        "Embed-Search-Align: DNA Sequence Alignment Using Transformer Models"
+    assert unshouted("GENERATIVE PRE-TRAINING FOR SPEECH") == "Generative Pre-Training for Speech"
+    assert unshouted("BERT: Pre-training of Deep Bidirectional Transformers") == "BERT: Pre-training of Deep Bidirectional Transformers"

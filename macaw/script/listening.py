@@ -32,9 +32,13 @@ _FUNCTION_END = re.compile(
     r"\b(?:a|an|the|and|or|but|of|to|in|on|for|with|by|as|at|from|than|that|which|whose|is|are|was|were|be|"
     r"requires|into|via|between|such|its|their|our|e\.g|i\.e|cf|vs|et al)\.$", re.I)
 _CITE_BRACKET = re.compile(r"\s*\[(?:\d+(?:\s*[,–-]\s*\d+)*|[A-Z][A-Za-z+]*\d{2,4}[a-z]?(?:[,;]\s*[A-Z][A-Za-z+]*\d{2,4}[a-z]?)*)\]")
-_CITE_PAREN = re.compile(
-    r"\s*\((?:see\s+)?(?:e\.g\.,?\s*)?(?:[A-Z][A-Za-z'’\-]+(?:\s+(?:et al\.?|and|&)\s*(?:[A-Z][A-Za-z'’\-]+)?)?,?\s*"
-    r"(?:19|20)\d{2}[a-z]?(?:[;,]\s*)?)+\)")
+# An author-year citation, in round or square brackets: "(Finn et al., 2017; Nichol, 2018)",
+# "[Rajani et al., 2019, Marasović et al., 2021]", "(Yu et al., 2017; Campos Camunez et al., 2018)".
+_CITE_NAME = r"(?:(?:van|de|von|der|De|Van)\s+)?[A-Z][^\W\d_]*(?:[-'’][^\W\d_]+)*"
+_CITE_ITEM = (rf"{_CITE_NAME}(?:\s+{_CITE_NAME})?(?:\s+(?:et\s+al\.?|and|&)\s*(?:{_CITE_NAME})?)?,?\s*"
+              r"(?:19|20)\d{2}[a-z]?")
+_CITE_LIST = rf"(?:see\s+|cf\.\s*)?(?:e\.g\.,?\s*)?{_CITE_ITEM}(?:\s*[;,]\s*{_CITE_ITEM})*"
+_CITE_PAREN = re.compile(rf"\s*(?:\({_CITE_LIST}\)|\[{_CITE_LIST}\])")
 _CITE_INLINE = re.compile(r"\b([A-Z][A-Za-z'’\-]+(?:\s+et al\.?|\s+and\s+[A-Z][A-Za-z'’\-]+)?)\s+\(((?:19|20)\d{2})[a-z]?\)")
 _POINTER_PAREN = re.compile(
     r"\s*\((?:see\s+|cf\.\s+)?(?:Fig(?:ure)?s?\.?|Tab(?:le)?s?\.?|Eqs?\.?|Equations?|Sec(?:tion)?s?\.?|§|Appendix|Alg(?:orithm)?\.?)"
@@ -242,6 +246,8 @@ def leans(sentence: str) -> bool:
 # -- acronyms a paper defines: "deep neural networks (DNNs)" --------------------------------
 
 _DEFINITION = re.compile(r"\s*\(([A-Z]{2,7})(s?)\)")
+_SHORT_WORDS = {"all", "any", "are", "big", "can", "few", "get", "how", "its", "new", "not", "now", "off", "one", "our", "out",
+                "two", "use", "way", "who", "why", "you", "yes", "low", "top", "end", "key"}
 _SMALL_WORDS = {"of", "the", "and", "for", "to", "a", "an", "in", "on", "with", "by", "from", "based"}
 _EXPANSION_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
@@ -315,6 +321,29 @@ def expand_acronyms(sentence: str, table: dict[str, str]) -> str:
 
 
 # -- acronyms said as words: "MAML", "WIMP", "NASA" (the rule is spoken.pronounceable, shared with journals) --
+
+
+_SHORT_WORDS = {"all", "any", "are", "big", "can", "few", "get", "how", "its", "new", "not", "now", "off", "one", "our", "out",
+                "two", "use", "way", "who", "why", "you", "yes", "low", "top", "end", "key"}
+_SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "via", "with"}
+
+
+def unshouted(title: str) -> str:
+    """A title set in capitals, in title case: the voice spelled "S E A R C H-A L I G N" and read
+    "ALIGNMENT" as an acronym. Words of two or three letters that are not small words stay
+    capitals (DNA, GPU, RL); a title that is not mostly capitals is left as it is."""
+    words = re.findall(r"[A-Za-z]+", title)
+    if len(words) < 3 or sum(w.isupper() and len(w) > 1 for w in words) < 0.7 * len(words):
+        return title
+
+    def case(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word.lower() in _SMALL_WORDS and m.start() > 0:
+            return word.lower()
+        prefix = m.string[m.end() : m.end() + 1] == "-"  # "PRE-TRAINING", "NON-LINEAR"
+        return word if len(word) <= 3 and not prefix and word.lower() not in _SHORT_WORDS else word.capitalize()
+
+    return re.sub(r"[A-Za-z]+", case, title)
 
 
 def spoken_acronyms(text: str) -> dict[str, str]:

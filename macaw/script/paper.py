@@ -30,7 +30,7 @@ from typing import Any
 from macaw.script.grounding import (NEAR_COPY, claim, content_words, copy_problems, judge, longest_copied_run, numbers_in,
                                     stem)
 from macaw.script.listening import (LEANING, defined_acronyms, expand_acronyms, leans, listenable, rejoin_hyphens,
-                                    said_names, spaced_compounds, spoken_acronyms, strip_references, vocabulary)
+                                    said_names, spaced_compounds, spoken_acronyms, strip_references, unshouted, vocabulary)
 from macaw.script.math import SPOKEN_TERMS, is_display, spans
 from macaw.script.spoken import split_sentences
 from macaw.script.writer import CLOSING, INTRO, Writer, llm_sentences, name_list, render
@@ -292,7 +292,7 @@ def write(w: Writer, minutes: float) -> None:
     w.lexicon = _with_terms(w.lexicon, spoken_acronyms(doc.full_text()))
     authors = name_list(w.authors, 8 if len(w.authors) <= 8 else 6)
     arxiv_id = str(source.metadata.get("arxiv_id") or (source.id.removeprefix("arxiv-") if source.kind == "arxiv" else ""))
-    values = dict(show=cfg.show.title, title=doc.title or source.title, authors=authors, arxiv_id=arxiv_id)
+    values = dict(show=cfg.show.title, title=unshouted(doc.title or source.title), authors=authors, arxiv_id=arxiv_id)
     w.add_template("script_paper_intro.j2", INTRO, 0, **values)
 
     pool, equations = candidates(w)
