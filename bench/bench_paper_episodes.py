@@ -44,6 +44,8 @@ _DEBRIS = [
     ("email", re.compile(r"[\w.+-]+@[\w-]+\.[a-z]{2,}")),
     ("caption", re.compile(r"^(?:Figure|Fig\.|Table|Algorithm)\s*\d")),
     ("footnote marks", re.compile(r"[∗†‡§¶]")),
+    ("glued words", re.compile(r"\b[a-z]{3,}[A-Z][a-z]")),  # a figure's label run into a body word: "areInput"
+    ("citation list", re.compile(r"\bcolleagues,? (?:nineteen|twenty|two thousand)\b")),  # "[Rajani et al., 2019, ..." read out
     ("affiliation", re.compile(r"\b(?:University|Department|Institute|Departamento)\b.*\b(?:University|Department|Institute|Inc)\b")),
 ]
 
