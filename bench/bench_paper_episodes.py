@@ -64,7 +64,7 @@ def spoken_text_problems(script: Any) -> dict[str, list[str]]:
             numeric = sum(bool(re.fullmatch(r"[\d.,±%()+\-–]+", w)) for w in words)
             if (numeric >= 4 and numeric > 0.3 * len(words)) or re.search(r"(?<![\w.])\d[\d.,]*\s+\d[\d.,]*\s+\d", text):
                 found["debris"].append(text)
-            elif any(p.search(text) for _, p in _DEBRIS):
+            elif any(p.search(text) or p.search(spoken) for _, p in _DEBRIS):
                 found["debris"].append(text)
         if _LATEX.search(text) or _LATEX.search(spoken):
             found["raw latex"].append(text)
