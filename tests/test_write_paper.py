@@ -451,6 +451,11 @@ def test_author_year_citations_in_either_bracket_and_shouted_titles():
         "It helps language models."
     assert strip_references("Others skip inputs (Yu et al., 2017; Campos Camunez et al., 2018).") == "Others skip inputs."
     assert strip_references("As Finn et al. (2017) showed, it works.") == "As Finn et al. showed, it works."
+    # years listed and lettered, labelled items, a name given to the work (PonderNet, 2204.10628, the LNCS paper)
+    assert strip_references("It is retrieved (Petroni et al., 2019, 2020; Roberts et al., 2020) and works (De Cao et al., 2021b,a, 2020).") == \
+        "It is retrieved and works."
+    assert strip_references("Entailment (RTE-1 – Dagan et al., 2006; RTE-2 – Bar-Haim et al., 2006) helps.") == "Entailment helps."
+    assert strip_references("Universal transformer (Dehghani et al., 2018, UT) is close.") == "Universal transformer is close."
     assert strip_references("The model (GPT-3, 175B) is big.") == "The model (GPT-3, 175B) is big."
     # 2309.11087's title is set in capitals: said in title case, its acronyms kept
     assert unshouted("EMBED-SEARCH-ALIGN: DNA SEQUENCE ALIGNMENT USING TRANSFORMER MODELS") == \

@@ -35,8 +35,10 @@ _CITE_BRACKET = re.compile(r"\s*\[(?:\d+(?:\s*[,–-]\s*\d+)*|[A-Z][A-Za-z+]*\d{
 # An author-year citation, in round or square brackets: "(Finn et al., 2017; Nichol, 2018)",
 # "[Rajani et al., 2019, Marasović et al., 2021]", "(Yu et al., 2017; Campos Camunez et al., 2018)".
 _CITE_NAME = r"(?:(?:van|de|von|der|De|Van)\s+)?[A-Z][^\W\d_]*(?:[-'’][^\W\d_]+)*"
-_CITE_ITEM = (rf"{_CITE_NAME}(?:\s+{_CITE_NAME})?(?:\s+(?:et\s+al\.?|and|&)\s*(?:{_CITE_NAME})?)?,?\s*"
-              r"(?:19|20)\d{2}[a-z]?")
+_CITE_YEARS = r"(?:19|20)\d{2}[a-z]?(?:,[a-z])*(?:\s*,\s*(?:19|20)\d{2}[a-z]?(?:,[a-z])*)*"  # "2019, 2020", "2021b,a"
+_CITE_ITEM = (rf"(?:[A-Z][\w-]{{0,10}}\s+[–-]\s+)?"  # a label: "RTE-1 – Dagan et al., 2006"
+              rf"{_CITE_NAME}(?:\s+{_CITE_NAME})?(?:\s+(?:et\s+al\.?|and|&)\s*(?:{_CITE_NAME})?)?,?\s*{_CITE_YEARS}"
+              r"(?:,\s*[A-Z]{2,6}\b)?")  # the name it gives the work: "(Dehghani et al., 2018, UT)"
 _CITE_LIST = rf"(?:see\s+|cf\.\s*)?(?:e\.g\.,?\s*)?{_CITE_ITEM}(?:\s*[;,]\s*{_CITE_ITEM})*"
 _CITE_PAREN = re.compile(rf"\s*(?:\({_CITE_LIST}\)|\[{_CITE_LIST}\])")
 _CITE_INLINE = re.compile(r"\b([A-Z][A-Za-z'’\-]+(?:\s+et al\.?|\s+and\s+[A-Z][A-Za-z'’\-]+)?)\s+\(((?:19|20)\d{2})[a-z]?\)")
