@@ -197,9 +197,22 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def bench_corpus(root: Path = CORPUS) -> dict[str, Any]:
+def bench_corpus(root: Path = CORPUS, log: Any = print) -> dict[str, Any]:
     rows = [corpus_figures(folder) for folder in corpus_folders(root)]
-    return {"per_paper": rows, "summary": summarise(rows)}
+    log("== papers: the PDF path (as --pdf: no metadata), per paper (seconds on a shared machine, inflated by its load)")
+    for r in rows:
+        if not r["ok"]:
+            log(f"  {r['paper']:<20} FAILED {r['error']}")
+            continue
+        recall = "-" if r["heading_recall"] is None else f"{r['heading_recall']:.0%}"
+        authors = "-" if r["authors_exact"] is None else ("ok" if r["authors_exact"] else "DIFFER")
+        log(f"  {r['paper']:<20} {r['seconds']:5.2f} s  title {'ok' if r['title_exact'] else 'DIFFERS'}  authors {authors:<6}"
+            f"  headings {recall:>4}  stamps {r['stamps']}  table rows {len(r['table_rows'])}  ref entries {len(r['reference_entries'])}"
+            f"  glued {len(r['glued_words'])}  fragments {r['fragments']}/{r['sentences']}")
+    summary = summarise(rows)
+    log("  PDF path: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    log("  (the LaTeX-source path is bench/bench_latex.py's, printed under its own heading)")
+    return {"per_paper": rows, "summary": summary}
 
 
 def bench_extract(repeats: int = 3) -> dict[str, Any]:

@@ -258,12 +258,37 @@ def table(results: dict[str, Any]) -> str:
                  f"in-process {pub.get('warm_s')} s)   target < 1 s: {verdict(results.get('publish_1000_s'), 1.0)}")
     night = (results.get("areas") or {}).get("nightly", {})
     lines.append(f"a night with nothing new   {results.get('nothing_new_night_s') if results.get('nothing_new_night_s') is not None else 'not available: ' + str(night.get('not_available') or night.get('error') or 'no figure')}")
+    lines += area_lines(results.get("areas") or {})
     for area, figures in (results.get("areas") or {}).items():
         if area != "nightly" and isinstance(figures, dict) and ("not_available" in figures or "error" in figures):
             lines.append(f"area {area}: {figures.get('not_available') or figures.get('error')}")
     m = results.get("machine", {})
     lines.append(f"machine: {m.get('cores')} cores, device {m.get('device')}, torch {m.get('torch')}, load average at start {m.get('loadavg_at_start')}")
     return "\n".join(lines)
+
+
+def area_lines(areas: dict[str, Any]) -> list[str]:
+    """One line per path or area that ran: extraction per path, journal and paper episodes."""
+    out: list[str] = []
+    pdf = (areas.get("papers") or {}).get("summary")
+    if pdf:
+        out.append(f"extraction, PDF path ({pdf['papers']} papers): {pdf['extracted']} extract, title {pdf['title_exact']}, authors {pdf['authors_exact']}, "
+                   f"heading recall {pdf['heading_recall_mean']}, stamps {pdf['stamps']}, table rows {pdf['table_rows']}, "
+                   f"fragments {_pct(pdf['fragment_share'])}, slowest {pdf['seconds_max']} s")
+    latex = [r for r in (areas.get("latex") or {}).get("papers", []) if not str(r.get("paper", "")).startswith("fixture:")]
+    for r in latex:
+        out.append(f"extraction, LaTeX path, {r['paper']}: " + (f"FAILED {r.get('error')}" if not r.get("ok") else
+                   f"headings {r['heading_recall']:.0%} (declared {r['heading_recall_declared']:.0%}), control sequences {r['control_sequences']}, "
+                   f"fragments {r['fragment_ratio']:.1%}, {r['seconds']} s"))
+    journals = (areas.get("journals") or {}).get("value")
+    if isinstance(journals, list) and journals:
+        finals = [r["wer"] for r in journals if r.get("wer") is not None]
+        out.append(f"journal episodes: {sum(r['published'] for r in journals)}/{len(journals)} published at the gate, "
+                   f"median final WER {_pct(median(finals)) if finals else '-'}")
+    episodes = areas.get("paper_episodes") or {}
+    if "published" in episodes:
+        out.append(f"paper episodes: {episodes['published']}/{episodes['papers']} published at the gate")
+    return out
 
 
 def _pct(value: Any) -> str:
