@@ -109,6 +109,9 @@ def test_a_year_after_a_month_is_not_a_day():
     assert wer_words("November 1920") == ["november", "nineteen", "twenty"]
     assert wer_words("in November 1924") == ["in", "november", "nineteen", "twenty", "four"]
     assert errors("It was written in October 2024.", "It was written in October twenty twenty-four.") == 0
+    # May is a month when a day and a year follow (the Recurse change log's intro, heard "May 15, 2023")
+    assert errors("written on May fifteenth, twenty twenty-three.", "written on May 15, 2023.") == 0
+    assert wer_words("we may one day") == ["we", "may", "one", "day"]
 
 
 def test_an_article_before_a_spelled_acronym_stays_a_word():

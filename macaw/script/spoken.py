@@ -427,7 +427,7 @@ def canonical_dates(words: list[str]) -> list[str]:
     """The same list with each day after a month name in ordinal words; never changes its length."""
     out = list(words)
     for i, w in enumerate(words[:-1]):
-        if w not in _MONTH_WORDS:
+        if w not in _MONTH_WORDS and w != "may":
             continue
         for size in (2, 1):  # the longest day first: "twenty first" before "twenty"
             key = tuple(words[i + 1 : i + 1 + size])
@@ -435,6 +435,8 @@ def canonical_dates(words: list[str]) -> list[str]:
                 continue
             if key in _DAY_ORDINALS:
                 break
+            if w == "may" and not _year_at(words, i + 1 + size):
+                continue  # "may one day" is not a date; "May 15, 2023" ("may fifteen twenty twenty three") is
             if key in _DAY_CARDINALS:
                 following = words[i + 1 + size] if i + 1 + size < len(words) else ""
                 year_here = following in _NUMBER_WORDS and (size == 1 and key in _YEAR_STARTS or key == ("two",) and following == "thousand")
