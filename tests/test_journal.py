@@ -178,6 +178,13 @@ def test_a_bold_line_ends_as_a_sentence(tmp_path: Path) -> None:
     assert to_spoken("vs.") == "versus"
 
 
+def test_tags_ending_a_line_are_dropped_and_end_it(tmp_path: Path) -> None:
+    # 2024-01-17-daily-ml.md lists names one a line, each tagged "#person" (a notes app's tags)
+    p = write(tmp_path, "2024-01-17-t.md", "# T\n\nYann Lecun #person\nYoshua Bengio #person #ml\n\nThe #MeToo movement grew.\n")
+    _, doc = entry_doc(p)
+    assert texts(doc) == ["Yann Lecun. Yoshua Bengio.", "The #MeToo movement grew."]
+
+
 def test_feed_post_html_becomes_the_same_markdown() -> None:
     from macaw.documents.html import to_markdown
 

@@ -270,6 +270,20 @@ def _blocks(text: str, plain: bool) -> list[_Block]:
     return blocks
 
 
+# Tags at the end of a line ("Yann Lecun #person"): a note-taking app's metadata, not words.
+_TRAILING_TAGS = re.compile(r"(?:\s+#[A-Za-z][\w/-]*)+\s*$")
+
+
+def _end_tagged_line(parts: list[str], line_start: int) -> None:
+    """The line from parts[line_start:] without its trailing tags, ended as a sentence: a list of
+    tagged lines ("Yoshua Bengio #person", one a line) is read line by line, not as one run."""
+    line = "".join(parts[line_start:])
+    tagged = _TRAILING_TAGS.search(line)
+    if tagged and line[: tagged.start()].strip():
+        kept = line[: tagged.start()].rstrip()
+        parts[line_start:] = [kept + ("" if kept.endswith(_SENTENCE_END) else ".")]
+
+
 def inline(children: list) -> str:  # type: ignore[type-arg]
     """Inline tokens -> plain text; inline code stays between backticks, links keep their text.
 
@@ -289,6 +303,7 @@ def inline(children: list) -> str:  # type: ignore[type-arg]
             if code:
                 parts.append(f"`{code}`")
         elif c.type in ("softbreak", "hardbreak"):
+            _end_tagged_line(parts, line_start)
             line = "".join(parts[line_start:]).strip()
             after_bold = "".join(parts[bold_to:]).strip() if bold_to >= line_start else "x"
             if bold_from == line_start and not after_bold and line and not line.endswith(_SENTENCE_END):
@@ -312,6 +327,7 @@ def inline(children: list) -> str:  # type: ignore[type-arg]
                 parts.append(" ")
         elif c.type.endswith(("_open", "_close")):
             continue  # emphasis
+    _end_tagged_line(parts, line_start)
     text = re.sub(r"[ \t]+", " ", "".join(parts)).strip()
     # A hard line break between a line with no closing mark and one that starts a sentence ends it.
     text = re.sub(r"(?<=[\w`)\u27e7\ue001])\s*\x02\n(?=\s*[A-Z“\"])", ".\n", text)
