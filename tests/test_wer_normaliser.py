@@ -119,3 +119,19 @@ def test_an_article_before_a_spelled_acronym_stays_a_word():
     assert wer_words("an AI safety talk") == ["an", "ai", "safety", "talk"]
     assert wer_words("Started DeepLearningAI's course") == wer_words("started Deep Learning AI's course")
     assert wer_words("Started DeepLearningAI's course")[:3] == ["started", "deep", "learning"]
+
+
+def test_compounds_in_a_row_heard_split_or_joined_are_the_same_words():
+    from macaw.quality.align import Token, compare, heard_as_written
+
+    # deepvect-notes.md: "my ultralearning datascience project", heard "ultra learning data science";
+    # aligned as two insertions then two substitutions, which _join_compounds alone did not see
+    ref = "in my ultralearning datascience project".split()
+    hyp = "in my ultra learning data science project".split()
+    assert [o.kind for o in compare(ref, hyp)].count("ok") == 3
+    heard = [t.text for t in heard_as_written(ref, [Token(w, i) for i, w in enumerate(hyp)])]
+    assert heard == ref and all(o.kind == "ok" for o in compare(ref, heard))
+    # the other way, and a wrong word stays wrong
+    ref, hyp = "we set up the data science lab".split(), "we setup the datascience lap".split()
+    heard = [t.text for t in heard_as_written(ref, [Token(w, i) for i, w in enumerate(hyp)])]
+    assert [o.kind for o in compare(ref, heard) if o.kind != "ok"] == ["sub"]

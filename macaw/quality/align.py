@@ -93,6 +93,33 @@ def heard_tokens(words: list[Word]) -> list[Token]:
     return _expand(_merge_letter_runs([Token(t, i) for i, w in enumerate(words) for t in wer_words(w.text)]))
 
 
+def heard_as_written(ref: list[str], heard: list[Token]) -> list[Token]:
+    """The heard tokens with compounds written the script's way: "ultra" "learning" heard for the
+    script's "ultralearning" become one token, "datascience" heard for "data science" two. Only
+    the heard side changes (the script's word count stays), and only where the script never has
+    the other spelling. _join_compounds does the same inside the alignment, but only for a
+    substitution next to its insertion; two compounds in a row aligned the other way round."""
+    words = set(ref)
+    pairs = {ref[i] + ref[i + 1]: (ref[i], ref[i + 1]) for i in range(len(ref) - 1)}
+    ref_pairs = set(zip(ref, ref[1:]))
+    out: list[Token] = []
+    i = 0
+    while i < len(heard):
+        t = heard[i]
+        if i + 1 < len(heard):
+            joined = t.text + heard[i + 1].text
+            if joined in words and (t.text, heard[i + 1].text) not in ref_pairs:
+                out.append(Token(joined, t.owner))
+                i += 2
+                continue
+        if t.text not in words and t.text in pairs:
+            out += [Token(part, t.owner) for part in pairs[t.text]]
+        else:
+            out.append(t)
+        i += 1
+    return out
+
+
 def align(ref: list[str], hyp: list[str]) -> list[Op]:
     n, m = len(ref), len(hyp)
     vocab: dict[str, int] = {}

@@ -9,7 +9,7 @@ from typing import Any
 
 from macaw.artifacts import Script, Sentence
 from macaw.engines import Word
-from macaw.quality.align import NOT_ERRORS, Token, by_sentence, compare, heard_tokens, reference_tokens, said, script_reference
+from macaw.quality.align import NOT_ERRORS, Token, by_sentence, compare, heard_as_written, heard_tokens, reference_tokens, said, script_reference
 
 
 @dataclass
@@ -33,8 +33,8 @@ class Scored:
 
 def score(script: Script, words: list[Word], ref: list[Token] | None = None, names: list[list[str]] | None = None) -> Scored:
     ref = ref if ref is not None else script_reference(script)
-    heard = heard_tokens(words)
     texts = [t.text for t in ref]
+    heard = heard_as_written(texts, heard_tokens(words))
     ops = compare(texts, [t.text for t in heard], names)
     sentences = by_sentence(ops, ref, len(script.sentences))
     word_sentence = [-1] * len(words)
@@ -48,6 +48,6 @@ def score(script: Script, words: list[Word], ref: list[Token] | None = None, nam
 def sentence_wer(sentence: Sentence, words: list[Word], names: list[list[str]] | None = None) -> float:
     # The same tokens as the whole-script score: contractions expanded on both sides.
     ref = [t.text for t in reference_tokens([said(sentence)])]
-    heard = [t.text for t in heard_tokens(words)]
+    heard = [t.text for t in heard_as_written(ref, heard_tokens(words))]
     errors = sum(op.kind not in NOT_ERRORS for op in compare(ref, heard, names))
     return errors / len(ref) if ref else float(bool(heard))
