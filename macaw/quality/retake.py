@@ -20,7 +20,7 @@ from macaw.artifacts import Script, Sentence, SpokenSentence
 from macaw.engines import Word, supports
 from macaw.quality.listen import hear_clips
 from macaw.quality.score import Scored, sentence_wer
-from macaw.script.spoken import spell_acronyms, to_spoken, wer_words
+from macaw.script.spoken import pronounceable, spell_acronyms, to_spoken, wer_words
 from macaw.stages.context import StageContext
 from macaw.stages.speak import render, spoken_text
 
@@ -68,6 +68,12 @@ def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
     # Built on the spoken form, not the written text: the paper's lexicon ("BLEU" said "blue"),
     # expanded acronyms and spaced compounds stay, as they stay in the reference check scores against.
     spelled = spell_acronyms(current)  # NNFS letter by letter; ARENA, NASA stay words
+    # An acronym the first take said as a word ("ASGI" as "Asgi", heard "asv" three times) is
+    # spelled here when it is among the trouble: its letters are heard as the same token ("asgi").
+    for acronym in set(re.findall(r"\b[A-Z]{3,8}\b", sentence.text)):
+        if pronounceable(acronym) and set(wer_words(acronym)) & trouble:
+            said_as = acronym.capitalize() if len(acronym) <= 5 else acronym.lower()
+            spelled = re.sub(rf"\b{said_as}\b", " ".join(acronym), spelled)
     out.append(re.sub(r"(?<=\w)-(?=\w)", " ", to_spoken(spelled)))
     if not sentence.spoken.strip():
         out.append(to_spoken(sentence.text))
