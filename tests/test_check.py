@@ -156,6 +156,10 @@ def test_alternatives_mark_trouble_and_spell_acronyms():
     assert "A I clusters" in alts[1] and not any("A R E N A" in a for a in alts)
     assert all(a != s.spoken for a in alts[:-1]) and alts[-1] == s.spoken  # a fresh take comes last
     assert len(set(alts)) == len(alts)
+    # a short acronym said as a word and misheard ("ASGI" as "asv") is spelled, only when in trouble
+    asgi = Sentence(text="Wrap an ASGI app.", spoken="Wrap an Asgi app.", segment="x")
+    assert "Wrap an A S G I app." in retake.alternatives(asgi, {"asgi"})
+    assert not any("A S G I" in a for a in retake.alternatives(asgi, {"wrap"}))
     # most of the sentence lost: a fresh take first, and no comma between every word
     lost = retake.alternatives(s, {"we", "used", "arena", "and", "gpu", "clusters"})
     assert lost[0] == s.spoken and all(", and," not in a for a in lost)

@@ -68,9 +68,10 @@ def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
     # Built on the spoken form, not the written text: the paper's lexicon ("BLEU" said "blue"),
     # expanded acronyms and spaced compounds stay, as they stay in the reference check scores against.
     spelled = spell_acronyms(current)  # NNFS letter by letter; ARENA, NASA stay words
-    # An acronym the first take said as a word ("ASGI" as "Asgi", heard "asv" three times) is
+    # A short acronym the first take said as a word ("ASGI" as "Asgi", heard "asv" three times) is
     # spelled here when it is among the trouble: its letters are heard as the same token ("asgi").
-    for acronym in set(re.findall(r"\b[A-Z]{3,8}\b", sentence.text)):
+    # Five letters and more (ARENA, SCUBA) are words to a listener and stay words.
+    for acronym in set(re.findall(r"\b[A-Z]{3,4}\b", sentence.text)):
         if pronounceable(acronym) and set(wer_words(acronym)) & trouble:
             said_as = acronym.capitalize() if len(acronym) <= 5 else acronym.lower()
             spelled = re.sub(rf"\b{said_as}\b", " ".join(acronym), spelled)
