@@ -135,3 +135,14 @@ def test_compounds_in_a_row_heard_split_or_joined_are_the_same_words():
     ref, hyp = "we set up the data science lab".split(), "we setup the datascience lap".split()
     heard = [t.text for t in heard_as_written(ref, [Token(w, i) for i, w in enumerate(hyp)])]
     assert [o.kind for o in compare(ref, heard) if o.kind != "ok"] == ["sub"]
+
+
+def test_a_year_after_a_name_and_either_reading_of_a_year():
+    from macaw.script.spoken import to_spoken
+
+    # the ImageNet entry: "ECCV 2014 workshop" is said as a year; "GPT 2048 tokens" stays a count
+    assert "twenty fourteen workshop" in to_spoken("at the upcoming ECCV 2014 workshop")
+    assert "two thousand and forty-eight tokens" in to_spoken("GPT 2048 tokens")
+    # however either side read the digits, a year compares as one reading
+    assert errors("the ECCV 2014 workshop", "the E.C.C.V. 2014 workshop") == 0
+    assert errors("we used 2014 images", "we used twenty fourteen images") == 0

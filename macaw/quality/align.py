@@ -68,8 +68,30 @@ _CONTRACTIONS = {
 }
 
 
+_TENS = {"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+         "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
+
+
+def _years_one_way(tokens: list[Token]) -> list[Token]:
+    """"two thousand and fourteen" and "twenty fourteen" are the same year (2010-2099), whichever
+    way the normaliser read the digits on either side ("ECCV 2014" from the script, "E.C.C.V. 2014"
+    from the recogniser): both compare as "twenty fourteen"."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        words = [t.text for t in tokens[i : i + 4]]
+        skip = 3 if words[2:3] == ["and"] else 2
+        if words[:2] == ["two", "thousand"] and i + skip < len(tokens) and tokens[i + skip].text in _TENS:
+            out.append(Token("twenty", tokens[i].owner))
+            i += skip
+            continue
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
 def _expand(tokens: list[Token]) -> list[Token]:
-    expanded = [Token(part, t.owner) for t in tokens for part in _CONTRACTIONS.get(t.text, t.text).split()]
+    expanded = _years_one_way([Token(part, t.owner) for t in tokens for part in _CONTRACTIONS.get(t.text, t.text).split()])
     # Dates across token boundaries: the recogniser's "November" and "2" are separate words.
     return [Token(text, t.owner) for text, t in zip(canonical_dates([t.text for t in expanded]), expanded)]
 

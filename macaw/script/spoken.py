@@ -198,8 +198,13 @@ _YEAR_CONTEXT = re.compile(r"(?:\b(?:in|since|from|until|till|by|during|before|a
                            + "|".join(_MONTHS) + r")|\b(?:summer|winter|spring|autumn|fall|end|start|beginning|middle) of|[(,])\s*$", re.I)
 
 
+_AFTER_A_NAME = re.compile(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]*\s*$")  # "ECCV 2014", "ILSVRC 2014", "NeurIPS 2020"
+
+
 def _count(m: re.Match[str]) -> str:
-    if _YEAR_CONTEXT.search(m.string[max(0, m.start() - 24):m.start()]):
+    before = m.string[max(0, m.start() - 24):m.start()]
+    # after a name, only a recent year: "ECCV 2014" is a year, "GPT 2048 tokens" a count
+    if _YEAR_CONTEXT.search(before) or _AFTER_A_NAME.search(before) and 1950 <= int(m.group(1)) <= 2035:
         return m.group(0)
     return num2words(int(m.group(1)))
 
