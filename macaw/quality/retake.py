@@ -73,8 +73,7 @@ def alternatives(sentence: Sentence, trouble: set[str]) -> list[str]:
     # Five letters and more (ARENA, SCUBA) are words to a listener and stay words.
     for acronym in set(re.findall(r"\b[A-Z]{3,4}\b", sentence.text)):
         if pronounceable(acronym) and set(wer_words(acronym)) & trouble:
-            said_as = acronym.capitalize() if len(acronym) <= 5 else acronym.lower()
-            spelled = re.sub(rf"\b{said_as}\b", " ".join(acronym), spelled)
+            spelled = re.sub(rf"\b{acronym.capitalize()}\b", " ".join(acronym), spelled)  # as spoken.py says it
     out.append(re.sub(r"(?<=\w)-(?=\w)", " ", to_spoken(spelled)))
     if not sentence.spoken.strip():
         out.append(to_spoken(sentence.text))
