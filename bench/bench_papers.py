@@ -16,6 +16,8 @@ can fail:
 - `table_rows`: sentences that are mostly numbers (at least 4 numeric tokens, over half).
 - `glued_words`: a lower-case word run straight into a capital ("areInput_2"), as when a
   figure's text lands on a body line.
+- `run_together`: a lower-case run of 21 letters or more ("andespeciallyforretrieval"),
+  as when the gaps of a tightly justified line are read as kerning.
 - `reference_entries`: sentences shaped like a bibliography entry (see `REFERENCE_ENTRY`).
 - `fragments` / `sentences`: sentences that start lower-case or with a symbol, or end in a
   word no sentence ends on ("and." "of." "than." "requires."; not a stranded preposition).
@@ -119,6 +121,10 @@ def stamp_patterns(facts: dict[str, Any]) -> list[re.Pattern[str]]:
 # Two words run together where a figure's label sat on a body line ("subprograms areInput_2",
 # "thatPrimer"): a lower-case word of three letters or more straight into a capital.
 GLUED = re.compile(r"\b[a-z]{3,}[A-Z][A-Za-z_]*")
+# Words run together where a line's word gaps were taken for kerning: English words longer than
+# "internationalization" (20 letters) are rare. 31 such runs in the corpus text before the TJ gap
+# rule, 3 after ("communicationefficient": a hyphen lost at a line end).
+RUN_TOGETHER = re.compile(r"(?<![A-Za-z])[a-z]{21,}(?![A-Za-z])")
 
 
 def measure(document: Any, facts: dict[str, Any]) -> dict[str, Any]:
@@ -145,6 +151,7 @@ def measure(document: Any, facts: dict[str, Any]) -> dict[str, Any]:
         "table_rows": [s for s in sents if is_table_row(s)],
         "reference_entries": [s for s in sents if REFERENCE_ENTRY.search(s)],
         "glued_words": GLUED.findall(reading),
+        "run_together": RUN_TOGETHER.findall(reading),
         "sentences": len(sents),
         "fragments": len(fragments),
         "fragment_examples": fragments[:8],
@@ -192,6 +199,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "table_rows": sum(len(r["table_rows"]) for r in ok),
         "reference_entries": sum(len(r["reference_entries"]) for r in ok),
         "glued_words": sum(len(r["glued_words"]) for r in ok),
+        "run_together": sum(len(r["run_together"]) for r in ok),
         "fragment_share": round(sum(r["fragments"] for r in ok) / sents, 4) if sents else None,
         "seconds_max": max((r["seconds"] for r in ok), default=None),
     }
@@ -208,7 +216,7 @@ def bench_corpus(root: Path = CORPUS, log: Any = print) -> dict[str, Any]:
         authors = "-" if r["authors_exact"] is None else ("ok" if r["authors_exact"] else "DIFFER")
         log(f"  {r['paper']:<20} {r['seconds']:5.2f} s  title {'ok' if r['title_exact'] else 'DIFFERS'}  authors {authors:<6}"
             f"  headings {recall:>4}  stamps {r['stamps']}  table rows {len(r['table_rows'])}  ref entries {len(r['reference_entries'])}"
-            f"  glued {len(r['glued_words'])}  fragments {r['fragments']}/{r['sentences']}")
+            f"  glued {len(r['glued_words'])}  run together {len(r['run_together'])}  fragments {r['fragments']}/{r['sentences']}")
     summary = summarise(rows)
     log("  PDF path: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
     log("  (the LaTeX-source path is bench/bench_latex.py's, printed under its own heading)")

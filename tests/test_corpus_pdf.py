@@ -67,6 +67,8 @@ def test_paper_extracts_cleanly(folder: Path) -> None:
     assert row["heading_recall"] is None or row["heading_recall"] >= 0.5, row["headings_missed"]
     # no figure label run into a body word (Primer's figures held "Input_1:", "(h2) CONV 1X1")
     assert not [w for w in row["glued_words"] if re.search(r"Input_|CONV|Figure|Table", w)], row["glued_words"]
+    # no justified line read as one word (RETRO's "andespeciallyforretrieval", 18 such runs)
+    assert len(row["run_together"]) <= 1, row["run_together"]
 
 
 @needs_corpus
@@ -86,6 +88,8 @@ def test_corpus_shares() -> None:
     # A figure's labels on body lines ("subprograms areInput_2"): 57 words run together before
     # form XObjects were placed where they are drawn, 19 after (math such as "minimizeE", "divU").
     assert summary["glued_words"] <= 25, summary
+    # Word gaps under 95% of the space taken for kerning: 31 runs of 20+ letters before, 3 after.
+    assert summary["run_together"] <= 5, summary
 
 
 @needs_corpus
@@ -127,6 +131,8 @@ def test_metrics_can_fail() -> None:
     assert len(got["table_rows"]) == 1 and len(got["reference_entries"]) == 1
     assert got["fragments"] >= 1
     assert measure(Document(title="T", sections=[Section("Method", "the other subprograms areInput_2: Ignore.")]), facts)["glued_words"] == ["areInput_"]
+    assert measure(Document(title="T", sections=[Section("Method", "models,andespeciallyforretrieval-enhanced ones, internationalization.")]), facts)["run_together"] == ["andespeciallyforretrieval"]
+    assert measure(Document(title="T", sections=[Section("Method", "models sincetheyhavedirectaccesstothetraining data.")]), facts)["run_together"] == ["sincetheyhavedirectaccesstothetraining"]
     assert all(p.search(facts["arxiv_stamp"]) or p.search(facts["stamp"]) for p in stamp_patterns(facts))
     assert is_fragment("than the baseline.") and is_fragment("We saw that it requires.") and not is_fragment("It works.")
     assert is_table_row("EN-DE 23.75 24.1 25.3 26.0") and not is_table_row("We trained for 3 days on 8 GPUs.")
