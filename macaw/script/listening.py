@@ -66,7 +66,11 @@ _AFFILIATION = re.compile(r"\b(?:University|Universidad|Universität|Institute|I
                           r"Equal contribution|Corresponding author|Work done)", re.I)
 _NUMBER_RUN = re.compile(r"(?<![\w.])\d[\d.,]*%?\s+\d[\d.,]*%?\s+\d[\d.,]*%?(?![\w.])")
 _CAPTION = re.compile(r"^(?:Figure|Fig\.|Table|Algorithm|Listing)\s*\d+\s*[:.|]")
-_ACK = re.compile(r"\b(?:we thank|we are grateful|we acknowledge|acknowledg\w+|grant (?:no\.?|number)|funded by|supported by (?:the|a|an) )", re.I)
+# Thanks and funding, also as a maths paper words them ("T.H. is supported by Grant-in-Aid ...",
+# "partially supported by GNFM research group", "this work was done while T.H. stayed at ...").
+_ACK = re.compile(r"\b(?:we thank|we are grateful|we acknowledge|acknowledg\w+|grant (?:no\.?|number)|funded by|supported by (?:the|a|an) )"
+                  r"|\b(?:supported|funded|sponsored)(?: in part| partially| partly)? (?:by|through|via) (?:grants?\b|(?-i:[A-Z]{3,})\b)"
+                  r"|\b(?:this )?work was (?:partly |partially |mostly )?(?:done|carried out|performed) (?:while|during)\b", re.I)
 _SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s+(?=[A-Z])")
 _SECTION_SIGN = re.compile(r"^In §\s*\d+(?:\.\d+)*,\s*|\s*\(§\s*\d+(?:\.\d+)*\)")
 _SELF_POINTER = re.compile(r"^(?:In this (?:section|subsection|chapter)|In the (?:following|next) (?:section|subsection)|Here),?\s+", re.I)
