@@ -106,8 +106,8 @@ class Timed:
         finally:
             self._add(time.perf_counter() - started, kwargs.get("windows") is not None)
 
-    def synthesize(self, text: str) -> Any:
-        chunks = iter(self.inner.synthesize(text))
+    def synthesize(self, text: str, **kwargs: Any) -> Any:
+        chunks = iter(self.inner.synthesize(text, **kwargs))
         spent = 0.0
         while True:  # only the time inside the voice, not the stage's work between its chunks
             started = time.perf_counter()

@@ -49,3 +49,24 @@ def test_expect_error_wants_its_code_one_line_and_time() -> None:
 def test_watcher_kills_a_child_past_its_time(tmp_path: Path) -> None:
     run = run_cli(["--help"], timeout=0.01, prefix=["sh", "-c", "sleep 5; exec \"$@\"", "sh"])
     assert run.killed.startswith("over") and run.code == -9 and run.seconds < 4
+
+
+def test_the_bench_wrappers_pass_every_argument_the_engines_take() -> None:
+    """bench_build times the real voice and recogniser through wrappers; a wrapper that drops a
+    keyword the stage passes (the slow retake's `speed`) crashes the bench build, not the stage."""
+    import inspect
+
+    from bench.bench_build import Capture, Timed
+    from macaw.engines.asr_whisper import WhisperASR
+    from macaw.engines.tts_piper import PiperTTS
+
+    class Voice:
+        def synthesize(self, text: str, speed: float | None = None):
+            yield [0.0] * (2 if speed else 1)
+
+    timed = Timed(Voice(), Capture())
+    assert [len(c) for c in timed.synthesize("a", speed=0.85)] == [2]
+    for real, wrapper in ((PiperTTS.synthesize, Timed.synthesize), (WhisperASR.transcribe, Timed.transcribe)):
+        taken = [p for p in inspect.signature(real).parameters.values() if p.name != "self"]
+        accepts = inspect.signature(wrapper).parameters
+        assert any(p.kind is p.VAR_KEYWORD for p in accepts.values()) or all(p.name in accepts for p in taken), real
