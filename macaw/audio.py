@@ -56,10 +56,16 @@ def peak_envelope(audio: np.ndarray, factor: int = 4) -> np.ndarray:
     n = len(audio)
     if n == 0:
         return np.zeros(0, dtype=np.float32)
-    over = np.abs(np.asarray(soxr.resample(audio.astype(np.float32), 1, factor, quality="HQ"), dtype=np.float32))
+    over = np.asarray(soxr.resample(audio.astype(np.float32), 1, factor, quality="HQ"), dtype=np.float32)
     if len(over) < n * factor:
         over = np.pad(over, (0, n * factor - len(over)))
-    return np.maximum(over[: n * factor].reshape(n, factor).max(axis=1), np.abs(audio))
+    np.abs(over, out=over)
+    # The largest of each sample's `factor` phases, one strided pass per phase: numpy's max over a
+    # short last axis (reshape(n, factor).max(axis=1)) took 10x as long on a 7-minute episode.
+    envelope = np.abs(audio).astype(np.float32)
+    for phase in range(factor):
+        np.maximum(envelope, over[phase : n * factor : factor], out=envelope)
+    return envelope
 
 
 def true_peak_db(audio: np.ndarray) -> float:
@@ -114,5 +120,14 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float, window_s: floa
     if needed.min() >= 1.0:
         return audio
     w = max(3, int(window_s * sample_rate))
-    gain = moving_mean(moving_min(needed, w), w)
+    # The gain is 1 wherever no sample within 1.5 windows needs less, most of an episode: it is
+    # computed only around the samples that do (each stretch padded by two windows of 1s, so
+    # the filters see what they would see on the whole signal).
+    pad = 2 * w + 2
+    over = np.flatnonzero(needed < 1.0)
+    breaks = np.flatnonzero(np.diff(over) > 2 * pad) + 1
+    gain = np.ones(len(audio), dtype=np.float64)
+    for first, last in zip(over[np.r_[0, breaks]], over[np.r_[breaks - 1, len(over) - 1]]):
+        a, b = max(0, first - pad), min(len(audio), last + pad + 1)
+        gain[a:b] = moving_mean(moving_min(needed[a:b], w), w)
     return (audio * gain).astype(np.float32)
