@@ -2,7 +2,8 @@
 
     python bench/bench_build.py KIND PATH OUT [--device auto|cpu|cuda]   # prints one JSON line
 
-KIND is `journal` or `pdf`. The models load first (timed apart, counted in the whole-build RTF), then the
+KIND is `journal` or `pdf`. The models load first, and each is called once on a short input
+(`warm_up`: timed apart with the loads, counted in the whole-build RTF), then the
 build runs in this process through macaw.pipeline.build with the real engines (a fresh process per input, so the peak RSS is that build's own, read from
 /proc/self/status VmHWM before any raw measurement). Then, with the same engines still loaded:
 
@@ -12,9 +13,11 @@ build runs in this process through macaw.pipeline.build with the real engines (a
   and with the library's defaults (bench_voice._raw_piper);
 - faster-whisper hears narration.wav the library's own way (bench_voice._raw_whisper: defaults,
   and greedy with word timestamps; and with exactly the first listen's decoding settings);
-- pypdf extracts the text of every page in this process (extract's raw library), for a PDF.
+- pypdf extracts the text of every page in this process (extract's raw library), for a PDF;
+- every engine call the check stage made (its first listen, the second listen, each round of
+  retakes heard, each retake spoken) is replayed on the raw libraries (`replay_check`).
 
-A stage's overhead is its seconds over its raw engine's seconds on the same input (`overheads`);
+A stage's overhead is its seconds over its raw engines' seconds on the same work (`overheads`);
 check's first listen is also set apart from the rest of check (second listen, retakes). During
 the build the voice and the recogniser are timed from inside (`Timed`), so each stage's seconds
 split into its engines' share and Macaw's own (`engine_in_stage_s`).
@@ -85,19 +88,39 @@ class Timed:
     """Wraps the real voice or recogniser: the seconds spent inside it, per stage and per call.
 
     So a stage's time splits into its engine's share and Macaw's own, and check's first listen
-    (its first transcribe call) can be set beside the raw recogniser on the same audio.
+    (its first transcribe call) can be set beside the raw recogniser on the same audio. Every
+    call is also kept for a raw replay (`replay_check`): the text and options of each take, and
+    for each hearing its options and its audio, hard-linked into `keep` when given (check hears
+    its retakes from a temporary file that is gone when the stage ends). The link is made after
+    the call's seconds are taken, so it never counts as the engine's time.
     """
 
-    def __init__(self, inner: Any, capture: Capture):
+    def __init__(self, inner: Any, capture: Capture, keep: Path | None = None):
         self.inner = inner
         self.capture = capture
+        self.keep = keep
         self.by_stage: dict[str, float] = {}
         self.calls: list[tuple[str, float, bool]] = []  # (stage, seconds, heard in windows)
+        self.replay: list[tuple[str, str, Any, dict[str, Any]]] = []  # (stage, "hear" | "speak", audio path | text, options)
 
     def _add(self, seconds: float, windows: bool = False) -> None:
         stage = self.capture.current
         self.by_stage[stage] = self.by_stage.get(stage, 0.0) + seconds
         self.calls.append((stage, seconds, windows))
+
+    def _kept(self, audio: Any) -> Any:
+        if self.keep is None or not isinstance(audio, (str, Path)) or not Path(audio).is_file():
+            return audio
+        import os
+        import shutil
+
+        self.keep.mkdir(parents=True, exist_ok=True)
+        target = self.keep / f"{len(self.replay):04d}{Path(audio).suffix}"
+        try:
+            os.link(audio, target)
+        except OSError:
+            shutil.copyfile(audio, target)
+        return target
 
     def transcribe(self, audio: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -105,8 +128,10 @@ class Timed:
             return self.inner.transcribe(audio, **kwargs)
         finally:
             self._add(time.perf_counter() - started, kwargs.get("windows") is not None)
+            self.replay.append((self.capture.current, "hear", self._kept(audio), dict(kwargs)))
 
     def synthesize(self, text: str, **kwargs: Any) -> Any:
+        self.replay.append((self.capture.current, "speak", text, dict(kwargs)))
         chunks = iter(self.inner.synthesize(text, **kwargs))
         spent = 0.0
         while True:  # only the time inside the voice, not the stage's work between its chunks
@@ -121,6 +146,25 @@ class Timed:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+def warm_up(real: dict[str, Any]) -> None:
+    """One short call into each engine after its load, before the build: the first call in a
+    process pays for touching the weights, the BLAS and ONNX thread pools and the first buffers,
+    which the raw replays (run after the build) would not pay. Both sides are then measured warm."""
+    import numpy as np
+
+    llm, tts, asr = real["llm"], real["tts"], real["asr"]
+    llm.generate([{"role": "user", "content": "Say one short sentence about the sea."}], max_tokens=16)
+    audio = np.concatenate(list(tts.synthesize("A short sentence to warm the voice.")) or [np.zeros(1600, np.float32)])
+    import tempfile
+
+    from macaw.audio import write_wav
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "warm.wav"
+        write_wav(path, audio, int(tts.sample_rate))
+        asr.transcribe(path)
 
 
 def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, Any]:
@@ -138,7 +182,8 @@ def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, 
     real = {role: engines.create(role, config.section(role)) for role in ("llm", "tts", "asr")}
     recorder = RecordingLLM(real["llm"])
     capture = Capture()
-    timed = {"tts": Timed(real["tts"], capture), "asr": Timed(real["asr"], capture)}
+    keep = out / ".bench-heard"
+    timed = {"tts": Timed(real["tts"], capture), "asr": Timed(real["asr"], capture, keep)}
     for role, engine in (("llm", recorder), ("tts", timed["tts"]), ("asr", timed["asr"])):
         engines.register(f"{role}.{config.section(role)['engine']}", lambda _s, e=engine: e)
     # Models load before the build and are timed apart, so each stage is compared warm to its warm
@@ -149,6 +194,9 @@ def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, 
         if callable(getattr(engine, "_load", None)):
             engine._load()
         loads[role] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    warm_up(real)
+    loads["warm_up"] = round(time.perf_counter() - t, 3)
     row["load_s"] = loads
     started = time.perf_counter()
     try:
@@ -175,6 +223,7 @@ def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, 
     except (OSError, ValueError, KeyError):
         row["audio_s"] = row["build_rtf"] = None
     row["raw"] = raw_engines(real, recorder, folder, kind)
+    row["raw"].update(replay_check(real, timed))
     row["engine_in_stage_s"] = engine_shares(capture, recorder, timed)
     row["overhead"] = overheads(capture, row["raw"], timed["asr"])
     return row
@@ -198,22 +247,55 @@ def engine_shares(capture: Capture, recorder: RecordingLLM, timed: dict[str, Tim
 
 
 def overheads(capture: Capture, raw: dict[str, Any], asr: Timed) -> dict[str, float]:
-    """Each stage's seconds over its raw engine's on the same work.
+    """Each stage's seconds over its raw engines' seconds on the same work.
 
-    check is given twice. `check_first_listen`: its first transcribe call (windows of whole
-    sentences, batched) over faster-whisper's own pass on the same audio with the same decoding
-    settings; like with like. `check`: the whole stage over that same raw pass, so it also
-    counts the second listen and the retakes, extra work by design.
+    `check`: the whole stage over the raw replay of every engine call it made (`replay_check`:
+    faster-whisper the library's own way on each audio it heard, with that hearing's beam; Piper
+    on each retake's text at its speed). `check_first_listen`: its first transcribe call
+    (windows of whole sentences, batched) over faster-whisper's own pass on the same audio with
+    the same decoding settings. `check_vs_one_pass` is kept for reference, not a target: the
+    whole stage over that one raw pass, so it counts the second listen and the retakes too.
     """
     out: dict[str, float] = {}
-    for stage, raw_key in (("write", "llm_s"), ("speak", "piper_s"), ("check", "whisper_same_settings_s"), ("extract", "pypdf_s")):
+    for stage, raw_key in (("write", "llm_s"), ("speak", "piper_s"), ("check", "check_replay_s"), ("extract", "pypdf_s")):
         value = raw.get(raw_key)
         if value and stage in capture.stages and not capture.cached.get(stage):
             out[stage] = round(capture.stages[stage] / value, 3)
     first = next((seconds for stage, seconds, _ in asr.calls if stage == "check"), None)
     if first is not None and raw.get("whisper_same_settings_s"):
         out["check_first_listen"] = round(first / raw["whisper_same_settings_s"], 3)
+        if "check" in capture.stages and not capture.cached.get("check"):
+            out["check_vs_one_pass"] = round(capture.stages["check"] / raw["whisper_same_settings_s"], 3)
     return out
+
+
+def replay_check(real: dict[str, Any], timed: dict[str, Timed]) -> dict[str, Any]:
+    """Every engine call the check stage made, replayed on the raw libraries, in the order made."""
+    calls = [(what, payload, options) for engine in timed.values() for stage, what, payload, options in engine.replay if stage == "check"]
+    if not calls:
+        return {}
+    from dataclasses import replace
+
+    asr, tts = real["asr"], real["tts"]
+    asr._load()
+    voice = tts._load()
+    spent = {"hear": 0.0, "speak": 0.0}
+    for what, payload, options in calls:
+        started = time.perf_counter()
+        if what == "hear":
+            segments, _ = asr._model.transcribe(str(payload), **asr._sequential(options.get("beam_size")))
+            for _ in segments:
+                pass
+        else:
+            config = tts._syn_config
+            if options.get("speed") not in (None, 1.0):
+                config = replace(config, length_scale=1.0 / (tts.speed * float(options["speed"])))
+            for _ in voice.synthesize(payload, syn_config=config):
+                pass
+        spent[what] += time.perf_counter() - started
+    return {"check_replay_s": round(sum(spent.values()), 3), "check_replay_whisper_s": round(spent["hear"], 3),
+            "check_replay_piper_s": round(spent["speak"], 3),
+            "check_replay_calls": {w: sum(1 for c in calls if c[0] == w) for w in ("hear", "speak")}}
 
 
 def raw_engines(real: dict[str, Any], recorder: RecordingLLM, folder: Path, kind: str) -> dict[str, Any]:

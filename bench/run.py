@@ -193,7 +193,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     results["wer"] = {k: v.get("wer") for k, v in builds.items()}
     results["audio_minutes"] = {k: round(v["audio_s"] / 60, 2) if v.get("audio_s") else None for k, v in builds.items()}
     overhead: dict[str, Any] = {}
-    for stage in ("extract", "write", "speak", "check_first_listen", "check"):
+    for stage in ("extract", "write", "speak", "check_first_listen", "check", "check_vs_one_pass"):
         ratios = [v["overhead"][stage] for v in builds.values() if stage in (v.get("overhead") or {})]
         if ratios:
             overhead[stage] = {"median": round(median(ratios), 3), "max": round(max(ratios), 3), "inputs": len(ratios)}
@@ -243,10 +243,13 @@ def table(results: dict[str, Any]) -> str:
     lines.append(f"build RTF, every corpus paper <= 0.25   worst {worst}   {verdict(worst, 0.25, below=False) if not missing else 'FAIL'}"
                  + (f" ({len(missing)} of {len(papers)} papers did not build)" if missing else "") if papers else "build RTF, corpus papers: none built")
     notes = {"check_first_listen": "(its first transcribe / faster-whisper's own pass, same audio and settings)",
-             "check": "(whole stage / the same raw pass: + second listen and retakes, extra work by design)"}
+             "check": "(whole stage / every hearing and retake it made, replayed on faster-whisper and Piper)"}
     for stage, o in results.get("overhead", {}).items():
-        lines.append(f"overhead {stage:<18} median {o['median']:.2f}x, max {o['max']:.2f}x over {o['inputs']} inputs   "
-                     f"target <= 1.10x (max): {verdict(o['max'], TARGETS['overhead'], below=False)} {notes.get(stage, '')}".rstrip())
+        head = f"overhead {stage:<18} median {o['median']:.2f}x, max {o['max']:.2f}x over {o['inputs']} inputs   "
+        if stage == "check_vs_one_pass":  # not like for like: the stage also hears again and retakes
+            lines.append(head + "reference, no target (whole check / one raw pass over the narration)")
+            continue
+        lines.append(head + f"target <= 1.10x (max): {verdict(o['max'], TARGETS['overhead'], below=False)} {notes.get(stage, '')}".rstrip())
     for stage, parts in results.get("engine_in_stage_s", {}).items():
         inside = ", ".join(f"{k} {v:.1f} s" for k, v in parts.items() if k not in ("macaw_own_s", "stage_s"))
         lines.append(f"  {stage:<7} {parts.get('stage_s', 0):.1f} s in all inputs: {inside}; Macaw's own {parts.get('macaw_own_s', 0):.1f} s")

@@ -70,3 +70,57 @@ def test_the_bench_wrappers_pass_every_argument_the_engines_take() -> None:
         taken = [p for p in inspect.signature(real).parameters.values() if p.name != "self"]
         accepts = inspect.signature(wrapper).parameters
         assert any(p.kind is p.VAR_KEYWORD for p in accepts.values()) or all(p.name in accepts for p in taken), real
+
+
+def test_the_check_replay_hears_every_audio_check_heard_even_a_deleted_temporary(tmp_path) -> None:
+    """check's overhead is its seconds over a raw replay of its own engine calls; the retakes are
+    heard from a temporary file check deletes, so the wrapper must keep it for the replay."""
+    import time
+    from dataclasses import dataclass
+    from types import SimpleNamespace
+
+    from bench.bench_build import Capture, Timed, overheads, replay_check
+
+    heard: list[tuple[str, int, bytes]] = []
+    spoken: list[tuple[str, float]] = []
+
+    class Model:
+        def transcribe(self, path: str, **options):
+            heard.append((Path(path).suffix, options["beam_size"], Path(path).read_bytes()))
+            time.sleep(0.01)  # so the replay's seconds are not rounded away
+            return iter([]), None
+
+    class Voice:
+        def synthesize(self, text: str, syn_config):
+            spoken.append((text, syn_config.length_scale))
+            yield None
+
+    @dataclass(frozen=True)
+    class Syn:
+        length_scale: float = 1.0
+
+    asr = SimpleNamespace(_model=Model(), _load=lambda: None, _sequential=lambda beam: {"beam_size": beam or 1},
+                          transcribe=lambda audio, **kw: SimpleNamespace(words=[]))
+    tts = SimpleNamespace(_load=lambda: Voice(), _syn_config=Syn(), speed=1.0, synthesize=lambda text, **kw: iter([[0.0]]))
+    capture = Capture()
+    timed = {"tts": Timed(tts, capture), "asr": Timed(asr, capture, tmp_path / "kept")}
+    capture.stage_started("speak")
+    list(timed["tts"].synthesize("Spoken once in speak."))
+    capture.stage_started("check")
+    narration = tmp_path / "narration.wav"
+    narration.write_bytes(b"first")
+    timed["asr"].transcribe(narration, windows=[(0.0, 1.0)])
+    list(timed["tts"].synthesize("A retake, slower.", speed=0.8))
+    clips = tmp_path / ".retry-x" / "clips.wav"
+    clips.parent.mkdir()
+    clips.write_bytes(b"clips")
+    timed["asr"].transcribe(clips, beam_size=5)
+    clips.unlink()  # as check's TemporaryDirectory does
+    capture.stage_finished("check", 2.0, False)
+
+    raw = replay_check({"asr": asr, "tts": tts}, timed)
+    assert [(s, b, data) for s, b, data in heard] == [(".wav", 1, b"first"), (".wav", 5, b"clips")]
+    assert spoken == [("A retake, slower.", 1.25)]  # only check's calls, at the retake's speed
+    assert raw["check_replay_calls"] == {"hear": 2, "speak": 1} and raw["check_replay_s"] > 0
+    ratio = overheads(capture, {**raw, "whisper_same_settings_s": 1.0}, timed["asr"])
+    assert ratio["check"] == round(2.0 / raw["check_replay_s"], 3) and ratio["check_vs_one_pass"] == 2.0
