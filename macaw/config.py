@@ -102,6 +102,10 @@ class QualityConfig:
     # The episode WER above which those rescue retakes run: the aim, under the gate. At the gate
     # itself (0.05) an episode at 4.9% kept every error it had, so a median episode sat near 4.5%.
     rescue_above: float = 0.03
+    # A rescue stops once the episode, with its best takes so far, is at or under this WER (0: it
+    # never stops early; each sentence still gets max_retries tries). Sentences above
+    # sentence_max_wer get all their tries either way.
+    rescue_to: float = 0.025
     # Alternative spoken forms tried per bad sentence (0: never retry). On those 5 entries' takes
     # (rescue on) 2 gave 3.92%, 3 gave 3.87% (1 run each; with the confident second listen, 3.35%).
     max_retries: int = 3
@@ -351,6 +355,8 @@ def validate(config: Config) -> None:
         raise ConfigError(f"quality.max_wer must be in (0, 1], got {config.quality.max_wer}")
     if not 0.0 <= config.quality.rescue_wer <= 1.0:
         raise ConfigError(f"quality.rescue_wer must be in [0, 1], got {config.quality.rescue_wer}")
+    if not 0.0 <= config.quality.rescue_to <= 1.0:
+        raise ConfigError(f"quality.rescue_to must be in [0, 1], got {config.quality.rescue_to}")
     if not 0.0 <= config.quality.rescue_above <= 1.0:  # above the gate, the gate's own value is used
         raise ConfigError(f"quality.rescue_above must be in [0, 1], got {config.quality.rescue_above}")
     if not 0.0 < config.quality.sentence_max_wer <= 1.0:

@@ -598,3 +598,38 @@ def test_names_the_text_shows_are_forgiven_like_the_metadata_names():
     assert kinds.count("name") == 2 and "sub" not in kinds  # heard as words in its place: not an error
     assert "del" in [op.kind for op in compare(ref, ref[:-1], text_names(sentences))]  # not heard at all: an error
     assert name_positions(ref, [["zulip"]]) == {4}
+
+
+@pytest.mark.parametrize("enough, rounds", [(None, [[0, 1, 2, 3, 4], [0, 3, 4], [0, 3, 4]]), (0.05, [[0, 1, 2, 3, 4], [0], [0]])])
+def test_a_rescue_stops_once_the_episode_is_under_its_aim_but_a_mumble_gets_every_try(tmp_path, monkeypatch, enough, rounds):
+    """A rescue (threshold 0) re-speaks sentences with one error; once the best takes bring the
+    episode to `enough`, later rounds re-speak only what is above sentence_max_wer."""
+    from macaw.artifacts import Script
+    from macaw.engines import Word
+
+    names = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+    texts = [f"the {n} sentence says plainly what the author found in the study" for n in names]  # 12 words each
+    script = Script(title="t", sentences=[Sentence(text=t, spoken=t, segment="x") for t in texts])
+    heard = list(texts)
+    heard[0] = "the alpha sentence stays plainly what the offer found in a steady"  # 4 of 12 wrong: a mumble
+    for i in (1, 2, 3, 4):
+        heard[i] = heard[i].replace("plainly", "plenty")  # one slip each
+    scored = score.score(script, [Word(w, 0.0, 0.0, 1.0) for t in heard for w in t.split()])
+    assert [s.errors for s in scored.sentences[:5]] == [4, 1, 1, 1, 1]  # 8 of 120: 6.7%
+    ctx = vf.context(tmp_path, engines={"tts": vf.ToneTTS()})
+    fixed = {1, 2}  # a new take mends these two slips; the mumble and the other two slips stay
+    spoken: list[list[int]] = []
+    monkeypatch.setattr(retake, "retake_options", lambda script, scored, bad, limit, slow=False: {i: [retake.Line(texts[i])] * 3 for i in bad})
+
+    def render(tts, options, todo, tries):
+        spoken.append(list(todo))
+        return {i: (np.zeros(10, np.float32), options[i][0]) for i in todo}
+
+    def hear(ctx, clips, sr, careful=False):
+        return [[Word(w, 0.0, 0.0, 1.0) for w in (texts[i] if i in fixed else heard[i]).split()] for i in spoken[-1]]
+
+    monkeypatch.setattr(retake, "render_round", render)
+    monkeypatch.setattr(retake, "hear_clips", hear)
+    tries, kept = retake.retry(ctx, script, scored, [0, 1, 2, 3, 4], [], threshold=0.0, enough=enough)
+    # after the first round 6 errors of 120 are left (5.0%): at the aim, the slips are left alone
+    assert spoken == rounds and set(kept) == fixed and tries[0] == 3

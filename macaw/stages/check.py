@@ -109,15 +109,16 @@ def run(ctx: StageContext, script: Script, narration: Narration, source: Source)
     tries: dict[int, int] = {}
     kept: dict[int, str] = {}
     audio_file, duration = narration.audio, narration.duration_s
-    threshold = settings.sentence_max_wer
+    threshold, enough = settings.sentence_max_wer, None
     if settings.max_retries > 0 and scored.wer > min(settings.rescue_above, settings.max_wer):
         # The episode is above the aim (or would fail the gate): try harder, retaking sentences down to rescue_wer too.
         threshold = min(threshold, settings.rescue_wer)
+        enough = min(settings.rescue_to, settings.rescue_above, settings.max_wer) or None
         bad += [i for i, s in enumerate(scored.sentences) if s.wer > threshold and i not in bad]
     if bad:
         above = f"above {threshold:.0%}" if threshold > 0 else "with an error"
         ctx.log(f"check: {len(bad)} sentence(s) {above}; trying other spoken forms")
-        tries, takes = retake.retry(ctx, script, scored, bad, names, careful and settings.relisten, first_round, threshold)
+        tries, takes = retake.retry(ctx, script, scored, bad, names, careful and settings.relisten, first_round, threshold, enough)
         if takes:
             # Scored on what was heard in each take (the same samples as the published audio), not a
             # second full transcription: that doubled the check stage for one sentence.
