@@ -600,10 +600,16 @@ def test_names_the_text_shows_are_forgiven_like_the_metadata_names():
     assert name_positions(ref, [["zulip"]]) == {4}
 
 
-@pytest.mark.parametrize("enough, rounds", [(None, [[0, 1, 2, 3, 4], [0, 3, 4], [0, 3, 4]]), (0.05, [[0, 1, 2, 3, 4], [0], [0]])])
-def test_a_rescue_stops_once_the_episode_is_under_its_aim_but_a_mumble_gets_every_try(tmp_path, monkeypatch, enough, rounds):
+@pytest.mark.parametrize("enough, slips, gate, rounds", [
+    (None, None, 0.05, [[0, 1, 2, 3, 4], [0, 3, 4], [0, 3, 4]]),  # every try
+    (0.05, None, 0.05, [[0, 1, 2, 3, 4], [0], [0]]),  # at the aim after one round: the slips are left
+    (None, 2, 0.05, [[0, 1, 2, 3, 4], [0, 3, 4], [0]]),  # a slip gets two tries while the episode passes
+    (None, 2, 0.04, [[0, 1, 2, 3, 4], [0, 3, 4], [0, 3, 4]]),  # ... and every try while it would fail
+])
+def test_a_rescue_stops_once_the_episode_is_under_its_aim_but_a_mumble_gets_every_try(tmp_path, monkeypatch, enough, slips, gate, rounds):
     """A rescue (threshold 0) re-speaks sentences with one error; once the best takes bring the
-    episode to `enough`, later rounds re-speak only what is above sentence_max_wer."""
+    episode to `enough`, later rounds re-speak only what is above sentence_max_wer; a slip gets
+    RESCUE_TRIES tries while the episode with its best takes would pass the gate."""
     from macaw.artifacts import Script
     from macaw.engines import Word
 
@@ -616,7 +622,8 @@ def test_a_rescue_stops_once_the_episode_is_under_its_aim_but_a_mumble_gets_ever
         heard[i] = heard[i].replace("plainly", "plenty")  # one slip each
     scored = score.score(script, [Word(w, 0.0, 0.0, 1.0) for t in heard for w in t.split()])
     assert [s.errors for s in scored.sentences[:5]] == [4, 1, 1, 1, 1]  # 8 of 120: 6.7%
-    ctx = vf.context(tmp_path, engines={"tts": vf.ToneTTS()})
+    ctx = vf.context(tmp_path, overrides={"quality.max_wer": gate}, engines={"tts": vf.ToneTTS()})
+    monkeypatch.setattr(retake, "RESCUE_TRIES", slips)
     fixed = {1, 2}  # a new take mends these two slips; the mumble and the other two slips stay
     spoken: list[list[int]] = []
     monkeypatch.setattr(retake, "retake_options", lambda script, scored, bad, limit, slow=False: {i: [retake.Line(texts[i])] * 3 for i in bad})

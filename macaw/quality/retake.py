@@ -30,11 +30,13 @@ TIMING_SLACK = 1.0  # seconds a recognised word may stray outside its sentence's
 # SLOW_SPEED of the voice's pace, tried at position SLOW_AT among a sentence's retakes (None: never).
 SLOW_SPEED = 0.85
 SLOW_AT: int | None = 1
-# Tries for a sentence retaken only by a rescue (under sentence_max_wer: one or two slips); None:
-# max_retries, as for a mumbled one. On the saved takes of 3 corpus papers (bench/check_ab.py,
-# one run each) 2 tries ended at 3.87%, 2.96%, 1.85% for 64, 59, 44 s of check against 3.28%,
-# 2.80%, 1.77% for 78, 85, 43 s with 3: faster, but nearer the gate.
-RESCUE_TRIES: int | None = None
+# Tries for a sentence retaken only by a rescue (under sentence_max_wer: one or two slips) while
+# the episode, with its best takes so far, would pass the gate; above the gate, and for a mumbled
+# sentence, max_retries (None: max_retries always). On the saved takes of 3 corpus papers
+# (bench/check_ab.py, one run each) 2 tries ended at 3.87%, 2.96%, 1.85% for 64, 59, 44 s of
+# check against 3.28%, 2.80%, 1.77% for 78, 85, 43 s with 3: the third round of slips is where a
+# long paper's build ran past a quarter of its audio's length, for under 0.6 points.
+RESCUE_TRIES: int | None = 2
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], nam
     the same transcription), as (options, clips, heard).
     `enough`: a rescue (threshold under `sentence_max_wer`) stops once the episode, with the best
     takes so far, would be at or under this WER; a sentence above `sentence_max_wer` still gets
-    all its tries. Most of a rescue's later rounds re-speak sentences whose one or two errors are
+    all its tries, and a slip `RESCUE_TRIES` while the episode would pass the gate. Most of a rescue's later rounds re-speak sentences whose one or two errors are
     the recogniser's own (a name, a term), and they cost as much as the first.
     """
     limit = ctx.config.quality.max_retries
@@ -146,7 +148,7 @@ def retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], nam
     options.update(retake_options(script, scored, [i for i in bad if i not in options], limit, supports(tts, "speed")))
     best = {i: scored.sentences[i].wer for i in bad}
     clips, heard = (first[1], first[2]) if first else ({}, [])
-    mumbled = ctx.config.quality.sentence_max_wer
+    mumbled, gate = ctx.config.quality.sentence_max_wer, ctx.config.quality.max_wer
     total = max(1, len(scored.ref))
     while True:
         for (i, (clip, line)), words in zip(clips.items(), heard):
@@ -157,8 +159,9 @@ def retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], nam
         # The episode's errors if the best takes so far were spliced in (each sentence's WER is over its own words).
         projected = scored.errors - sum(scored.sentences[i].errors - best[i] * scored.sentences[i].words for i in kept)
         rescuing = enough is None or projected / total > enough
+        slips = limit if RESCUE_TRIES is None or projected / total > gate else RESCUE_TRIES
         todo = [i for i in bad if tries.get(i, 0) < len(options[i]) and (best[i] > mumbled or (
-            rescuing and best[i] > threshold and (RESCUE_TRIES is None or tries.get(i, 0) < RESCUE_TRIES)))]
+            rescuing and best[i] > threshold and tries.get(i, 0) < slips))]
         if not todo:
             break
         clips = render_round(tts, options, todo, tries)
