@@ -152,14 +152,15 @@ def warm_up(real: dict[str, Any]) -> None:
     """One short call into each engine after its load, before the build: the first call in a
     process pays for touching the weights, the BLAS and ONNX thread pools and the first buffers,
     which the raw replays (run after the build) would not pay. Both sides are then measured warm."""
+    import tempfile
+
     import numpy as np
+
+    from macaw.audio import write_wav
 
     llm, tts, asr = real["llm"], real["tts"], real["asr"]
     llm.generate([{"role": "user", "content": "Say one short sentence about the sea."}], max_tokens=16)
     audio = np.concatenate(list(tts.synthesize("A short sentence to warm the voice.")) or [np.zeros(1600, np.float32)])
-    import tempfile
-
-    from macaw.audio import write_wav
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "warm.wav"
@@ -274,8 +275,6 @@ def replay_check(real: dict[str, Any], timed: dict[str, Timed]) -> dict[str, Any
     calls = [(what, payload, options) for engine in timed.values() for stage, what, payload, options in engine.replay if stage == "check"]
     if not calls:
         return {}
-    from dataclasses import replace
-
     asr, tts = real["asr"], real["tts"]
     asr._load()
     voice = tts._load()
@@ -287,10 +286,7 @@ def replay_check(real: dict[str, Any], timed: dict[str, Timed]) -> dict[str, Any
             for _ in segments:
                 pass
         else:
-            config = tts._syn_config
-            if options.get("speed") not in (None, 1.0):
-                config = replace(config, length_scale=1.0 / (tts.speed * float(options["speed"])))
-            for _ in voice.synthesize(payload, syn_config=config):
+            for _ in voice.synthesize(payload, syn_config=tts.syn_config(options.get("speed"))):
                 pass
         spent[what] += time.perf_counter() - started
     return {"check_replay_s": round(sum(spent.values()), 3), "check_replay_whisper_s": round(spent["hear"], 3),

@@ -124,10 +124,10 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float, window_s: floa
     # computed only around the samples that do (each stretch padded by two windows of 1s, so
     # the filters see what they would see on the whole signal).
     pad = 2 * w + 2
-    over = np.flatnonzero(needed < 1.0)
-    breaks = np.flatnonzero(np.diff(over) > 2 * pad) + 1
+    low = np.flatnonzero(needed < 1.0)
+    breaks = np.flatnonzero(np.diff(low) > 2 * pad) + 1
     gain = np.ones(len(audio), dtype=np.float64)
-    for first, last in zip(over[np.r_[0, breaks]], over[np.r_[breaks - 1, len(over) - 1]]):
+    for first, last in zip(low[np.r_[0, breaks]], low[np.r_[breaks - 1, len(low) - 1]]):
         a, b = max(0, first - pad), min(len(audio), last + pad + 1)
         gain[a:b] = moving_mean(moving_min(needed[a:b], w), w)
     return (audio * gain).astype(np.float32)

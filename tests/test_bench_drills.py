@@ -80,6 +80,7 @@ def test_the_check_replay_hears_every_audio_check_heard_even_a_deleted_temporary
     from types import SimpleNamespace
 
     from bench.bench_build import Capture, Timed, overheads, replay_check
+    from macaw.engines.tts_piper import PiperTTS
 
     heard: list[tuple[str, int, bytes]] = []
     spoken: list[tuple[str, float]] = []
@@ -102,6 +103,7 @@ def test_the_check_replay_hears_every_audio_check_heard_even_a_deleted_temporary
     asr = SimpleNamespace(_model=Model(), _load=lambda: None, _sequential=lambda beam: {"beam_size": beam or 1},
                           transcribe=lambda audio, **kw: SimpleNamespace(words=[]))
     tts = SimpleNamespace(_load=lambda: Voice(), _syn_config=Syn(), speed=1.0, synthesize=lambda text, **kw: iter([[0.0]]))
+    tts.syn_config = lambda speed=None: PiperTTS.syn_config(tts, speed)  # the voice's own rule for a call's pace
     capture = Capture()
     timed = {"tts": Timed(tts, capture), "asr": Timed(asr, capture, tmp_path / "kept")}
     capture.stage_started("speak")

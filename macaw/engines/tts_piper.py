@@ -88,13 +88,17 @@ class PiperTTS:
         """Float32 mono chunks at `sample_rate` (Piper yields one per sentence it finds in `text`).
         `speed`: this call's pace, relative to the configured one (0.85: 15% slower)."""
         voice = self._load()
-        config = self._syn_config
-        if speed is not None and speed != 1.0:
-            from dataclasses import replace
-
-            config = replace(config, length_scale=1.0 / (self.speed * float(speed)))
-        for chunk in voice.synthesize(text, syn_config=config):
+        for chunk in voice.synthesize(text, syn_config=self.syn_config(speed)):
             yield np.asarray(chunk.audio_float_array, dtype=np.float32)
+
+    def syn_config(self, speed: float | None = None) -> Any:
+        """Piper's synthesis settings for a call at `speed` (relative to the configured pace)."""
+        self._load()
+        if speed is None or speed == 1.0:
+            return self._syn_config
+        from dataclasses import replace
+
+        return replace(self._syn_config, length_scale=1.0 / (self.speed * float(speed)))
 
     def fingerprint(self) -> dict[str, Any]:
         from importlib.metadata import PackageNotFoundError, version

@@ -135,8 +135,9 @@ def retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], nam
     the same transcription), as (options, clips, heard).
     `enough`: a rescue (threshold under `sentence_max_wer`) stops once the episode, with the best
     takes so far, would be at or under this WER; a sentence above `sentence_max_wer` still gets
-    all its tries, and a slip `RESCUE_TRIES` while the episode would pass the gate. Most of a rescue's later rounds re-speak sentences whose one or two errors are
-    the recogniser's own (a name, a term), and they cost as much as the first.
+    all its tries, and a slip `RESCUE_TRIES` while the episode would pass the gate. Most of a
+    rescue's later rounds re-speak sentences whose one or two errors are the recogniser's own (a
+    name, a term), and they cost as much as the first.
     """
     limit = ctx.config.quality.max_retries
     threshold = ctx.config.quality.sentence_max_wer if threshold is None else threshold
@@ -156,10 +157,10 @@ def retry(ctx: StageContext, script: Script, scored: Scored, bad: list[int], nam
             ctx.log(f"check: sentence {i + 1} retry {tries[i]}: WER {best[i]:.0%} -> {wer:.0%} with {line.describe()}")
             if wer < best[i]:
                 best[i], kept[i] = wer, (clip, line, words)
-        # The episode's errors if the best takes so far were spliced in (each sentence's WER is over its own words).
-        projected = scored.errors - sum(scored.sentences[i].errors - best[i] * scored.sentences[i].words for i in kept)
-        rescuing = enough is None or projected / total > enough
-        slips = limit if RESCUE_TRIES is None or projected / total > gate else RESCUE_TRIES
+        # The episode's WER if the best takes so far were spliced in (each sentence's WER is over its own words).
+        projected = (scored.errors - sum(scored.sentences[i].errors - best[i] * scored.sentences[i].words for i in kept)) / total
+        rescuing = enough is None or projected > enough
+        slips = limit if RESCUE_TRIES is None or projected > gate else RESCUE_TRIES
         todo = [i for i in bad if tries.get(i, 0) < len(options[i]) and (best[i] > mumbled or (
             rescuing and best[i] > threshold and tries.get(i, 0) < slips))]
         if not todo:
