@@ -399,6 +399,16 @@ def test_every_corpus_paper_spoken_text_is_clean(tmp_path, pid):
      "For their experiments, the authors used the same CNN architectures as Finn and colleagues."),
     ("When we take the expectation of we are left with only two kinds of terms.", None),  # the math between was lost
     ("The remainder term is estimated in the same way, see (3.12) and (3.13) for the details.", None),
+    # 1111.2011 (a physics paper: Roman section numbers, equations numbered in the running text)
+    ("In Section III we study the critical point in the large N limit and determine the critical dimensions.", None),
+    ("Together, (17)–(19) form a closed set of self-consistent equations describing a single node on the lattice.", None),
+    ("Investigating the full effective action (11) numerically for finite z may allow a more complete description.",
+     "Investigating the full effective action numerically for finite z may allow a more complete description."),
+    ("Such a divergence would correspond to uniform order, but such order is forbidden by the constraint (4).",
+     "Such a divergence would correspond to uniform order, but such order is forbidden by the constraint."),
+    # 1601.02376: a number in brackets after any other word may be a value, and stays
+    ("The models are fed these feature data and the user click (1) and non click (0) feedback as the labels.",
+     "The models are fed these feature data and the user click (1) and non click (0) feedback as the labels."),
 ])
 def test_a_sentence_is_made_fit_to_hear_or_dropped(sentence, heard):
     from macaw.script.listening import listenable

@@ -51,8 +51,17 @@ _POINTER_LEAD = re.compile(
 _POINTER_ANY = re.compile(r"\b(?:Fig(?:ure)?s?\.?|Tables?|Eqs?\.|Equations?|Sections?|Sec\.|§|Appendix|Algorithm)\s*~?\(?S?\d"
                           r"|\b(?:see|in|from|by|and|using|of|to)\s+\(\d+(?:\.\d+)*[a-z]?\)"  # "see (3.12)": an equation's number
                           r"|\bAppendi(?:x|ces)\s+[A-Z]\b"
+                          r"|\b(?:Sections?|Sec\.)\s+(?-i:[IVX]{1,5})\b"  # "In Section III we study": Roman, as physics numbers them
+                          r"|\(\d{1,3}[a-z]?\)\s*(?:[–-]|and|to)\s*\(\d{1,3}[a-z]?\)"  # "(17)-(19) form a closed set": equations' numbers
                           r"|\b(?:Theorem|Lemma|Corollary|Proposition|Definition|Claim|Remark|Example)s?\s+[A-Z]?\d", re.I)
 # "(see reference 7 for a review)", "(for details, see Bergh)", "(see Methods)": pointers a listener cannot follow.
+# "described by the effective action (11)", "forbidden by the constraint (4)": an equation's number after
+# the thing it numbers goes, the sentence stays. A number after any other word ("the user click (1) and
+# non click (0)") may be a value and stays.
+_EQUATION_NUMBER = re.compile(
+    r"\b((?:action|constraint|condition|equation|relation|expression|definition|formula|inequality|identity|bound|estimate|"
+    r"propagator|integral|ansatz|objective|recursion|recurrence|criterion|approximation|decomposition|expansion|"
+    r"functional|Hamiltonian|Lagrangian|operator)s?)\s+\(\d{1,3}[a-z]?\)(?=[\s,.;:!?]|$)")
 _SEE_PAREN = re.compile(r"\s*\((?:(?:for (?:details|a review|more details|an overview|example)|e\.g\.),?\s+)?(?:see|cf)\b\.?[^()]*\)", re.I)
 # "... exact solutions—see for example." once the citations are out: the pointer clause goes.
 _SEE_TAIL = re.compile(r"\s*(?:[—–;,]|\s-)\s*(?:see|cf)\b\.?[^—–;()]*?(?=[.!?]$)", re.I)
@@ -107,6 +116,7 @@ def strip_references(sentence: str) -> str:
     s = _CITE_PAREN.sub("", s)
     s = _CITE_INLINE.sub(r"\1", s)
     s = _POINTER_PAREN.sub("", s)
+    s = _EQUATION_NUMBER.sub(r"\1", s)
     s = _SEE_PAREN.sub("", s)
     s = _SEE_TAIL.sub("", s)
     s = _FOOTNOTE.sub("", s)
