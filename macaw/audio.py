@@ -81,7 +81,7 @@ def loudness_lufs(audio: np.ndarray, sample_rate: int) -> float:
     import pyebur128
 
     state = pyebur128.R128State(1, int(sample_rate), pyebur128.MeasurementMode.MODE_I)
-    data = np.ascontiguousarray(audio, dtype=np.float64)
+    data = np.ascontiguousarray(audio, dtype=np.float32)  # libebur128 widens each sample to double itself: same figure, no copy
     if data.size:
         state.add_frames(data, len(data))
     return float(pyebur128.get_loudness_global(state))
@@ -116,18 +116,20 @@ def limit(audio: np.ndarray, sample_rate: int, ceiling_db: float, window_s: floa
     """
     ceiling = 10 ** (ceiling_db / 20)
     envelope = peak_envelope(audio) if envelope is None else envelope
-    needed = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
-    if needed.min() >= 1.0:
+    # Most of an episode needs no gain at all: the samples that may (a hair under the ceiling, so
+    # rounding cannot hide one) are found in one pass, and the gain is computed only around the
+    # ones that do, each stretch padded by two windows so the filters see there what they would
+    # see on the whole signal; everywhere else the gain is exactly 1.
+    near = np.flatnonzero(envelope > ceiling * 0.999)
+    low = near[np.minimum(1.0, ceiling / np.maximum(envelope[near], 1e-12)) < 1.0]
+    if low.size == 0:
         return audio
     w = max(3, int(window_s * sample_rate))
-    # The gain is 1 wherever no sample within 1.5 windows needs less, most of an episode: it is
-    # computed only around the samples that do (each stretch padded by two windows of 1s, so
-    # the filters see what they would see on the whole signal).
     pad = 2 * w + 2
-    low = np.flatnonzero(needed < 1.0)
     breaks = np.flatnonzero(np.diff(low) > 2 * pad) + 1
-    gain = np.ones(len(audio), dtype=np.float64)
+    out = np.array(audio, dtype=np.float32)
     for first, last in zip(low[np.r_[0, breaks]], low[np.r_[breaks - 1, len(low) - 1]]):
         a, b = max(0, first - pad), min(len(audio), last + pad + 1)
-        gain[a:b] = moving_mean(moving_min(needed[a:b], w), w)
-    return (audio * gain).astype(np.float32)
+        needed = np.minimum(1.0, ceiling / np.maximum(envelope[a:b], 1e-12))
+        out[a:b] = (audio[a:b] * moving_mean(moving_min(needed, w), w)).astype(np.float32)
+    return out
