@@ -2,6 +2,7 @@
 
     make bench                                   # everything: the sample, every corpus paper, every journal entry
     make bench ARGS="--papers 3 --journals 5"    # a quicker run (or MACAW_BENCH_PAPERS / MACAW_BENCH_JOURNALS)
+    make bench ARGS="--only 1111.2011,end-of-batch"   # just these inputs (a paper's id, an entry's file stem, sample)
     make bench ARGS="--skip voice,areas"         # leave out sections: builds, rebuild, voice, publish, areas
     make bench ARGS="--areas nightly,latex"      # only these areas' own benchmarks
     make bench ARGS="--device cuda"              # every model on the GPU (auto: CUDA when present)
@@ -56,8 +57,8 @@ def shared() -> Path:
     return next((c for c in candidates if c.is_dir()), candidates[0])
 
 
-def inputs(papers: int | None, journals: int | None, sample: bool = True) -> list[tuple[str, str, str]]:
-    """(name, kind, path) for every input of this run."""
+def inputs(papers: int | None, journals: int | None, sample: bool = True, only: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(name, kind, path) for every input of this run; `only`: just the inputs so named ("1111.2011", "sample")."""
     rows = [("sample", "journal", str(SAMPLE))] if sample else []
     corpus = shared() / "corpus" / "papers"
     pdfs = sorted(corpus.glob("*/paper.pdf")) if corpus.is_dir() else []
@@ -65,6 +66,8 @@ def inputs(papers: int | None, journals: int | None, sample: bool = True) -> lis
     folder = shared() / "journals"
     entries = sorted(p for p in folder.glob("*") if p.suffix in (".md", ".txt") and p.name != "SOURCES.md") if folder.is_dir() else []
     rows += [(f"journal {p.stem}", "journal", str(p)) for p in entries[:journals]]
+    if only:
+        rows = [r for r in rows if r[0].split(" ", 1)[-1] in only]
     return rows
 
 
@@ -303,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--papers", type=int, default=env_int("MACAW_BENCH_PAPERS"), help="corpus papers to build (default: all)")
     parser.add_argument("--journals", type=int, default=env_int("MACAW_BENCH_JOURNALS"), help="journal entries to build (default: all)")
+    parser.add_argument("--only", default=os.environ.get("MACAW_BENCH_ONLY", ""),
+                        help="comma list of inputs to build instead (a paper's id, an entry's file stem, sample); overrides --papers/--journals")
     parser.add_argument("--device", default=os.environ.get("MACAW_BENCH_DEVICE", "auto"), choices=["auto", "cpu", "cuda"])
     parser.add_argument("--skip", default=os.environ.get("MACAW_BENCH_SKIP", ""), help="comma list of: builds, rebuild, voice, publish, areas")
     parser.add_argument("--areas", default=os.environ.get("MACAW_BENCH_AREAS", ""), help=f"comma list of areas to run (default all: {', '.join(AREAS)})")
@@ -312,7 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix="macaw-bench-"))
     results: dict[str, Any] = {"machine": machine(args.device), "args": vars(args) | {"results": str(args.results)}}
-    rows = inputs(args.papers, args.journals)
+    only = [n.strip() for n in args.only.split(",") if n.strip()]
+    rows = inputs(None if only else args.papers, None if only else args.journals, only=only or None)
+    if only and len(rows) < len(set(only)):
+        missing = sorted(set(only) - {r[0].split(" ", 1)[-1] for r in rows})
+        parser.error(f"--only: no such input: {', '.join(missing)} (a paper's id in ../shared/corpus/papers, an entry's file stem, or sample)")
 
     def save() -> None:  # after every section, so a run stopped midway keeps what it measured
         args.results.parent.mkdir(parents=True, exist_ok=True)

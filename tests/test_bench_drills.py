@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.drills.common import Run, expect_error, run_cli  # noqa: E402
-from bench.run import summarise, table  # noqa: E402
+from bench.run import inputs, main, summarise, table  # noqa: E402
+import pytest  # noqa: E402
 
 
 def _row(rtf: float, overhead: float, error: str | None = None) -> dict:
@@ -30,6 +31,13 @@ def test_targets_pass_and_fail() -> None:
     assert "target < 1 s: FAIL" in text
     ok = table(summarise({"builds": {"paper a": _row(0.2, 1.05)}}))
     assert "worst 0.2   pass" in ok and "(max): pass" in ok
+
+
+def test_only_names_the_inputs_and_an_unknown_name_is_an_error(capsys) -> None:
+    assert [r[0] for r in inputs(None, None, only=["sample"])] == ["sample"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["--only", "no-such-paper", "--skip", "builds,rebuild,voice,publish,areas"])
+    assert exit_.value.code == 2 and "no such input: no-such-paper" in capsys.readouterr().err
 
 
 def test_a_paper_that_did_not_build_fails_the_rtf_target() -> None:
