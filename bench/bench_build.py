@@ -168,7 +168,8 @@ def warm_up(real: dict[str, Any]) -> None:
         asr.transcribe(path)
 
 
-def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, Any]:
+def measure(kind: str, path: str, out: Path, device: str = "auto", raw: bool = True) -> dict[str, Any]:
+    """The build's row; `raw` False leaves out the raw engines (no overhead figures, half the time)."""
     from macaw import engines
     from macaw.artifacts import Narration, Quality, Script
     from macaw.config import load
@@ -183,7 +184,7 @@ def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, 
     real = {role: engines.create(role, config.section(role)) for role in ("llm", "tts", "asr")}
     recorder = RecordingLLM(real["llm"])
     capture = Capture()
-    keep = out / ".bench-heard"
+    keep = out / ".bench-heard" if raw else None
     timed = {"tts": Timed(real["tts"], capture), "asr": Timed(real["asr"], capture, keep)}
     for role, engine in (("llm", recorder), ("tts", timed["tts"]), ("asr", timed["asr"])):
         engines.register(f"{role}.{config.section(role)['engine']}", lambda _s, e=engine: e)
@@ -223,9 +224,11 @@ def measure(kind: str, path: str, out: Path, device: str = "auto") -> dict[str, 
         row["build_rtf"] = round((row["build_s"] + sum(loads.values())) / narration.duration_s, 4)
     except (OSError, ValueError, KeyError):
         row["audio_s"] = row["build_rtf"] = None
+    row["engine_in_stage_s"] = engine_shares(capture, recorder, timed)
+    if not raw:
+        return row
     row["raw"] = raw_engines(real, recorder, folder, kind)
     row["raw"].update(replay_check(real, timed))
-    row["engine_in_stage_s"] = engine_shares(capture, recorder, timed)
     row["overhead"] = overheads(capture, row["raw"], timed["asr"])
     return row
 
@@ -359,5 +362,6 @@ if __name__ == "__main__":
     parser.add_argument("path")
     parser.add_argument("out", type=Path)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-raw", action="store_true", help="leave out the raw engines (no overhead figures)")
     a = parser.parse_args()
-    print("BENCH-ROW " + json.dumps(measure(a.kind, a.path, a.out, a.device), default=str))
+    print("BENCH-ROW " + json.dumps(measure(a.kind, a.path, a.out, a.device, raw=not a.no_raw), default=str))

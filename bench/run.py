@@ -3,7 +3,7 @@
     make bench                                   # everything: the sample, every corpus paper, every journal entry
     make bench ARGS="--papers 3 --journals 5"    # a quicker run (or MACAW_BENCH_PAPERS / MACAW_BENCH_JOURNALS)
     make bench ARGS="--only 1111.2011,end-of-batch"   # just these inputs (a paper's id, an entry's file stem, sample)
-    make bench ARGS="--skip voice,areas"         # leave out sections: builds, rebuild, voice, publish, areas
+    make bench ARGS="--skip voice,areas"         # leave out sections: builds, raw, rebuild, voice, publish, areas
     make bench ARGS="--areas nightly,latex"      # only these areas' own benchmarks
     make bench ARGS="--device cuda"              # every model on the GPU (auto: CUDA when present)
 
@@ -71,10 +71,11 @@ def inputs(papers: int | None, journals: int | None, sample: bool = True, only: 
     return rows
 
 
-def child_build(kind: str, path: str, out: Path, device: str) -> dict[str, Any]:
-    """One measured build in a fresh process; its peak RSS is the child's own."""
+def child_build(kind: str, path: str, out: Path, device: str, raw: bool = True) -> dict[str, Any]:
+    """One measured build in a fresh process; its peak RSS is the child's own. `raw` False: no raw engines beside it."""
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(REPO / "bench" / "bench_build.py"), kind, path, str(out), "--device", device],
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "bench_build.py"), kind, path, str(out), "--device", device]
+                          + ([] if raw else ["--no-raw"]),
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     line = next((l for l in proc.stdout.splitlines() if l.startswith("BENCH-ROW ")), None)
     if line is None:
@@ -115,11 +116,11 @@ def machine(device: str) -> dict[str, Any]:
     return info
 
 
-def bench_builds(rows: list[tuple[str, str, str]], device: str, root: Path, log=print) -> dict[str, dict[str, Any]]:
+def bench_builds(rows: list[tuple[str, str, str]], device: str, root: Path, log=print, raw: bool = True) -> dict[str, dict[str, Any]]:
     results = {}
     for i, (name, kind, path) in enumerate(rows, 1):
         out = root / f"build-{i:03d}"
-        row = child_build(kind, path, out, device)
+        row = child_build(kind, path, out, device, raw)
         row["out"] = str(out)
         results[name] = row
         wer = row.get("wer") or {}
@@ -247,6 +248,8 @@ def table(results: dict[str, Any]) -> str:
                  + (f" ({len(missing)} of {len(papers)} papers did not build)" if missing else "") if papers else "build RTF, corpus papers: none built")
     notes = {"check_first_listen": "(its first transcribe / faster-whisper's own pass, same audio and settings)",
              "check": "(whole stage / every hearing and retake it made, replayed on faster-whisper and Piper)"}
+    if results.get("build_rtf") and not results.get("overhead"):
+        lines.append("overhead: not measured (the raw engines were left out: --skip raw)")
     for stage, o in results.get("overhead", {}).items():
         head = f"overhead {stage:<18} median {o['median']:.2f}x, max {o['max']:.2f}x over {o['inputs']} inputs   "
         if stage == "check_vs_one_pass":  # not like for like: the stage also hears again and retakes
@@ -309,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=os.environ.get("MACAW_BENCH_ONLY", ""),
                         help="comma list of inputs to build instead (a paper's id, an entry's file stem, sample); overrides --papers/--journals")
     parser.add_argument("--device", default=os.environ.get("MACAW_BENCH_DEVICE", "auto"), choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--skip", default=os.environ.get("MACAW_BENCH_SKIP", ""), help="comma list of: builds, rebuild, voice, publish, areas")
+    parser.add_argument("--skip", default=os.environ.get("MACAW_BENCH_SKIP", ""), help="comma list of: builds, raw (the raw engines beside each build: no overheads), rebuild, voice, publish, areas")
     parser.add_argument("--areas", default=os.environ.get("MACAW_BENCH_AREAS", ""), help=f"comma list of areas to run (default all: {', '.join(AREAS)})")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -329,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if "builds" not in skip:
         print(f"== builds: {len(rows)} inputs, one fresh process each, outputs under {root}")
-        results["builds"] = bench_builds(rows, args.device, root)
+        results["builds"] = bench_builds(rows, args.device, root, raw="raw" not in skip)
         save()
     if "rebuild" not in skip:
         sample_out = Path(results["builds"]["sample"]["out"]) if "sample" in results.get("builds", {}) else root / "rebuild"

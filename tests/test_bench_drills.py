@@ -40,6 +40,12 @@ def test_only_names_the_inputs_and_an_unknown_name_is_an_error(capsys) -> None:
     assert exit_.value.code == 2 and "no such input: no-such-paper" in capsys.readouterr().err
 
 
+def test_builds_without_their_raw_engines_say_the_overheads_were_not_measured() -> None:
+    row = {k: v for k, v in _row(0.2, 1.0).items() if k not in ("overhead", "raw")}
+    results = summarise({"builds": {"paper a": row}})
+    assert results["overhead"] == {} and "overhead: not measured" in table(results)
+
+
 def test_a_paper_that_did_not_build_fails_the_rtf_target() -> None:
     text = table(summarise({"builds": {"paper a": _row(0.2, 1.0), "paper b": {"error": "DamagedPdfError", "build_rtf": None}}}))
     assert "FAIL (1 of 2 papers did not build)" in text
