@@ -49,6 +49,10 @@ def test_wer_words_agree_on_forms():
 def test_split_sentences_keeps_abbreviations():
     assert split_sentences("We use e.g. dropout. It helps (Smith et al. 2020). Done!") == [
         "We use e.g. dropout.", "It helps (Smith et al. 2020).", "Done!"]
+    # 2014-07-21-hacker-school-day-1.md: "etc." before a capital ends its sentence; before a small letter it does not
+    assert split_sentences("I keep track of goals, thoughts and feelings, etc. This morning was spent configuring. "
+                           "Pears, figs, etc. are fruit.") == [
+        "I keep track of goals, thoughts and feelings, etc.", "This morning was spent configuring.", "Pears, figs, etc. are fruit."]
 
 
 # What blogs and learning journals write (macaw/script/written.py), said as a person says it.
@@ -65,7 +69,8 @@ def test_split_sentences_keeps_abbreviations():
     ("Files live in ~/data/train/images/ now.", "Files live in images now."),
     ("a = b -> c, < 5 items, ~200 images, R&D, 98% avg", "a equals b to c, less than five items, about two hundred images, R and D, ninety-eight percent avg"),
     ("It is 2 x 3 and 3x faster.", "It is two times three and three times faster."),
-    ("i.e. this, e.g. that, cats vs. dogs, etc.", "that is, this, for example, that, cats versus dogs, et cetera"),
+    ("i.e. this, e.g. that, cats vs. dogs, etc.", "that is, this, for example, that, cats versus dogs, et cetera."),  # the sentence keeps its stop
+    ("(with mute button etc) done, etc. as before.", "(with mute button et cetera) done, et cetera as before."),
     ("A 1d array for 32/64 bit; rank 7499 / 12930.", "A one D array for thirty-two or sixty-four bit; rank seven thousand, four hundred and ninety-nine out of twelve thousand, nine hundred and thirty."),
     ("Python v2.1 at 7am.", "Python version two point one at seven A M."),
     ("Posted 2025-03-09 at 14:53.", "Posted March ninth, twenty twenty-five at fourteen fifty-three."),

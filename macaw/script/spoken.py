@@ -465,6 +465,9 @@ def split_sentences(paragraph: str) -> list[str]:
         return []
     protected = text
     for i, abbr in enumerate(_ABBREVIATIONS):
+        if abbr == "etc.":  # "thoughts and feelings, etc. This morning ...": before a capital, "etc." ends the sentence
+            protected = re.sub(r"\betc\.(?!\s+[\"“‘(\[]?[A-Z])", f"etc\x00{i}\x00", protected)
+            continue
         protected = protected.replace(abbr, abbr.replace(".", f"\x00{i}\x00"))
     parts = _SENTENCE_END.split(protected)
     out = []

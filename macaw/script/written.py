@@ -262,7 +262,7 @@ def say_written(text: str) -> str:
         text = pattern.sub(words, text)
     text = _HASHTAG.sub("hashtag ", text)
     text = _HANDLE.sub("at ", text)
-    text = _ETC.sub("et cetera", text)
+    text = _ETC.sub(lambda m: "et cetera." if m.group(0).endswith(".") and not text[m.end():].strip() else "et cetera", text)  # a sentence's end keeps its stop
     text = _CAMEL_ACRONYM.sub(lambda m: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", m.group(0)), text)
     return text
 
