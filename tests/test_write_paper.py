@@ -406,6 +406,12 @@ def test_every_corpus_paper_spoken_text_is_clean(tmp_path, pid):
      "Investigating the full effective action numerically for finite z may allow a more complete description."),
     ("Such a divergence would correspond to uniform order, but such order is forbidden by the constraint (4).",
      "Such a divergence would correspond to uniform order, but such order is forbidden by the constraint."),
+    ("The integration is performed explicitly, leaving a single node described by the effective action (11). to a single node.", None),
+    # 1910.12607, 1911.08265: a table's cells run into the sentence after a full stop
+    ("The baseline word error rate using log Mel spectrograms as input features is 18.3. training and transfer learning. log.", None),
+    ("MuZero sets a new state of the art in both settings. aHyper parameters were tuned per game.", None),
+    ("Both agents were trained as in Silver et al. and compared over the same set of games.",
+     "Both agents were trained as in Silver and colleagues and compared over the same set of games."),
     # 1601.02376: a number in brackets after any other word may be a value, and stays
     ("The models are fed these feature data and the user click (1) and non click (0) feedback as the labels.",
      "The models are fed these feature data and the user click (1) and non click (0) feedback as the labels."),

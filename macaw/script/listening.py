@@ -160,6 +160,22 @@ def is_debris(sentence: str) -> bool:
     return bool(_ACK.search(sentence))
 
 
+# A full stop inside a sentence with a small letter after it: two pieces of the page glued together,
+# unless the word before it is an abbreviation ("et al. show", "vs. the", "e.g. the", "Fig. a").
+_STOP_THEN_SMALL = re.compile(r"(\S+)\.\s+(?=[a-z])")
+_ABBREVIATED = {"al", "vs", "cf", "etc", "resp", "approx", "viz", "ca", "fig", "figs", "eq", "eqs", "sec", "no", "ref", "refs", "vol",
+                "pp", "ch", "dept", "univ", "incl", "min", "max", "avg", "std", "var", "est", "ibid", "op", "cit"}
+
+
+def _glued(sentence: str) -> bool:
+    for m in _STOP_THEN_SMALL.finditer(sentence):
+        word = m.group(1).strip("([\"“‘").lower()
+        if word in _ABBREVIATED or "." in word or len(word) <= 1:
+            continue
+        return True
+    return False
+
+
 def is_fragment(sentence: str) -> bool:
     s = sentence.strip()
     if not s or not (s[0].isupper() or s[0].isdigit() or s[0] in "\"“"):
@@ -213,6 +229,8 @@ def listenable(sentence: str, *, latex: bool = False) -> str | None:
     letters = sum(c.isalpha() for c in spoken)
     if letters < 0.65 * len(spoken.replace(" ", "")):
         return None
+    if _glued(spoken):
+        return None  # "... by the effective action. to a single node.": a caption or a table's cells run into it
     if is_fragment(spoken):
         return None
     return spoken
