@@ -26,6 +26,8 @@ def errors(script: str, heard: str) -> int:
     ("we normalised the colour", "we normalized the color"),
     ("OK, then", "Okay, then"),
     ("CS189 was good", "CS100 and 89 was good"),  # a recogniser's digits are words too
+    ("Week three of DeepLearningAI's Sequence Models", "Week three of Deep Learning AI's Sequence Models"),  # a spelled acronym's possessive
+    ("the R N N's hidden state", "the RNN's hidden state"),
 ])
 def test_the_same_words_count_as_the_same(script, heard):
     assert errors(script, heard) == 0

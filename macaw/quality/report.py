@@ -19,7 +19,7 @@ def timings(scored: Scored, sentence_spans: list[SpokenSentence]) -> list[tuple[
     for i, s in enumerate(scored.sentences):
         span = spans.get(i)
         fallback = (span.start, span.end) if span else (previous_end, previous_end)
-        heard = [scored.words[scored.heard[op.hyp].owner] for op in s.ops if op.hyp is not None and op.kind in ("ok", "sub", "name", "sound")]
+        heard = [scored.words[scored.heard[op.hyp].owner] for op in s.ops if op.hyp is not None and op.kind in ("ok", "sub", "name", "sound", "typo")]
         start, end = fallback
         if heard:
             h_start, h_end = heard[0].start, heard[-1].end
@@ -52,6 +52,8 @@ def diff_html(diff: list[list[str]]) -> str:
             parts.append(f'<span class="name" title="a name, heard with another spelling">{shown}</span>')
         elif kind == "sound":  # another spelling of the same sounds ("peak" heard as "peek"): not an error
             parts.append(f'<span class="name" title="heard as {html.escape(heard)}, which sounds the same">{html.escape(ref)} <small>({html.escape(heard)})</small></span>')
+        elif kind == "typo":  # the author's misspelling heard as the word it misspells: not an error
+            parts.append(f'<span class="name" title="the entry\'s spelling, heard as {html.escape(heard)}">{html.escape(ref)} <small>({html.escape(heard)})</small></span>')
         else:
             parts.append(f'<ins title="heard, not in the script">{html.escape(heard)}</ins>')
     return " ".join(parts)
@@ -87,7 +89,7 @@ tr.bad{{background:#fff4f4}} tr.meh{{background:#fffbea}} .FAILED{{color:#b00}} 
 (gate: {quality.threshold:.0%}, <span class="{verdict}">{verdict}</span>); recogniser {html.escape(quality.asr_model)};
 {quality.relistened} sentence(s) heard a second time; {quality.retries} retries. Worst sentences: {worst}.</p>
 <p><del>struck red</del>: in the script, not heard. <ins>green</ins>: heard, not in the script.
-<span class="name">blue</span>: a name, or a word heard with another spelling of the same sounds; not counted.</p>
+<span class="name">blue</span>: a name, a word heard with another spelling of the same sounds, or the text's own misspelling heard as the word it misspells; not counted.</p>
 <table><thead><tr><th>#</th><th>at</th><th>WER</th><th>sentence</th></tr></thead><tbody>
 {chr(10).join(rows)}
 </tbody></table></body></html>

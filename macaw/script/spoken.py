@@ -387,7 +387,9 @@ def wer_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
     # The article "a" (lower case: a spelled acronym's letters are capitals) is a word, not the first
     # letter of the acronym after it: "a R N N model" is "a rnn model", as a recogniser writes it.
     spoken = re.sub(r"(?<![\w'-])a(?![\w'-])", "a_article", to_spoken(text, lexicon)).lower()
-    spoken = spoken.replace("-", " ").replace("'s", "s")
+    # A spelled acronym's possessive ("A-I's", "R N N's") keeps its letters together: "a i s" is one
+    # token below, "ais", as the recogniser's "AI's" is; "a is" was two errors where the voice was right.
+    spoken = re.sub(r"(?<![\w'])([a-z])'s\b", r"\1 s", spoken.replace("-", " ")).replace("'s", "s")
     spoken = re.sub(r"[^\w\s']", " ", spoken).replace("'", "")
     # Letters and digits written together are the same words as written apart: "boto3" is what a
     # recogniser writes "Boto 3", "gpt2" "GPT 2".
