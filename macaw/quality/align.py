@@ -253,7 +253,9 @@ def text_names(sentences) -> list[list[str]]:  # type: ignore[no-untyped-def]
     that the text never writes in lower case. Like the metadata's names, tiny.en cannot be
     expected to spell them. Not names: a sentence's first word, all-capitals acronyms, and the
     words of a line mostly capitalised (a Title Case heading or list item), nor any template or
-    model sentence (the intro says the show's own words)."""
+    model sentence (the intro says the show's own words), unless no English dictionary holds the
+    word ("Florimond Manca had ...", "Andrew Karpathy's RNN blog"): a capital there says nothing,
+    but a word in no dictionary that the text writes capitalised is a name."""
     lower: set[str] = set()
     for sentence in sentences:
         lower.update(w.lower() for w in _NAME_WORD.findall(sentence.text) if w.islower())
@@ -271,10 +273,12 @@ def text_names(sentences) -> list[list[str]]:  # type: ignore[no-untyped-def]
         # so only a word no English dictionary holds is a name there ("Andrew Karpathy's RNN blog",
         # "Tomas Mikolov's Thesis"; not "Future Project Possibilities").
         titled = sum(w[0].isupper() for w in words) > len(words) / 2
-        for m in matches[1:]:
+        for k, m in enumerate(matches):
             word, before = m.group(), text[: m.start()].rstrip()
-            # inside the sentence: after a word or a comma, not after a colon, a bracket, a quote or a dash
-            if not before or not (before[-1].isalnum() or before[-1] == ","):
+            # inside the sentence: after a word or a comma, not after a colon, a bracket, a quote or a
+            # dash; a sentence's first word only when no dictionary holds it ("Florimond Manca had ...")
+            first = k == 0 or not before or not (before[-1].isalnum() or before[-1] == ",")
+            if first and (k > 0 or _known(word.lower().removesuffix("'s")) is not False):
                 continue
             base = word.lower().removesuffix("'s")
             if word[0].isupper() and not word.isupper() and not word.startswith("I'") and base not in lower \
