@@ -58,6 +58,8 @@ def test_split_sentences_keeps_abbreviations():
 # What blogs and learning journals write (macaw/script/written.py), said as a person says it.
 @pytest.mark.parametrize("written, said", [
     ("It cost $16 and €5.", "It cost sixteen dollars and five euros."),
+    ("It needs only 1/7th the carbon footprint.", "It needs only one seventh the carbon footprint."),  # 2205.01068
+    ("We kept 2/3rds of the data.", "We kept two thirds of the data."),
     ("A book at $10,000 AUD, $1 or £2.50.", "A book at ten thousand Australian dollars, one dollar or two pounds and fifty cents."),
     ("Call `requires_grad()` on it.", "Call requires grad on it."),
     ("Use `torch.clip(y, 0.)` and `next(model.parameters()).device`.", "Use torch dot clip and next model dot parameters dot device."),

@@ -281,6 +281,16 @@ def _pronunciation_pattern(pairs: frozenset[tuple[str, str]]) -> tuple[re.Patter
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in terms) + r")(?![A-Za-z-])"), table
 
 
+# "1/7th the carbon footprint", "2/3rds of the data": a fraction written with its ordinal's ending.
+_FRACTION_ORDINAL = re.compile(r"(?<![\w/.])(\d{1,2})/(\d{1,3})(?:st|nd|rd|th)(?:s)?\b")
+
+
+def _fraction(m: re.Match[str]) -> str:
+    top, bottom = int(m.group(1)), int(m.group(2))
+    name = {2: "half", 4: "quarter"}.get(bottom) or num2words(bottom, to="ordinal").replace("-", " ")
+    return f"{num2words(top)} {name}{'s' if top > 1 else ''}"
+
+
 @lru_cache(maxsize=4096)
 def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tuple[str, str]] = frozenset()) -> str:
     text = say_written(text.replace("´", "'"))
@@ -288,6 +298,7 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     if pattern is not None:
         text = pattern.sub(lambda m: table[m.group(1)], text)
     text = _URL.sub(lambda m: " " + m.group(1).removeprefix("www.") + " ", text)
+    text = _FRACTION_ORDINAL.sub(_fraction, text)
     text = _CITATION_BRACKET.sub("", text)
     text = _CITATION_PAREN.sub("", text)
     text = _ARXIV_ID.sub(_arxiv_id, text)
