@@ -398,6 +398,9 @@ def test_every_corpus_paper_spoken_text_is_clean(tmp_path, pid):
     ("For their experiments, the authors used the same CNN architectures as Finn et al..",
      "For their experiments, the authors used the same CNN architectures as Finn and colleagues."),
     ("When we take the expectation of we are left with only two kinds of terms.", None),  # the math between was lost
+    # 1704.00452: "Let 1 < q < ∞. Given f ..., there are a lot of solutions" with its math lost
+    ("Let are a lot of solutions, some of which were found by many authors.", None),
+    ("Let the domain be bounded, and let us assume it is smooth.", "Let the domain be bounded, and let us assume it is smooth."),
     ("The remainder term is estimated in the same way, see (3.12) and (3.13) for the details.", None),
     # 1111.2011 (a physics paper: Roman section numbers, equations numbered in the running text)
     ("In Section III we study the critical point in the large N limit and determine the critical dimensions.", None),
@@ -484,3 +487,17 @@ def test_author_year_citations_in_either_bracket_and_shouted_titles():
         "Embed-Search-Align: DNA Sequence Alignment Using Transformer Models"
     assert unshouted("GENERATIVE PRE-TRAINING FOR SPEECH") == "Generative Pre-Training for Speech"
     assert unshouted("BERT: Pre-training of Deep Bidirectional Transformers") == "BERT: Pre-training of Deep Bidirectional Transformers"
+
+
+@pytest.mark.parametrize("written, said", [
+    ("We propose a new model.", "The authors propose a new model."),
+    # 0807.3577 and 1704.00452: "Let us" is the authors at work, not "Let them"
+    ("Let us first focus on supernova observations.", "The authors first focus on supernova observations."),
+    ("Now let us examine the volume deceleration parameter.", "Now the authors examine the volume deceleration parameter."),
+    ("Let's assume the system is ordered.", "The authors assume the system is ordered."),
+    ("This lets us compare the two.", "This lets them compare the two."),
+])
+def test_the_authors_we_is_reported_in_the_third_person(written, said):
+    from macaw.script.paper import third_person
+
+    assert third_person(written) == said

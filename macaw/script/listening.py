@@ -224,6 +224,8 @@ def listenable(sentence: str, *, latex: bool = False) -> str | None:
         return None  # "IMRPhenomXPHM", "SEOBNRv4PHM": a code name no voice says so that it is heard back
     if re.search(r"\b(?:of|to|with|by|for|from|on|than)\s+(?:we|they|it is|he|she)\b", spoken, re.I):
         return None  # "the expectation of we are left": the math between them was lost from the text layer
+    if re.search(r"\b[Ll]et\s+(?:are|is|be|denote|there|then|and)\b", spoken):
+        return None  # "Let are a lot of solutions": "Let 1 < q < ∞. Given f ..., there are" with its math lost
     if re.search(r"(?:\b(?![aAI]\b)[A-Za-z]\b[\s,]*){4,}", spoken):
         return None  # single letters in a row: glyph soup
     letters = sum(c.isalpha() for c in spoken)

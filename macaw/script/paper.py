@@ -362,6 +362,7 @@ def _with_terms(lexicon: object, acronyms: dict[str, str]) -> dict[str, str]:
 
 
 _WE = {"we": "the authors", "our": "their", "ours": "theirs", "us": "them", "ourselves": "themselves"}
+_LET_US = re.compile(r"\b([Ll])et(?:\s+us\s+|'s\s+)(?=[a-z])")
 _WE_PATTERN = re.compile(r"\b(we|our|ours|us|ourselves)\b", re.I)
 
 
@@ -381,6 +382,9 @@ def third_person(sentence: str, w: Writer | None = None) -> str:
         said = _WE[word.lower()]
         return said[0].upper() + said[1:] if word[0].isupper() else said
 
+    # "Let us recall the definition" is the authors at work: "The authors recall the definition"
+    # ("Let them recall" is a command to someone else).
+    sentence = _LET_US.sub(lambda m: "The authors " if m.group(1) == "L" else "the authors ", sentence)
     return _WE_PATTERN.sub(swap, sentence)
 
 
