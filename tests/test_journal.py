@@ -245,3 +245,12 @@ def test_show_notes_keep_the_code_blocks_that_are_not_read() -> None:
     assert "<pre><code>pip install &lt;torch&gt; &amp;&amp; echo 'x'</code></pre>" in html
     assert html.count("<pre>") == 1
     assert "<pre>" not in render_shownotes_html(Manifest(id="j", guid="g", title="C", kind="journal"), "Show")
+
+
+def test_a_commit_hash_as_a_links_text_is_this_commit(tmp_path: Path) -> None:
+    # til-asgi-lifespan-test-httpx.md: "now does as-of [16f5922...](.../commit/16f5922...)" had been "now does as-of."
+    p = write(tmp_path, "til.md", "# T\n\nDatasette now does as-of [16f592247a2a](https://github.com/simonw/datasette/commit/16f592247a2a).\n\n"
+              "Another [abc1234](https://example.com/abc1234) stays a hash.\n")
+    said = texts(entry_doc(p)[1])
+    assert said[0] == "Datasette now does as-of this commit."
+    assert "abc1234" in said[1]

@@ -69,6 +69,10 @@ def test_split_sentences_keeps_abbreviations():
     ("Read https://github.com/karpathy/nanoGPT/blob/master/README.md today.", "Read git hub today."),
     ("See <https://www.youtube.com/watch?v=kCc8FmEb1nY> and news.ycombinator.com.", "See YouTube and Hacker News."),
     ("Files live in ~/data/train/images/ now.", "Files live in images now."),
+    # a tracker's path, as a link's text gives it (til-asgi-lifespan), and a date written with slashes
+    ("See starlette/issues/486. Then datasette-debug-asgi/issues/1.",
+     "See starlette issue four hundred and eighty-six. Then datasette-debug-asgi issue one."),
+    ("Fixed by encode/httpx/pull/350 on 2019/01/28.", "Fixed by httpx pull request three hundred and fifty on January twenty-eighth, twenty nineteen."),
     ("a = b -> c, < 5 items, ~200 images, R&D, 98% avg", "a equals b to c, less than five items, about two hundred images, R and D, ninety-eight percent avg"),
     ("It is 2 x 3 and 3x faster.", "It is two times three and three times faster."),
     ("i.e. this, e.g. that, cats vs. dogs, etc.", "that is, this, for example, that, cats versus dogs, et cetera."),  # the sentence keeps its stop

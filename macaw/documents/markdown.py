@@ -284,6 +284,9 @@ def _end_tagged_line(parts: list[str], line_start: int) -> None:
         parts[line_start:] = [kept + ("" if kept.endswith(_SENTENCE_END) else ".")]
 
 
+_COMMIT_TEXT = re.compile(r"`?(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}`?")
+
+
 def inline(children: list) -> str:  # type: ignore[type-arg]
     """Inline tokens -> plain text; inline code stays between backticks, links keep their text.
 
@@ -293,6 +296,7 @@ def inline(children: list) -> str:  # type: ignore[type-arg]
     parts: list[str] = []
     in_image = 0
     link_href: list[str] = []
+    link_start: list[int] = []
     line_start, bold_from, bold_to = 0, -1, -1
     for c in children:
         if c.type == "text":
@@ -319,8 +323,12 @@ def inline(children: list) -> str:  # type: ignore[type-arg]
             continue  # alt text is for readers of the page, not listeners
         elif c.type == "link_open":
             link_href.append(str(c.attrGet("href") or ""))
+            link_start.append(len(parts))
         elif c.type == "link_close":
-            link_href and link_href.pop()
+            href = link_href.pop() if link_href else ""
+            start = link_start.pop() if link_start else len(parts)
+            if _COMMIT_TEXT.fullmatch("".join(parts[start:]).strip()) and "/commit" in href:
+                parts[start:] = ["this commit"]  # a commit's hash as a link's text: "as of this commit"
         elif c.type == "html_inline":
             tag = c.content.lower()
             if tag.startswith("<br"):

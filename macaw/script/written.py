@@ -47,6 +47,7 @@ _CURRENCY = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound
 _CURRENCY_CODE = {"AUD": "Australian", "USD": "US", "CAD": "Canadian", "NZD": "New Zealand"}
 _VERSION = re.compile(r"\bv(\d+(?:\.\d+)*)\b")
 _DOTTED_VERSION = re.compile(r"(?<![\w.])\d+(?:\.\d+){2,3}(?![\w]|\.\d)")
+_SLASH_DATE = re.compile(r"(?<![\w/])(\d{4})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?![\w/])")
 _ISO_DATE = re.compile(r"\b(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?\s?(am|pm|AM|PM|a\.m\.|p\.m\.)?(?!\d)")
 _AMPM = re.compile(r"\b(1[0-2]|[1-9])\s?(am|pm|AM|PM)\b")
@@ -99,9 +100,17 @@ def site_name(url: str) -> str:
     return words[-1].replace("-", " ") if words else ""
 
 
+_TRACKER = {"issues": "issue", "issue": "issue", "pull": "pull request", "pulls": "pull request", "discussions": "discussion"}
+
+
 def _path(m: re.Match[str]) -> str:
-    parts = [p for p in m.group(0).split("/") if p and p not in (".", "..", "~")]
-    return f" {_code_word(parts[-1])} " if parts else " "
+    path = m.group(0)
+    stop = "." if path.endswith(".") and not path.endswith("..") else ""  # the sentence's full stop, not the path's
+    parts = [p for p in path.removesuffix(stop).split("/") if p and p not in (".", "..", "~")]
+    if len(parts) >= 3 and parts[-2].lower() in _TRACKER and parts[-1].isdigit():
+        # "starlette/issues/486", a link's text as GitHub writes it: "starlette issue 486", not "486"
+        return f" {_code_word(parts[-3])} {_TRACKER[parts[-2].lower()]} {parts[-1]}{stop} "
+    return f" {_code_word(parts[-1])}{stop} " if parts else f"{stop} "
 
 
 def _file(m: re.Match[str]) -> str:
@@ -244,6 +253,7 @@ def say_written(text: str) -> str:
         text = pattern.sub(words, text)
     text = _MONTH_SHORT.sub(lambda m: _MONTH_ABBR[m.group(1) or m.group(2)], text)
     text = _DAY_SHORT.sub(lambda m: _DAY_ABBR[next(g for g in m.groups() if g)], text)
+    text = _SLASH_DATE.sub(_iso_date, text)  # 2019/01/28, before it is taken for a path
     text = _PATH.sub(_path, text)
     text = _HEX.sub(" ", text)
     text = strip_emoji(text)
