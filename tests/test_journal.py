@@ -254,3 +254,14 @@ def test_a_commit_hash_as_a_links_text_is_this_commit(tmp_path: Path) -> None:
     said = texts(entry_doc(p)[1])
     assert said[0] == "Datasette now does as-of this commit."
     assert "abc1234" in said[1]
+
+
+@pytest.mark.parametrize("item, name", [
+    ({"author": "Reuben Son (reubenson@gmail.com)"}, "Reuben Son"),  # feedparser's Atom <name> + <email>
+    ({"author": "x", "author_detail": {"name": "Reuben Son", "email": "reubenson@gmail.com"}}, "Reuben Son"),
+    ({"author": "lawyer@boyer.net (Lawyer Boyer)"}, "Lawyer Boyer"),  # RSS 2.0's own form
+    ({"author": "Paul Koerbitz <paul@example.org>"}, "Paul Koerbitz"),
+    ({"author": "noreply@blogger.com"}, ""),  # an address alone: the config's author is said instead
+])
+def test_an_authors_name_without_their_address(item: dict, name: str) -> None:
+    assert journal._author(item) == name
