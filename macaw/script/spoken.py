@@ -108,7 +108,7 @@ _CITATION_PAREN = re.compile(r"\s*\((?:[A-Z][A-Za-z'-]+(?: et al\.?| and [A-Z][A
 _COMPACT_DATE = re.compile(r"\b(19|20)(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\b")
 _RANGE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)(?!\w|\.\d)")  # "pages 10-20." at a sentence's end too
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
-_NEGATIVE = re.compile(r"(?:^|(?<=[\s(\[=:,]))[-−](?=\d)")
+_NEGATIVE = re.compile(r"(?:(\S+)\s+|(?<=[(\[=:,])|^)[-−](?=\d)")
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(st|nd|rd|th|s)?(?![\d])")
 _LETTER_DIGIT = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?!(?:st|nd|rd|th|s)\b)(?=[A-Za-z]{2,})")
 _ACRONYM = re.compile(r"\b([A-Z]{2,6})(s?)\b")
@@ -314,7 +314,9 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     text = _UNIT.sub(_unit, text)
     text = _PERCENT.sub(lambda m: m.group(1) + " percent", text)
     text = _RANGE.sub(lambda m: f"{m.group(1)} to {m.group(2)}", text)
-    text = _NEGATIVE.sub("minus ", text)  # "at index -1": "minus one", not "- one" (the voice skips a lone dash)
+    # "at index -1": "minus one", not "- one" (the voice skips a lone dash); after a name's capitals
+    # the dash joins the name to its number ("ZeRO -100B", a PDF's "ZeRO-100B").
+    text = _NEGATIVE.sub(lambda m: (m.group(1) + "-" if re.search(r"[A-Z]", m.group(1)) else m.group(0)) if m.group(1) and re.search(r"[A-Z\d]", m.group(1)) else (m.group(1) + " " if m.group(1) else "") + "minus ", text)
     text = _COMPACT_DATE.sub(lambda m: f"{_MONTHS[int(m.group(3)) - 1]} {_ordinal(int(m.group(4)))}, {m.group(1)}{m.group(2)}", text)
     text = _LETTER_DIGIT.sub(" ", text)
     text = _FOUR_DIGITS.sub(_count, text)
