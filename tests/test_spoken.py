@@ -72,7 +72,10 @@ def test_split_sentences_keeps_abbreviations():
     # a negative number (jgriffith23's "the last element in the list is at index -1" had been "index - one")
     ("It is at index -1, at -5 degrees, from −0.5 up; pages 10-20.",
      "It is at index minus one, at minus five degrees, from minus zero point five up; pages ten to twenty."),
-    ("ZeRO -100B runs.", "ZeRO-one hundred billion runs."),  # 1910.02054's text layer: a name's dash, not a minus
+    ("ZeRO -100B runs.", "ZeRO-one hundred billion runs."),
+    # a rate is "per" what it is counted in (1910.02054's "41.4 TFlops/GPU"); other slashes stay
+    ("It ran 41.4 TFlops/GPU, 20 tokens/s and 1,000 queries/day on 3 train/test splits.",
+     "It ran forty-one point four TFlops per G P U, twenty tokens per second and one thousand queries per day on three train slash test splits."),  # 1910.02054's text layer: a name's dash, not a minus
     # a tracker's path, as a link's text gives it (til-asgi-lifespan), and a date written with slashes
     ("See starlette/issues/486. Then datasette-debug-asgi/issues/1.",
      "See starlette issue four hundred and eighty-six. Then datasette-debug-asgi issue one."),

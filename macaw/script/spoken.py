@@ -158,6 +158,20 @@ def _unit(m: re.Match[str]) -> str:
     return f"{m.group(1)} {word}{'s' if plural else ''}"
 
 
+# "41.4 TFlops/GPU", "20 tokens/s": a rate, said "per"; only over what a rate is counted in, so
+# "3 train/test splits" keeps its slash.
+_PER_WHAT = {"s": "second", "sec": "second", "second": "second", "ms": "millisecond", "min": "minute", "minute": "minute",
+             "h": "hour", "hr": "hour", "hour": "hour", "day": "day", "week": "week", "year": "year", "epoch": "epoch",
+             "step": "step", "iteration": "iteration", "iter": "iteration", "GPU": "G P U", "TPU": "T P U", "CPU": "C P U",
+             "chip": "chip", "core": "core", "node": "node", "device": "device", "token": "token", "sample": "sample",
+             "image": "image", "example": "example", "query": "query", "user": "user", "word": "word", "batch": "batch"}
+_PER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*\s?[A-Za-z]{1,12})/(" + "|".join(sorted(_PER_WHAT, key=len, reverse=True)) + r")(?![\w/])")
+
+
+def _per(m: re.Match[str]) -> str:
+    return f"{m.group(1)} per {_PER_WHAT[m.group(2)]}"
+
+
 def _scientific(m: re.Match[str]) -> str:
     mantissa, sign, exponent = m.group(1), m.group(2), m.group(3)
     power = f"ten to the {'minus ' if sign == '-' else ''}{num2words(int(exponent))}"
@@ -295,6 +309,7 @@ def _fraction(m: re.Match[str]) -> str:
 @lru_cache(maxsize=4096)
 def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tuple[str, str]] = frozenset()) -> str:
     text = say_written(text.replace("´", "'"))
+    text = _PER.sub(_per, text)  # before the lexicon spells "GPU"
     pattern, table = _pronunciation_pattern(pronunciations)
     if pattern is not None:
         text = pattern.sub(lambda m: table[m.group(1)], text)
