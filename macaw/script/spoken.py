@@ -168,6 +168,18 @@ _PER_WHAT = {"s": "second", "sec": "second", "second": "second", "ms": "millisec
 _PER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*\s?[A-Za-z]{1,12})/(" + "|".join(sorted(_PER_WHAT, key=len, reverse=True)) + r")(?![\w/])")
 
 
+_FLAG_TAKERS = {"kill", "pkill", "head", "tail", "nice", "renice", "log", "ulimit", "grep", "xargs"}  # "kill -9": a flag
+
+
+def _negative(m: re.Match[str]) -> str:
+    before = m.group(1) or ""
+    if re.search(r"[A-Z]", before):
+        return before + "-"  # "ZeRO -100B": the name's dash
+    if re.search(r"\d", before) or before.lower() in _FLAG_TAKERS:
+        return m.group(0)
+    return (before + " " if before else "") + "minus "
+
+
 def _per(m: re.Match[str]) -> str:
     return f"{m.group(1)} per {_PER_WHAT[m.group(2)]}"
 
@@ -331,7 +343,7 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     text = _RANGE.sub(lambda m: f"{m.group(1)} to {m.group(2)}", text)
     # "at index -1": "minus one", not "- one" (the voice skips a lone dash); after a name's capitals
     # the dash joins the name to its number ("ZeRO -100B", a PDF's "ZeRO-100B").
-    text = _NEGATIVE.sub(lambda m: (m.group(1) + "-" if re.search(r"[A-Z]", m.group(1)) else m.group(0)) if m.group(1) and re.search(r"[A-Z\d]", m.group(1)) else (m.group(1) + " " if m.group(1) else "") + "minus ", text)
+    text = _NEGATIVE.sub(_negative, text)
     text = _COMPACT_DATE.sub(lambda m: f"{_MONTHS[int(m.group(3)) - 1]} {_ordinal(int(m.group(4)))}, {m.group(1)}{m.group(2)}", text)
     text = _LETTER_DIGIT.sub(" ", text)
     text = _FOUR_DIGITS.sub(_count, text)
