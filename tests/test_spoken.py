@@ -73,6 +73,7 @@ def test_split_sentences_keeps_abbreviations():
     ("It is at index -1, at -5 degrees, from −0.5 up; pages 10-20.",
      "It is at index minus one, at minus five degrees, from minus zero point five up; pages ten to twenty."),
     ("ZeRO -100B runs.", "ZeRO-one hundred billion runs."),
+    ("Then kill -9 it.", "Then kill - nine it."),  # a command's flag, not a negative number
     # a rate is "per" what it is counted in (1910.02054's "41.4 TFlops/GPU"); other slashes stay
     ("It ran 41.4 TFlops/GPU, 20 tokens/s and 1,000 queries/day on 3 train/test splits.",
      "It ran forty-one point four TFlops per G P U, twenty tokens per second and one thousand queries per day on three train slash test splits."),  # 1910.02054's text layer: a name's dash, not a minus
