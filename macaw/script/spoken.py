@@ -15,6 +15,7 @@ from pathlib import Path
 from num2words import num2words
 
 from macaw.script.written import MONTHS as _MONTHS, math_words, ordinal as _ordinal, say_written, tidy_spoken
+from macaw.script.quantities import NEGATIVE, PER, SCIENTIFIC, UNIT, negative, per, scientific, unit
 
 # Acronyms said as words, not spelled. Users extend this through `lexicon` arguments.
 # Most are found by their shape (`pronounceable`: NASA, ARENA, MIDI, YAML); these are the ones
@@ -108,7 +109,6 @@ _CITATION_PAREN = re.compile(r"\s*\((?:[A-Z][A-Za-z'-]+(?: et al\.?| and [A-Z][A
 _COMPACT_DATE = re.compile(r"\b(19|20)(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\b")
 _RANGE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)(?!\w|\.\d)")  # "pages 10-20." at a sentence's end too
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
-_NEGATIVE = re.compile(r"(?:(\S+)\s+|(?<=[(\[=:,])|^)[-−](?=\d)")
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(st|nd|rd|th|s)?(?![\d])")
 _LETTER_DIGIT = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?!(?:st|nd|rd|th|s)\b)(?=[A-Za-z]{2,})")
 _ACRONYM = re.compile(r"\b([A-Z]{2,6})(s?)\b")
@@ -129,20 +129,6 @@ _ABBREVIATION_WORDS = [
     (re.compile(r"\bEq\.(?=\s)"), "Equation"),
     (re.compile(r"\bSec\.(?=\s)"), "Section"),
 ]
-_UNITS = {
-    "ms": "millisecond", "µs": "microsecond", "ns": "nanosecond", "s": "second", "sec": "second", "min": "minute",
-    "h": "hour", "hr": "hour", "KB": "kilobyte", "MB": "megabyte", "GB": "gigabyte", "TB": "terabyte",
-    "kb": "kilobyte", "mb": "megabyte", "gb": "gigabyte", "hrs": "hour", "mins": "minute", "secs": "second",
-    "Hz": "hertz", "kHz": "kilohertz", "MHz": "megahertz", "GHz": "gigahertz", "dB": "decibel",
-    "km": "kilometre", "cm": "centimetre", "mm": "millimetre", "kg": "kilogram", "mg": "milligram",
-    "W": "watt", "kW": "kilowatt", "V": "volt", "°C": "degrees Celsius", "°F": "degrees Fahrenheit",
-}
-_SPACED_UNITS = ("s", "h", "W", "V", "min", "sec", "hr")  # "1990s" is a decade, "5 s" five seconds
-_UNIT = re.compile(
-    r"(?<![\w.])(\d+(?:\.\d+)?)(?:\s?(" + "|".join(sorted((re.escape(u) for u in _UNITS if u not in _SPACED_UNITS), key=len, reverse=True))
-    + r")|\s(" + "|".join(_SPACED_UNITS) + r"))(?![\w°])"
-)
-_SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([-+]?)(\d+)(?![\w.])")
 _MAGNITUDE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)([kKMB])(?![\w])")
 _TIMES = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[x×](?![\w])")
 _MATH = re.compile(r"\$([^$]{1,200})\$")
@@ -150,44 +136,6 @@ _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta", "λ": "lambda",
     "μ": "mu", "π": "pi", "σ": "sigma", "τ": "tau", "φ": "phi", "ω": "omega", "Δ": "delta", "Σ": "sigma",
 }
-
-
-def _unit(m: re.Match[str]) -> str:
-    word = _UNITS[m.group(2) or m.group(3)]
-    plural = m.group(1) != "1" and not word.startswith("degrees") and not word.endswith("hertz")
-    return f"{m.group(1)} {word}{'s' if plural else ''}"
-
-
-# "41.4 TFlops/GPU", "20 tokens/s": a rate, said "per"; only over what a rate is counted in, so
-# "3 train/test splits" keeps its slash.
-_PER_WHAT = {"s": "second", "sec": "second", "second": "second", "ms": "millisecond", "min": "minute", "minute": "minute",
-             "h": "hour", "hr": "hour", "hour": "hour", "day": "day", "week": "week", "year": "year", "epoch": "epoch",
-             "step": "step", "iteration": "iteration", "iter": "iteration", "GPU": "G P U", "TPU": "T P U", "CPU": "C P U",
-             "chip": "chip", "core": "core", "node": "node", "device": "device", "token": "token", "sample": "sample",
-             "image": "image", "example": "example", "query": "query", "user": "user", "word": "word", "batch": "batch"}
-_PER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*\s?[A-Za-z]{1,12})/(" + "|".join(sorted(_PER_WHAT, key=len, reverse=True)) + r")(?![\w/])")
-
-
-_FLAG_TAKERS = {"kill", "pkill", "head", "tail", "nice", "renice", "log", "ulimit", "grep", "xargs"}  # "kill -9": a flag
-
-
-def _negative(m: re.Match[str]) -> str:
-    before = m.group(1) or ""
-    if re.search(r"[A-Z]", before):
-        return before + "-"  # "ZeRO -100B": the name's dash
-    if re.search(r"\d", before) or before.lower() in _FLAG_TAKERS:
-        return m.group(0)
-    return (before + " " if before else "") + "minus "
-
-
-def _per(m: re.Match[str]) -> str:
-    return f"{m.group(1)} per {_PER_WHAT[m.group(2)]}"
-
-
-def _scientific(m: re.Match[str]) -> str:
-    mantissa, sign, exponent = m.group(1), m.group(2), m.group(3)
-    power = f"ten to the {'minus ' if sign == '-' else ''}{num2words(int(exponent))}"
-    return power if mantissa == "1" else f"{mantissa} times {power}"
 
 
 def _math(m: re.Match[str]) -> str:
@@ -321,7 +269,7 @@ def _fraction(m: re.Match[str]) -> str:
 @lru_cache(maxsize=4096)
 def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tuple[str, str]] = frozenset()) -> str:
     text = say_written(text.replace("´", "'"))
-    text = _PER.sub(_per, text)  # before the lexicon spells "GPU"
+    text = PER.sub(per, text)  # before the lexicon spells "GPU"
     pattern, table = _pronunciation_pattern(pronunciations)
     if pattern is not None:
         text = pattern.sub(lambda m: table[m.group(1)], text)
@@ -335,15 +283,15 @@ def _to_spoken(text: str, lexicon: frozenset[str], pronunciations: frozenset[tup
     text = _MATH.sub(_math, text)
     for letter, name in _GREEK.items():
         text = text.replace(letter, f" {name} ")
-    text = _SCIENTIFIC.sub(_scientific, text)
+    text = SCIENTIFIC.sub(scientific, text)
     text = _MAGNITUDE.sub(lambda m: f"{m.group(1)} {dict(k='thousand', K='thousand', M='million', B='billion')[m.group(2)]}", text)
     text = _TIMES.sub(lambda m: f"{m.group(1)} times", text)
-    text = _UNIT.sub(_unit, text)
+    text = UNIT.sub(unit, text)
     text = _PERCENT.sub(lambda m: m.group(1) + " percent", text)
     text = _RANGE.sub(lambda m: f"{m.group(1)} to {m.group(2)}", text)
     # "at index -1": "minus one", not "- one" (the voice skips a lone dash); after a name's capitals
     # the dash joins the name to its number ("ZeRO -100B", a PDF's "ZeRO-100B").
-    text = _NEGATIVE.sub(_negative, text)
+    text = NEGATIVE.sub(negative, text)
     text = _COMPACT_DATE.sub(lambda m: f"{_MONTHS[int(m.group(3)) - 1]} {_ordinal(int(m.group(4)))}, {m.group(1)}{m.group(2)}", text)
     text = _LETTER_DIGIT.sub(" ", text)
     text = _FOUR_DIGITS.sub(_count, text)
