@@ -34,10 +34,10 @@ def unit(m: re.Match[str]) -> str:
 # "41.4 TFlops/GPU", "20 tokens/s": a rate, said "per"; only over what a rate is counted in, so
 # "3 train/test splits" keeps its slash.
 PER_WHAT = {"s": "second", "sec": "second", "second": "second", "ms": "millisecond", "min": "minute", "minute": "minute",
-             "h": "hour", "hr": "hour", "hour": "hour", "day": "day", "week": "week", "year": "year", "epoch": "epoch",
-             "step": "step", "iteration": "iteration", "iter": "iteration", "GPU": "G P U", "TPU": "T P U", "CPU": "C P U",
-             "chip": "chip", "core": "core", "node": "node", "device": "device", "token": "token", "sample": "sample",
-             "image": "image", "example": "example", "query": "query", "user": "user", "word": "word", "batch": "batch"}
+            "h": "hour", "hr": "hour", "hour": "hour", "day": "day", "week": "week", "year": "year", "epoch": "epoch",
+            "step": "step", "iteration": "iteration", "iter": "iteration", "GPU": "G P U", "TPU": "T P U", "CPU": "C P U",
+            "chip": "chip", "core": "core", "node": "node", "device": "device", "token": "token", "sample": "sample",
+            "image": "image", "example": "example", "query": "query", "user": "user", "word": "word", "batch": "batch"}
 PER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*\s?[A-Za-z]{1,12})/(" + "|".join(sorted(PER_WHAT, key=len, reverse=True)) + r")(?![\w/])")
 
 

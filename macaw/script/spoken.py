@@ -14,8 +14,8 @@ from pathlib import Path
 
 from num2words import num2words
 
-from macaw.script.written import MONTHS as _MONTHS, math_words, ordinal as _ordinal, say_written, tidy_spoken
 from macaw.script.quantities import NEGATIVE, PER, SCIENTIFIC, UNIT, negative, per, scientific, unit
+from macaw.script.written import MONTHS as _MONTHS, math_words, ordinal as _ordinal, say_written, tidy_spoken
 
 # Acronyms said as words, not spelled. Users extend this through `lexicon` arguments.
 # Most are found by their shape (`pronounceable`: NASA, ARENA, MIDI, YAML); these are the ones

@@ -144,8 +144,9 @@ def _author(front: dict[str, Any]) -> str:
     if isinstance(value, (list, tuple)):
         value = ", ".join(str(v.get("name", "") if isinstance(v, dict) else v) for v in value)
     detail = front.get("author_detail")  # a feed's author, parsed: Atom's <name>, RSS's "mail (Name)"
-    if isinstance(detail, dict) and str(detail.get("name") or "").strip() and "@" not in str(detail.get("name")):
-        return str(detail["name"]).strip()
+    name = str(detail.get("name") or "").strip() if isinstance(detail, dict) else ""
+    if name and "@" not in name:
+        return name
     text = re.sub(r"\s*<[^>]*>", "", str(value)).strip()  # "Paul Koerbitz <paul@…>" -> the name
     text = re.sub(r"^\S+@\S+\s*\((.+)\)$", r"\1", text)  # RSS 2.0's "lawyer@boyer.net (Lawyer Boyer)" -> the name
     text = re.sub(r"\s*\(\s*\S+@\S+\s*\)", "", text).strip()  # "Reuben Son (reubenson@gmail.com)" -> the name
