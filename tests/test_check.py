@@ -636,6 +636,24 @@ def test_names_the_text_shows_are_forgiven_like_the_metadata_names():
     assert sorted(" ".join(n) for n in text_names(titled)) == ["florimond", "karpathy", "karpathys", "manca", "mikolov", "mikolovs"]
 
 
+def test_software_the_text_writes_as_code_is_a_name_wherever_it_is_said():
+    """til-asgi-lifespan-test-httpx: "ASGI" was heard "asv", "asg" or "aski" in all 9 places (9 of
+    its 15 errors); the entry writes it as code (`datasette-debug-asgi`), as it does uvicorn."""
+    from macaw.artifacts import Sentence
+    from macaw.quality.align import compare, text_names
+
+    said = ["Uvicorn ignores errors against the ASGI lifespan protocol.",
+            "Use the `lifespan=\"on\"` parameter to `uvicorn.run()` in `datasette-debug-asgi`.",
+            "Wrap it in `async with LifespanManager(app):` and go.", "Thanks for listening to `xyzzyplugh`."]
+    sentences = [Sentence(text=t, spoken=t, segment="s", origin="template" if "Thanks" in t else "source") for t in said]
+    names = [" ".join(n) for n in text_names(sentences)]
+    # words a dictionary holds ("lifespan", "debug", "run", "manager") are not names, nor a template's code
+    assert sorted(names) == ["asgi", "async", "datasette", "lifespanmanager", "uvicorn"]  # and camel case, as before
+    ref, heard = "against the asgi lifespan protocol".split(), "against the aski lifespan protocol".split()
+    assert [op.kind for op in compare(ref, heard, text_names(sentences))].count("name") == 1
+    assert "del" in [op.kind for op in compare(ref, ref[:2] + ref[3:], text_names(sentences))]  # not heard at all: an error
+
+
 @pytest.mark.parametrize("enough, slips, gate, rounds", [
     (None, None, 0.05, [[0, 1, 2, 3, 4], [0, 3, 4], [0, 3, 4]]),  # every try
     (0.05, None, 0.05, [[0, 1, 2, 3, 4], [0], [0]]),  # at the aim after one round: the slips are left

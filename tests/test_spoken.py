@@ -65,6 +65,8 @@ def test_split_sentences_keeps_abbreviations():
     ("Use `torch.clip(y, 0.)` and `next(model.parameters()).device`.", "Use torch dot clip and next model dot parameters dot device."),
     ("Run `/opt/homebrew/bin/python3` with `--device=mps`.", "Run python three with device equals mps."),
     ("Try `python3 -c 'import boto3, json; print(1)'` now.", "Try python three now."),
+    # a statement of four words is said whole; its colon is not a word (til-asgi-lifespan had "in async and")
+    ("Wrap it in `async with LifespanManager(app):` and go.", "Wrap it in async with Lifespan Manager app and go."),
     ("I used `` async/await `` there.", "I used async await there."),
     ("Read https://github.com/karpathy/nanoGPT/blob/master/README.md today.", "Read git hub today."),
     ("See <https://www.youtube.com/watch?v=kCc8FmEb1nY> and news.ycombinator.com.", "See YouTube and Hacker News."),

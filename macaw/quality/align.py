@@ -247,6 +247,26 @@ def name_positions(ref: list[str], names: list[list[str]]) -> set[int]:
 _NAME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9']*")
 
 
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+_CODE_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # camel case split: LifespanManager, HTTPServer
+
+
+def code_names(sentences) -> set[str]:  # type: ignore[no-untyped-def]
+    """The names of software the text writes as code: a word of four letters or more, inside
+    inline code of a source sentence, that no English dictionary holds ("uvicorn" in
+    `uvicorn.run()`, "asgi" in `datasette-debug-asgi`, "async"). Like a surname, tiny.en has
+    never seen most of them ("ASGI" comes back "asv", "asg", "aski"); wherever the text says the
+    word, in code or in prose, it is a name. A word a dictionary holds ("debug", "run") is not,
+    nor a short one ("app"). As with every name, a word not heard at all still counts."""
+    found: set[str] = set()
+    for sentence in sentences:
+        if getattr(sentence, "origin", "source") != "source":
+            continue
+        for span in _CODE_SPAN.findall(sentence.text):
+            found.update(w for w in _CODE_WORD.findall(span) if len(w) >= 4 and _known(w.lower()) is False)
+    return found
+
+
 def text_names(sentences) -> list[list[str]]:  # type: ignore[no-untyped-def]
     """The proper names the text itself shows: a word capitalised inside a sentence of the source
     ("Zulip", "Octopress", "Maia's", "Hakyll") or written in camel case ("iTerm", "IPython"),
@@ -255,7 +275,8 @@ def text_names(sentences) -> list[list[str]]:  # type: ignore[no-untyped-def]
     words of a line mostly capitalised (a Title Case heading or list item), nor any template or
     model sentence (the intro says the show's own words), unless no English dictionary holds the
     word ("Florimond Manca had ...", "Andrew Karpathy's RNN blog"): a capital there says nothing,
-    but a word in no dictionary that the text writes capitalised is a name."""
+    but a word in no dictionary that the text writes capitalised is a name. Also the software
+    named in inline code (`code_names`)."""
     lower: set[str] = set()
     for sentence in sentences:
         lower.update(w.lower() for w in _NAME_WORD.findall(sentence.text) if w.islower())
@@ -284,6 +305,7 @@ def text_names(sentences) -> list[list[str]]:  # type: ignore[no-untyped-def]
             if word[0].isupper() and not word.isupper() and not word.startswith("I'") and base not in lower \
                     and (not titled or _known(base) is False):
                 found.add(word)
+    found.update(code_names(sentences))
     out: list[list[str]] = []
     for word in sorted(found):
         for form in {word, word.removesuffix("'s")}:

@@ -177,7 +177,7 @@ def say_code(code: str) -> str:
     tokens = code.split()
     if tokens and tokens[0] in ("$", ">", "%", "#", ">>>"):
         tokens = tokens[1:]
-    if len([t for t in tokens if not t.startswith("\x03")]) > 4:  # a whole command line: its command's name
+    if len([t for t in tokens if not t.startswith("\x03") and re.search(r"\w", t)]) > 4:  # a whole command line: its command's name
         tokens = tokens[:1]
     words = " ".join(said[int(t[1:])] if t.startswith("\x03") else _code_word(t) for t in tokens)
     words = re.sub(r"\s+,", ",", re.sub(r"\s+", " ", words)).strip(" ,")
