@@ -137,3 +137,19 @@ def test_metrics_can_fail() -> None:
     assert is_fragment("than the baseline.") and is_fragment("We saw that it requires.") and not is_fragment("It works.")
     assert is_table_row("EN-DE 23.75 24.1 25.3 26.0") and not is_table_row("We trained for 3 days on 8 GPUs.")
     assert sentences("Smith et al. showed it. Then e.g. this.") == ["Smith et al. showed it.", "Then e.g. this."]
+
+
+@needs_corpus
+def test_a_local_pdf_is_identified_from_its_front_pages_alone(tmp_path: Path) -> None:
+    """`--pdf` fetch reads two pages for the title, authors, abstract and stamp (the extract stage
+    reads them all); they are what the whole file gives, and the page count is the file's."""
+    from macaw.config import load
+    from macaw.documents.pdf import run_extraction
+    from macaw.sources import pdf
+
+    path = CORPUS / "1810.04805" / "paper.pdf"
+    whole, front = run_extraction(path), run_extraction(path, first_pages=pdf.FRONT_PAGES)
+    assert (front.title, front.authors, front.abstract, front.arxiv_id, front.info) == (whole.title, whole.authors, whole.abstract, whole.arxiv_id, whole.info)
+    assert front.pages == whole.pages == 16 and len(front.sections) < len(whole.sections)
+    source = pdf.fetch(str(path), load(out=tmp_path, env={}), tmp_path / "episode")
+    assert source.title == whole.title and [a.name for a in source.authors] == whole.authors and source.metadata["pages"] == 16

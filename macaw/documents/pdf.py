@@ -52,12 +52,13 @@ def run_extraction(
     memory_mb: int = 1024,
     max_pages: int = DEFAULT_MAX_PAGES,
     max_chars: int = DEFAULT_MAX_CHARS,
+    first_pages: int = 0,
 ) -> Extraction:
     pdf_path = Path(pdf_path)
     name = pdf_path.name
     if not pdf_path.is_file():
         raise ExtractError(f"{pdf_path}: file not found", hint="fetch the source again")
-    request = {"path": str(pdf_path.resolve()), "max_pages": max_pages, "max_chars": max_chars}
+    request = {"path": str(pdf_path.resolve()), "max_pages": max_pages, "max_chars": max_chars, "first_pages": first_pages}
     answer = run_child("macaw.documents.pdfchild", request, name=name, what="the PDF", timeout_s=timeout_s, memory_mb=memory_mb)
     if not answer.get("ok"):
         kind = answer.get("error", "damaged")

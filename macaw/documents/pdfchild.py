@@ -220,7 +220,8 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
         info = _info(reader)
         pages = []
         total = 0
-        for page in reader.pages:
+        first = int(request.get("first_pages", 0))  # only the front pages (a local PDF's title and authors)
+        for page in (reader.pages[:first] if first > 0 else reader.pages):
             box = page.mediabox
             frags = _page_fragments(page)
             total += sum(len(f[3]) for f in frags)
@@ -247,7 +248,7 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
     if chars < MIN_CHARS_PER_PAGE * len(pages):
         raise Refusal("no_text", "has no text layer; OCR is not supported")
     layout = analyse(pages, info)
-    return {"ok": True, "pages": len(pages), "info": info, "layout": layout.to_dict()}
+    return {"ok": True, "pages": count, "info": info, "layout": layout.to_dict()}
 
 
 def main() -> int:
