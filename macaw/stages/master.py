@@ -138,9 +138,10 @@ def run(ctx: StageContext, script: Script, narration: Narration, quality: Qualit
     audio, sr = read_audio(ctx.folder / audio_file)
     if audio.size == 0 or not np.any(audio):
         raise EmptyOutputError(f"{ctx.folder / audio_file} is silent; nothing to master", hint="rebuild with --force to speak it again")
-    audio = resample(audio, sr, settings.sample_rate)
-    sr = settings.sample_rate
-
+    # Loudness and the limiter work at the voice's own rate (22.05 kHz for the bundled one); only
+    # what is encoded is resampled to the feed's rate. The same band-limited signal: its loudness
+    # and true peak are the same figures at either rate (the encoded file is measured below), for
+    # half the samples to oversample and filter.
     gain_db = settings.lufs - loudness_lufs(audio, sr)
     envelope = peak_envelope(audio)
     # Before encoding. LAME takes a little loudness (the sample: -16.0 before, -16.5 decoded, at
@@ -151,7 +152,7 @@ def run(ctx: StageContext, script: Script, narration: Narration, quality: Qualit
     try:
         for attempt in range(MAX_PASSES):
             limited = _level(audio, sr, gain_db, target, ceiling, envelope)
-            _encode(limited, sr, settings.bitrate_kbps, tmp)
+            _encode(resample(limited, sr, settings.sample_rate), settings.sample_rate, settings.bitrate_kbps, tmp)
             decoded, decoded_sr = read_audio(tmp)
             peak = true_peak_db(decoded)
             lufs = loudness_lufs(decoded, decoded_sr)
