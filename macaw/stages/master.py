@@ -1,8 +1,8 @@
 """Master: narration.wav -> episode-<hash>.mp3 at -16 LUFS, true peak <= -1 dBTP, tagged, with chapters.
 
-All in-process: libsoxr resamples, libebur128 measures loudness, a look-ahead limiter holds the
-true peak (4x oversampled), LAME encodes (lameenc), mutagen writes ID3 (with CHAP/CTOC
-chapter frames). Nothing shifts time, so the sentence times from check stay valid.
+All in-process, at the voice's own rate until the encode: libebur128 measures loudness, a
+look-ahead limiter holds the true peak (4x oversampled), libsoxr resamples to the feed's rate,
+LAME encodes (lameenc), mutagen writes ID3 (with CHAP/CTOC chapter frames). Nothing shifts time, so the sentence times from check stay valid.
 """
 
 from __future__ import annotations
