@@ -153,3 +153,39 @@ def test_a_local_pdf_is_identified_from_its_front_pages_alone(tmp_path: Path) ->
     assert front.pages == whole.pages == 16 and len(front.sections) < len(whole.sections)
     source = pdf.fetch(str(path), load(out=tmp_path, env={}), tmp_path / "episode")
     assert source.title == whole.title and [a.name for a in source.authors] == whole.authors and source.metadata["pages"] == 16
+
+
+@needs_corpus
+def test_pages_read_side_by_side_give_what_one_reader_gives() -> None:
+    """The child reads a paper's pages in forked readers, one per core; on a real paper, one, two
+    and three readers give the same document to the character."""
+    from macaw.documents.pdf import run_extraction
+
+    path = CORPUS / "2205.01068" / "paper.pdf"
+    one, two, three = (run_extraction(path, readers=n) for n in (1, 2, 3))
+    assert one.sections and one == two == three
+
+
+@needs_corpus
+def test_the_whole_read_after_the_front_pages_is_asked_of_a_child_already_waiting() -> None:
+    """`then_whole` (a local PDF's fetch) starts a second child that waits; the next reading of the
+    PDF takes it, and what it reads is what a fresh child reads. A spare that died is not used."""
+    from macaw.documents import sandbox
+    from macaw.documents.pdf import run_extraction
+
+    path = CORPUS / "pdf-lncs-wang-2008" / "paper.pdf"
+    run_extraction(path, first_pages=2, then_whole=True)
+    spares = list(sandbox._SPARES.values())
+    assert len(spares) == 1 and spares[0].poll() is None
+    from_spare = run_extraction(path)
+    assert not sandbox._SPARES and spares[0].returncode == 0  # taken, answered, gone
+    assert from_spare == run_extraction(path) and from_spare.sections
+
+    run_extraction(path, first_pages=2, then_whole=True)
+    dead = next(iter(sandbox._SPARES.values()))
+    sandbox.kill(dead)
+    assert run_extraction(path) == from_spare  # a fresh child took its place
+    run_extraction(path, first_pages=2, then_whole=True)
+    waiting = next(iter(sandbox._SPARES.values()))
+    sandbox._drop_spares()  # what happens at exit
+    assert waiting.returncode is not None and not sandbox._SPARES

@@ -230,6 +230,31 @@ def test_memory_and_time_limits_hold(tmp_path: Path) -> None:
         run_extraction(path, memory_mb=20)
 
 
+def _later_page(bad: bytes, pages: int = 8) -> bytes:
+    """`pages` plain pages, the last of them built from `bad`'s page one (its content, and objects)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(simple_pdf(pages - 1))))
+    writer.append(PdfReader(io.BytesIO(bad)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("readers", [1, 2])
+def test_a_bad_page_late_in_the_file_stops_the_reading_with_its_own_error(tmp_path: Path, readers: int) -> None:
+    """Pages are read side by side in forked readers: a bomb on page 8, in another reader's share,
+    ends as the same error as when one reader reads them all, and nothing is left running."""
+    path = tmp_path / "late-bomb.pdf"
+    path.write_bytes(_later_page(bomb_pdf()))
+    started = time.monotonic()
+    with pytest.raises(ResourceLimitError, match="too large to decompress"):
+        run_extraction(path, readers=readers)
+    assert time.monotonic() - started < 30
+    path.write_bytes(simple_pdf(8))
+    assert len(run_extraction(path, readers=readers).sections) >= 1
+
+
 def test_distinct_exit_codes() -> None:
     codes = [code for _, _, code in HOSTILE.values()]
     assert len(set(codes)) == 5 and ExtractError.exit_code not in codes

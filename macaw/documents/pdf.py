@@ -53,13 +53,18 @@ def run_extraction(
     max_pages: int = DEFAULT_MAX_PAGES,
     max_chars: int = DEFAULT_MAX_CHARS,
     first_pages: int = 0,
+    then_whole: bool = False,
+    readers: int = 0,
 ) -> Extraction:
+    """`first_pages`: read only those (the page count is still the file's). `then_whole`: the whole
+    file is read next (a local PDF's fetch, then extract), so a second child starts now and waits.
+    `readers`: processes that read pages side by side (0: one per core, up to four)."""
     pdf_path = Path(pdf_path)
     name = pdf_path.name
     if not pdf_path.is_file():
         raise ExtractError(f"{pdf_path}: file not found", hint="fetch the source again")
-    request = {"path": str(pdf_path.resolve()), "max_pages": max_pages, "max_chars": max_chars, "first_pages": first_pages}
-    answer = run_child("macaw.documents.pdfchild", request, name=name, what="the PDF", timeout_s=timeout_s, memory_mb=memory_mb)
+    request = {"path": str(pdf_path.resolve()), "max_pages": max_pages, "max_chars": max_chars, "first_pages": first_pages, "readers": readers}
+    answer = run_child("macaw.documents.pdfchild", request, name=name, what="the PDF", timeout_s=timeout_s, memory_mb=memory_mb, spare=then_whole)
     if not answer.get("ok"):
         kind = answer.get("error", "damaged")
         cls = _ERRORS.get(kind, ExtractError)

@@ -1,7 +1,8 @@
 """The sandboxed half of PDF extraction: runs as `python -m macaw.documents.pdfchild` in a child process.
 
-It reads one request (JSON on stdin), opens the PDF with pypdf, collects positioned text
-fragments, runs the layout analysis and writes one JSON answer on stdout. The parent
+It imports pypdf, then reads one request (JSON on stdin), opens the PDF with pypdf, collects
+positioned text fragments (the pages shared out to forked readers, one per core: `read_pages`),
+runs the layout analysis and writes one JSON answer on stdout. The parent
 (`macaw.documents.pdf`) sets the time and memory limits, so a hostile file can at worst kill this
 process. Answers: {"ok": true, ...} or {"ok": false, "error": <kind>, "message": ...} where
 kind is not_pdf | encrypted | damaged | limit | no_text.
@@ -13,6 +14,8 @@ import errno
 import json
 import logging
 import math
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -190,7 +193,7 @@ def _info(reader: Any) -> dict[str, str]:
 
 def read(request: dict[str, Any]) -> dict[str, Any]:
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PdfStreamError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError
 
     from macaw.documents.pdflayout import analyse
 
@@ -218,18 +221,9 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
         if count > max_pages:
             raise Refusal("limit", f"has {count} pages; the limit is {max_pages}")
         info = _info(reader)
-        pages = []
-        total = 0
         first = int(request.get("first_pages", 0))  # only the front pages (a local PDF's title and authors)
-        for page in (reader.pages[:first] if first > 0 else reader.pages):
-            box = page.mediabox
-            frags = _page_fragments(page)
-            total += sum(len(f[3]) for f in frags)
-            if total > max_chars:
-                raise Refusal("limit", f"holds more than {max_chars} characters of text")
-            pages.append({"width": float(box.width), "height": float(box.height), "frags": frags})
-        if WARNINGS.too_deep():
-            raise Refusal("limit", "nests objects more deeply than the reader allows (or needs more memory to read)")
+        wanted = list(range(min(first, count) if first > 0 else count))
+        pages = read_pages(reader, wanted, max_chars, int(request.get("readers", 0)) or _cores())
     except Refusal:
         raise
     except LimitReachedError as exc:
@@ -241,14 +235,165 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
             raise MemoryError from None
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise Refusal("damaged", f"is damaged and cannot be read ({message[:120]})") from None
-    except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise Refusal("damaged", f"is damaged and cannot be read ({message[:120]})") from None
+    except _read_errors() as exc:
+        raise _damaged(exc) from None
     chars = sum(len(f[3].strip()) for p in pages for f in p["frags"])
     if chars < MIN_CHARS_PER_PAGE * len(pages):
         raise Refusal("no_text", "has no text layer; OCR is not supported")
     layout = analyse(pages, info)
     return {"ok": True, "pages": count, "info": info, "layout": layout.to_dict()}
+
+
+# A page's text costs what pypdf's parse of its content costs; pages are read side by side in
+# forked readers, one per core (up to MAX_READERS), from PARALLEL_FROM pages on. Each reader is a
+# copy of this process after the file was opened and checked, with the same limits, in the same
+# process group (the parent's kill takes them all); each sends back its pages' fragments.
+PARALLEL_FROM = 4
+MAX_READERS = 4
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    from pypdf.errors import PdfReadError, PdfStreamError
+
+    return (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError)
+
+
+def _damaged(exc: BaseException) -> Refusal:
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return Refusal("damaged", f"is damaged and cannot be read ({message[:120]})")
+
+
+def _read_share(reader: Any, indices: list[int], max_chars: int) -> list[dict[str, Any]]:
+    pages = []
+    total = 0
+    for index in indices:
+        page = reader.pages[index]
+        box = page.mediabox
+        frags = _page_fragments(page)
+        total += sum(len(f[3]) for f in frags)
+        if total > max_chars:
+            raise Refusal("limit", f"holds more than {max_chars} characters of text")
+        pages.append({"width": float(box.width), "height": float(box.height), "frags": frags})
+    if WARNINGS.too_deep():
+        raise Refusal("limit", "nests objects more deeply than the reader allows (or needs more memory to read)")
+    return pages
+
+
+def _share_in_fork(reader: Any, indices: list[int], max_chars: int, out: int) -> None:
+    """A forked reader: its pages, or what stopped it, down the pipe; it never returns."""
+    import marshal
+
+    from pypdf.errors import LimitReachedError
+
+    code = 0
+    try:
+        try:
+            answer: Any = ("ok", _read_share(reader, indices, max_chars))
+        except Refusal as exc:
+            answer = ("refused", exc.kind, exc.message)
+        except LimitReachedError as exc:
+            answer = ("refused", "limit", f"has a stream too large to decompress safely ({exc})")
+        except RecursionError:
+            answer = ("refused", "damaged", "is damaged (circular references)")
+        except MemoryError:
+            answer = ("refused", "limit", "needs more memory than allowed")
+        except OSError as exc:
+            refusal = Refusal("limit", "needs more memory than allowed") if exc.errno == errno.ENOMEM else _damaged(exc)
+            answer = ("refused", refusal.kind, refusal.message)
+        except _read_errors() as exc:
+            refusal = _damaged(exc)
+            answer = ("refused", refusal.kind, refusal.message)
+        data = marshal.dumps(answer)
+        with os.fdopen(out, "wb") as pipe:
+            pipe.write(data)
+    except BaseException:  # noqa: BLE001  - nothing may unwind into the copy of the parent's stack
+        code = 70
+    os._exit(code)
+
+
+def _content_bytes(page: Any) -> int:
+    """The length of a page's content streams as stored (what pypdf will parse), 1 when unknown."""
+    try:
+        contents = page.get("/Contents")
+        if contents is None:
+            return 1
+        contents = contents.get_object()
+        streams = contents if isinstance(contents, list) else [contents]
+        # pypdf keeps a stream's stored bytes (its /Length is dropped once read).
+        return 1 + sum(len(getattr(s.get_object(), "_data", b"") or b"") for s in streams[:64])
+    except Exception:  # noqa: BLE001  - a guess for sharing out work; the reading itself reports damage
+        return 1
+
+
+def _shares(reader: Any, wanted: list[int], readers: int) -> list[list[int]]:
+    """`wanted` dealt out to `readers`, each page to the least loaded so far, largest first, by the
+    size of its content (a page of references holds several times a figure page's text). Ties go
+    to the forked readers (the last shares): the first reader also forks and gathers."""
+    sizes = {i: _content_bytes(reader.pages[i]) for i in wanted}
+    shares: list[list[int]] = [[] for _ in range(readers)]
+    loads = [0] * readers
+    for i in sorted(wanted, key=lambda i: -sizes[i]):
+        k = min(range(readers), key=lambda k: (loads[k], -k))
+        shares[k].append(i)
+        loads[k] += sizes[i]
+    return [sorted(share) for share in shares]
+
+
+def read_pages(reader: Any, wanted: list[int], max_chars: int, readers: int) -> list[dict[str, Any]]:
+    """The fragments of each page in `wanted`, in order, read by up to `readers` processes."""
+    readers = max(1, min(readers, MAX_READERS, len(wanted) // 2))
+    if readers == 1 or len(wanted) < PARALLEL_FROM or not hasattr(os, "fork"):
+        return _read_share(reader, wanted, max_chars)
+    import marshal
+
+    shares = _shares(reader, wanted, readers)
+    forks: list[tuple[int, int]] = []  # (pid, read end)
+    for share in shares[1:]:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            _share_in_fork(reader, share, max_chars, w)
+        os.close(w)
+        forks.append((pid, r))
+    read: dict[int, dict[str, Any]] = {}
+    failure: Refusal | None = None
+    try:
+        for index, page in zip(shares[0], _read_share(reader, shares[0], max_chars)):
+            read[index] = page
+    except Refusal as exc:
+        failure = exc
+    for (pid, r), share in zip(forks, shares[1:]):
+        with os.fdopen(r, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        try:
+            answer = marshal.loads(data) if data else None
+        except (EOFError, ValueError, TypeError):
+            answer = None
+        if failure is not None:
+            continue
+        if answer is None or not isinstance(answer, tuple) or not answer:
+            if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL):
+                failure = Refusal("limit", "needs more time than allowed")
+            else:
+                failure = Refusal("limit", "needs more memory than allowed (a page reader stopped)")
+        elif answer[0] == "refused":
+            failure = Refusal(answer[1], answer[2])
+        else:
+            read.update(zip(share, answer[1]))
+    if failure is not None:
+        raise failure
+    if sum(len(f[3]) for p in read.values() for f in p["frags"]) > max_chars:
+        raise Refusal("limit", f"holds more than {max_chars} characters of text")
+    return [read[i] for i in wanted]
 
 
 def main() -> int:
@@ -260,6 +405,13 @@ def main() -> int:
     pypdf_log.propagate = False
     sys.setrecursionlimit(5000)
     try:
+        # The libraries first, the request after: a child started ahead of its request (a spare,
+        # macaw.documents.sandbox) is ready when the request comes.
+        import pypdf  # noqa: F401
+
+        import macaw.documents.pdflayout  # noqa: F401
+
+        _looser_word_gaps()
         request = json.loads(sys.stdin.read())
         answer = read(request)
     except Refusal as exc:
@@ -280,4 +432,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Out at once: the interpreter's orderly shutdown (every module's objects freed) cost 20 ms,
+    # a sixth of a short paper's whole reading. The answer is written and flushed.
+    sys.stderr.flush()
+    os._exit(code)

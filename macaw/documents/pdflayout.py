@@ -43,24 +43,28 @@ from macaw.documents.pdfsections import sections
 def make_rows(page_index: int, frags: list[Frag]) -> list[Row]:
     """Group fragments sharing a baseline; sub- and superscripts join the row they sit on."""
     rows: list[Row] = []
+    # Per row, the distinct (baseline, size) of its fragments and the places of each text: a row of
+    # fifty pieces has a handful of baselines, and looking at those alone is the same test.
+    lines: list[set[tuple[float, float]]] = []
+    texts: list[dict[str, list[float]]] = []
     for f in sorted(frags, key=lambda f: (-f.y, f.x)):
-        for row in reversed(rows[-4:]):
-            near = min(abs(g.y - f.y) - 0.45 * max(f.size, g.size) for g in row.frags)
-            if near <= 0 and not _overlaps(row, f):
-                row.frags.append(f)
+        for k in range(len(rows) - 1, max(-1, len(rows) - 5), -1):
+            near = min(abs(y - f.y) - 0.45 * max(f.size, size) for y, size in lines[k])
+            if near <= 0 and not any(abs(x - f.x) < 0.5 for x in texts[k].get(f.text, ())):
+                rows[k].frags.append(f)
+                lines[k].add((f.y, f.size))
+                texts[k].setdefault(f.text, []).append(f.x)
                 break
         else:
             rows.append(Row(page_index, f.y, [f]))
+            lines.append({(f.y, f.size)})
+            texts.append({f.text: [f.x]})
     for row in rows:
         row.frags.sort(key=lambda f: f.x)
         # The row's baseline is its main text's, not a subscript's.
         main = max(row.frags, key=lambda f: (f.size, len(f.text)))
         row.y = main.y
     return rows
-
-
-def _overlaps(row: Row, f: Frag) -> bool:
-    return any(abs(g.x - f.x) < 0.5 and g.text == f.text for g in row.frags)
 
 
 def split_columns(rows: list[Row], width: float) -> list[Row]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from macaw.artifacts import MATH_CLOSE, MATH_OPEN
@@ -63,7 +64,9 @@ class Frag:
     font: str = ""
     after_mark: bool = False  # a footnote or affiliation mark was removed just before it
 
-    @property
+    # A fragment's text, font and size never change once it is made, so what follows from them is
+    # worked out once: the layout asks a row's text (and so each piece's font) many times over.
+    @cached_property
     def bold(self) -> bool:
         return bool(re.search(r"bold|black|heavy|semibold|medi(?:um)?\b|-Medi|\.B\b|-B\b|(?:CM|LM|EU|T1)\w*BX|CMB\d|Bd\b", self.font, re.I))
 
@@ -71,7 +74,7 @@ class Frag:
     def end(self) -> float:
         return self.x + len(self.text) * self.size * CHAR_WIDTH
 
-    @property
+    @cached_property
     def math(self) -> bool:
         """Set in a math font (not just a full stop, comma or bullet it lends), or in Unicode's math letters."""
         if any("\U0001d400" <= ch <= "\U0001d7ff" for ch in self.text):
@@ -89,24 +92,42 @@ class Row:
     heading: str = ""  # a heading's words, numbering dropped
     tail: str = ""  # after a run-in heading ("IV. Training. The final stage ..."), the text that starts its paragraph
 
+    def _memo(self, name: str, work: Any) -> Any:
+        """`work()` for this row, kept until its fragments change (a new list, or one grown, cut or
+        sorted in place): the layout asks a row's size, font and text many times over."""
+        key = tuple(map(id, self.frags))
+        memo = self.__dict__.get("_kept")
+        if memo is None or memo[0] != key:
+            memo = (key, {})
+            self.__dict__["_kept"] = memo
+        if name not in memo[1]:
+            memo[1][name] = work()
+        return memo[1][name]
+
     @property
     def x(self) -> float:
         return self.frags[0].x
 
     @property
     def end(self) -> float:
-        return max(f.end for f in self.frags)
+        return self._memo("end", lambda: max(f.end for f in self.frags))
 
     @property
     def size(self) -> float:
+        return self._memo("size", self._size)
+
+    def _size(self) -> float:
         # The size most of the characters have: a superscript does not make a row small.
-        sizes = Counter()
+        sizes: Counter[float] = Counter()
         for f in self.frags:
             sizes[round(f.size, 1)] += len(f.text)
         return sizes.most_common(1)[0][0]
 
     @property
     def font(self) -> str:
+        return self._memo("font", self._font)
+
+    def _font(self) -> str:
         fonts: Counter[str] = Counter()
         for f in self.frags:
             fonts[f.font.split("+")[-1]] += len(f.text)
@@ -114,6 +135,9 @@ class Row:
 
     @property
     def bold(self) -> bool:
+        return self._memo("bold", self._bold)
+
+    def _bold(self) -> bool:
         # Bold when the letters are: a symbol from a math font (→, ∞) does not make a heading plain.
         letters = sum(sum(ch.isalpha() for ch in f.text) for f in self.frags)
         bold = sum(sum(ch.isalpha() for ch in f.text) for f in self.frags if f.bold)
@@ -121,6 +145,9 @@ class Row:
 
     def _pieces(self) -> list[tuple[str, bool]]:
         """The row's pieces in order, spaces put where the gaps are, each with whether it is math."""
+        return self._memo("pieces", self._find_pieces)
+
+    def _find_pieces(self) -> list[tuple[str, bool]]:
         pieces: list[tuple[str, bool]] = []
         out, out_end, prev_size = "", 0.0, 0.0
         for f in self.frags:
@@ -138,7 +165,7 @@ class Row:
 
     @property
     def text(self) -> str:
-        return re.sub(r"\s+", " ", "".join(p for p, _ in self._pieces())).strip()
+        return self._memo("text", lambda: re.sub(r"\s+", " ", "".join(p for p, _ in self._pieces())).strip())
 
     @property
     def marked_text(self) -> str:

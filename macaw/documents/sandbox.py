@@ -10,11 +10,13 @@ nonsense ends as one `ExtractError` (or `ResourceLimitError`) naming the file.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,45 @@ def _limits(memory_mb: int, cpu_s: int, fsize_bytes: int):  # type: ignore[no-un
     return apply
 
 
+_SPARES: dict[tuple[Any, ...], subprocess.Popen[bytes]] = {}  # started children waiting for a request, by module and limits
+_SPARES_LOCK = threading.Lock()
+
+
+def _start(module: str, memory_mb: int, timeout_s: float, fsize_bytes: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # the folder macaw/ is in: this package, installed or not
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return subprocess.Popen(
+        [sys.executable, "-m", module],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=_limits(memory_mb, int(timeout_s) + 1, fsize_bytes),
+        start_new_session=True,  # its own process group, so a kill takes everything it started
+    )
+
+
+def _take_spare(key: tuple[Any, ...]) -> subprocess.Popen[bytes] | None:
+    with _SPARES_LOCK:
+        proc = _SPARES.pop(key, None)
+    if proc is not None and proc.poll() is not None:  # it died waiting: start afresh
+        proc.communicate()
+        return None
+    return proc
+
+
+def _drop_spares() -> None:
+    with _SPARES_LOCK:
+        spares = list(_SPARES.values())
+        _SPARES.clear()
+    for proc in spares:
+        kill(proc)
+
+
+atexit.register(_drop_spares)
+
+
 def run_child(
     module: str,
     request: dict[str, Any],
@@ -43,20 +84,21 @@ def run_child(
     timeout_s: float = 30,
     memory_mb: int = 1024,
     fsize_bytes: int = 0,
+    spare: bool = False,
 ) -> dict[str, Any]:
-    """The child's JSON answer to `request`; `name` and `what` word the errors ("x.pdf", "the PDF")."""
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])  # the folder macaw/ is in: this package, installed or not
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", module],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        preexec_fn=_limits(memory_mb, int(timeout_s) + 1, fsize_bytes),
-        start_new_session=True,  # its own process group, so a kill takes everything it started
-    )
+    """The child's JSON answer to `request`; `name` and `what` word the errors ("x.pdf", "the PDF").
+
+    `spare`: the caller will soon ask the same module again (the fetch of a local PDF reads its
+    front pages; extract then reads it whole), so a second child, with the same limits, starts now
+    beside this one and waits for that request: its start (0.1 s, most of it importing pypdf)
+    happens while this one works. One spare per module and limits; an unused one is killed at exit.
+    The time limit counts from the request, not from the start."""
+    key = (module, memory_mb, timeout_s, fsize_bytes, os.environ.get("PYTHONPATH", ""))
+    proc = _take_spare(key) or _start(module, memory_mb, timeout_s, fsize_bytes)
+    if spare:
+        with _SPARES_LOCK:
+            if key not in _SPARES:
+                _SPARES[key] = _start(module, memory_mb, timeout_s, fsize_bytes)
     slow = ResourceLimitError(f"{name}: parsing took longer than {timeout_s:g} s", hint=f"{what} is too large or malformed")
     try:
         out, err = proc.communicate(json.dumps(request).encode(), timeout=timeout_s)

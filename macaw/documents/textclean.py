@@ -88,6 +88,9 @@ _KEEP_HYPHEN = {
 }
 
 
+_SPLIT_WORD = re.compile(r"(\w+)-$")
+
+
 def join_lines(lines: list[str], compounds: set[str] | None = None) -> str:
     """Join the lines of one paragraph, undoing the hyphenation of words split at a line end.
 
@@ -103,7 +106,9 @@ def join_lines(lines: list[str], compounds: set[str] | None = None) -> str:
         if not out:
             out = line
             continue
-        m = re.search(r"(\w+)-$", out)
+        # Only the end of what is joined so far is looked at: searching all of it at every line
+        # made a long paragraph quadratic.
+        m = _SPLIT_WORD.search(out, max(0, len(out) - 256)) if out.endswith("-") else None
         if m and line[:1].islower():
             head = m.group(1)
             tail = re.match(r"\w+", line)
