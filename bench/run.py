@@ -4,6 +4,7 @@
     make bench ARGS="--papers 3 --journals 5"    # a quicker run (or MACAW_BENCH_PAPERS / MACAW_BENCH_JOURNALS)
     make bench ARGS="--only 1111.2011,end-of-batch"   # just these inputs (a paper's id, an entry's file stem, sample)
     make bench ARGS="--skip voice,areas"         # leave out sections: builds, raw, rebuild, voice, publish, areas
+    make bench ARGS="--skip raw-models"          # of the raw engines, pypdf alone: extract's overhead, not the models'
     make bench ARGS="--areas nightly,latex"      # only these areas' own benchmarks
     make bench ARGS="--device cuda"              # every model on the GPU (auto: CUDA when present)
 
@@ -71,11 +72,12 @@ def inputs(papers: int | None, journals: int | None, sample: bool = True, only: 
     return rows
 
 
-def child_build(kind: str, path: str, out: Path, device: str, raw: bool = True) -> dict[str, Any]:
-    """One measured build in a fresh process; its peak RSS is the child's own. `raw` False: no raw engines beside it."""
+def child_build(kind: str, path: str, out: Path, device: str, raw: bool | str = True) -> dict[str, Any]:
+    """One measured build in a fresh process; its peak RSS is the child's own. `raw` False: no raw
+    engines beside it; "pdf": pypdf alone."""
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, str(REPO / "bench" / "bench_build.py"), kind, path, str(out), "--device", device]
-                          + ([] if raw else ["--no-raw"]),
+                          + ([] if raw is True else ["--raw-pdf-only"] if raw == "pdf" else ["--no-raw"]),
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     line = next((l for l in proc.stdout.splitlines() if l.startswith("BENCH-ROW ")), None)
     if line is None:
@@ -116,7 +118,7 @@ def machine(device: str) -> dict[str, Any]:
     return info
 
 
-def bench_builds(rows: list[tuple[str, str, str]], device: str, root: Path, log=print, raw: bool = True) -> dict[str, dict[str, Any]]:
+def bench_builds(rows: list[tuple[str, str, str]], device: str, root: Path, log=print, raw: bool | str = True) -> dict[str, dict[str, Any]]:
     results = {}
     for i, (name, kind, path) in enumerate(rows, 1):
         out = root / f"build-{i:03d}"
@@ -312,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=os.environ.get("MACAW_BENCH_ONLY", ""),
                         help="comma list of inputs to build instead (a paper's id, an entry's file stem, sample); overrides --papers/--journals")
     parser.add_argument("--device", default=os.environ.get("MACAW_BENCH_DEVICE", "auto"), choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--skip", default=os.environ.get("MACAW_BENCH_SKIP", ""), help="comma list of: builds, raw (the raw engines beside each build: no overheads), rebuild, voice, publish, areas")
+    parser.add_argument("--skip", default=os.environ.get("MACAW_BENCH_SKIP", ""), help="comma list of: builds, raw (the raw engines beside each build: no overheads), raw-models (of them, pypdf alone: extract's overhead only), rebuild, voice, publish, areas")
     parser.add_argument("--areas", default=os.environ.get("MACAW_BENCH_AREAS", ""), help=f"comma list of areas to run (default all: {', '.join(AREAS)})")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -332,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if "builds" not in skip:
         print(f"== builds: {len(rows)} inputs, one fresh process each, outputs under {root}")
-        results["builds"] = bench_builds(rows, args.device, root, raw="raw" not in skip)
+        results["builds"] = bench_builds(rows, args.device, root, raw="raw" not in skip and ("pdf" if "raw-models" in skip else True))
         save()
     if "rebuild" not in skip:
         sample_out = Path(results["builds"]["sample"]["out"]) if "sample" in results.get("builds", {}) else root / "rebuild"
