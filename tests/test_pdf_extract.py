@@ -342,3 +342,20 @@ def test_table_lines_under_a_caption_are_not_read() -> None:
     sections(layout, [row(840, "Method", "heading"), *before, row(730, "The runs were repeated with three"),
                       row(700, "Table 3: Reptile hyper-parameters.", "caption"), row(670, "different seeds."), row(640, prose)], 10)
     assert "different seeds." in layout.sections[0]["text"]
+
+
+def test_a_bad_page_in_the_first_readers_share_stops_the_others(tmp_path: Path) -> None:
+    """Bombs on pages 1 and 9: the forked reader takes one, the first reader its own share with the
+    other; the first reader's failure stops the fork and ends as its error, at once."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(bomb_pdf())))
+    writer.append(PdfReader(io.BytesIO(_later_page(bomb_pdf(), pages=8))))
+    out = io.BytesIO()
+    writer.write(out)
+    path = tmp_path / "two-bombs.pdf"
+    path.write_bytes(out.getvalue())
+    started = time.monotonic()
+    with pytest.raises(ResourceLimitError, match="too large to decompress"):
+        run_extraction(path, readers=2)
+    assert time.monotonic() - started < 30

@@ -370,6 +370,14 @@ def read_pages(reader: Any, wanted: list[int], max_chars: int, readers: int) -> 
             read[index] = page
     except Refusal as exc:
         failure = exc
+    except BaseException:
+        # This reader's own pages failed some other way (read() words it): the others are stopped
+        # first, so none outlives the answer holding the parent's pipes open.
+        for pid, r in forks:
+            os.kill(pid, signal.SIGKILL)
+            os.close(r)
+            os.waitpid(pid, 0)
+        raise
     for (pid, r), share in zip(forks, shares[1:]):
         with os.fdopen(r, "rb") as pipe:
             data = pipe.read()
