@@ -230,10 +230,9 @@ def measure(kind: str, path: str, out: Path, device: str = "auto", raw: bool | s
         return row
     if raw == "pdf":
         row["raw"] = raw_pypdf(folder, kind)
-        row["overhead"] = overheads(capture, row["raw"], timed["asr"])
-        return row
-    row["raw"] = raw_engines(real, recorder, folder, kind)
-    row["raw"].update(replay_check(real, timed))
+    else:
+        row["raw"] = raw_engines(real, recorder, folder, kind)
+        row["raw"].update(replay_check(real, timed))
     row["overhead"] = overheads(capture, row["raw"], timed["asr"])
     return row
 

@@ -193,7 +193,7 @@ def _info(reader: Any) -> dict[str, str]:
 
 def read(request: dict[str, Any]) -> dict[str, Any]:
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     from macaw.documents.pdflayout import analyse
 
@@ -224,19 +224,11 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
         first = int(request.get("first_pages", 0))  # only the front pages (a local PDF's title and authors)
         wanted = list(range(min(first, count) if first > 0 else count))
         pages = read_pages(reader, wanted, max_chars, int(request.get("readers", 0)) or _cores())
-    except Refusal:
-        raise
-    except LimitReachedError as exc:
-        raise Refusal("limit", f"has a stream too large to decompress safely ({exc})") from None
-    except RecursionError:
-        raise Refusal("damaged", "is damaged (circular references)") from None
-    except OSError as exc:
-        if exc.errno == errno.ENOMEM:
-            raise MemoryError from None
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise Refusal("damaged", f"is damaged and cannot be read ({message[:120]})") from None
-    except _read_errors() as exc:
-        raise _damaged(exc) from None
+    except Exception as exc:  # noqa: BLE001  - what pypdf raises on a bad file, worded; anything else goes on up
+        refusal = _refusal(exc)
+        if refusal is None or refusal is exc:
+            raise
+        raise refusal from None
     chars = sum(len(f[3].strip()) for p in pages for f in p["frags"])
     if chars < MIN_CHARS_PER_PAGE * len(pages):
         raise Refusal("no_text", "has no text layer; OCR is not supported")
@@ -270,6 +262,23 @@ def _damaged(exc: BaseException) -> Refusal:
     return Refusal("damaged", f"is damaged and cannot be read ({message[:120]})")
 
 
+def _refusal(exc: BaseException) -> Refusal | None:
+    """What a failure while reading the file says to the parent (None: not the file's doing)."""
+    from pypdf.errors import LimitReachedError
+
+    if isinstance(exc, Refusal):
+        return exc
+    if isinstance(exc, LimitReachedError):
+        return Refusal("limit", f"has a stream too large to decompress safely ({exc})")
+    if isinstance(exc, RecursionError):
+        return Refusal("damaged", "is damaged (circular references)")
+    if isinstance(exc, MemoryError) or isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return Refusal("limit", "needs more memory than allowed")
+    if isinstance(exc, (OSError, *_read_errors())):
+        return _damaged(exc)
+    return None
+
+
 def _read_share(reader: Any, indices: list[int], max_chars: int) -> list[dict[str, Any]]:
     pages = []
     total = 0
@@ -290,25 +299,14 @@ def _share_in_fork(reader: Any, indices: list[int], max_chars: int, out: int) ->
     """A forked reader: its pages, or what stopped it, down the pipe; it never returns."""
     import marshal
 
-    from pypdf.errors import LimitReachedError
-
     code = 0
     try:
         try:
             answer: Any = ("ok", _read_share(reader, indices, max_chars))
-        except Refusal as exc:
-            answer = ("refused", exc.kind, exc.message)
-        except LimitReachedError as exc:
-            answer = ("refused", "limit", f"has a stream too large to decompress safely ({exc})")
-        except RecursionError:
-            answer = ("refused", "damaged", "is damaged (circular references)")
-        except MemoryError:
-            answer = ("refused", "limit", "needs more memory than allowed")
-        except OSError as exc:
-            refusal = Refusal("limit", "needs more memory than allowed") if exc.errno == errno.ENOMEM else _damaged(exc)
-            answer = ("refused", refusal.kind, refusal.message)
-        except _read_errors() as exc:
-            refusal = _damaged(exc)
+        except Exception as exc:  # noqa: BLE001  - worded as read() words it; anything else: no answer
+            refusal = _refusal(exc)
+            if refusal is None:
+                raise
             answer = ("refused", refusal.kind, refusal.message)
         data = marshal.dumps(answer)
         with os.fdopen(out, "wb") as pipe:
