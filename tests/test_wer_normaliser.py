@@ -28,6 +28,10 @@ def errors(script: str, heard: str) -> int:
     ("CS189 was good", "CS100 and 89 was good"),  # a recogniser's digits are words too
     ("Week three of DeepLearningAI's Sequence Models", "Week three of Deep Learning AI's Sequence Models"),  # a spelled acronym's possessive
     ("the R N N's hidden state", "the RNN's hidden state"),
+    # The recogniser writes "GPT-3" as two words, "GPT" and "-3": a name's number, not "minus three"
+    ("the G P T-three class of models", "the GPT -3 class of models"),
+    ("training O P T-one hundred and seventy five billion", "training OPT -175 billion"),
+    ("at index minus one", "at index -1"),  # after a word that is not a name, the sign is said
 ])
 def test_the_same_words_count_as_the_same(script, heard):
     assert errors(script, heard) == 0
@@ -39,6 +43,8 @@ def test_the_same_words_count_as_the_same(script, heard):
     ("a speech recogniser", "a speech recognition", 1),
     ("I haven’t been", "I have been", 1),
     ("the AI safety", "the eye safety", 1),
+    ("the G P T-three model", "the GPT minus three model", 1),  # a "minus" the recogniser did hear counts
+    ("at index one", "at index -1", 1),
 ])
 def test_different_words_still_count(script, heard, expected):
     assert errors(script, heard) == expected

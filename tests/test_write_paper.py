@@ -413,6 +413,11 @@ def test_every_corpus_paper_spoken_text_is_clean(tmp_path, pid):
     # 1910.12607, 1911.08265: a table's cells run into the sentence after a full stop
     ("The baseline word error rate using log Mel spectrograms as input features is 18.3. training and transfer learning. log.", None),
     ("MuZero sets a new state of the art in both settings. aHyper parameters were tuned per game.", None),
+    # 2205.01068: a table's rows, each label with its cells glued on, run into the prose
+    ("Zero-shot.628.667 One-shot.616.713 Few-shot (binary).354.759 Few-shot (multiclass).672.812 and few-shot binary cases, "
+     "the model is presented with text and asked to consider whether the text is racist or sexist.", None),
+    ("The model runs on Python 3.11.2 and reaches an accuracy of 0.628 on the held-out set.",
+     "The model runs on Python 3.11.2 and reaches an accuracy of 0.628 on the held-out set."),
     ("Both agents were trained as in Silver et al. and compared over the same set of games.",
      "Both agents were trained as in Silver and colleagues and compared over the same set of games."),
     # 1601.02376: a number in brackets after any other word may be a value, and stays

@@ -112,8 +112,26 @@ def script_reference(script) -> list[Token]:  # type: ignore[no-untyped-def]
     return reference_tokens([said(s) for s in script.sentences])
 
 
+_SIGNED = re.compile(r"[-\u2212]\d")
+
+
+def _word_tokens(words: list[Word], i: int) -> list[str]:
+    """One recognised word's tokens. A word that starts with a sign and a digit is read with the
+    word before it: the recogniser writes "GPT-3" as the two words "GPT" and "-3", and alone "-3"
+    is "minus three", a word the voice never said. Read together, the normaliser's own rule for a
+    dash after a name (`macaw.script.quantities.negative`, the one the script's side goes
+    through) decides, as it does for the script's "GPT-3": "gpt three", while "index -1" stays
+    "index minus one"."""
+    text = words[i].text
+    if i == 0 or not _SIGNED.match(text):
+        return wer_words(text)
+    before = wer_words(words[i - 1].text)
+    both = wer_words(words[i - 1].text + " " + text)
+    return both[len(before):] if both[: len(before)] == before else wer_words(text)
+
+
 def heard_tokens(words: list[Word]) -> list[Token]:
-    return _expand(_merge_letter_runs([Token(t, i) for i, w in enumerate(words) for t in wer_words(w.text)]))
+    return _expand(_merge_letter_runs([Token(t, i) for i in range(len(words)) for t in _word_tokens(words, i)]))
 
 
 def heard_as_written(ref: list[str], heard: list[Token]) -> list[Token]:

@@ -74,6 +74,8 @@ _AFFILIATION = re.compile(r"\b(?:University|Universidad|Universität|Institute|I
                           r"Lab\b|Inc\.|Corporation|Google Research|Google Brain|DeepMind|Microsoft Research|Facebook AI|"
                           r"Equal contribution|Corresponding author|Work done)", re.I)
 _NUMBER_RUN = re.compile(r"(?<![\w.])\d[\d.,]*%?\s+\d[\d.,]*%?\s+\d[\d.,]*%?(?![\w.])")
+# A table's row label with its cells glued on: "Zero-shot.628.667 One-shot.616.713" (2205.01068).
+_GLUED_CELLS = re.compile(r"[A-Za-z)]\.\d{2,}\.\d{2,}")
 _CAPTION = re.compile(r"^(?:Figure|Fig\.|Table|Algorithm|Listing)\s*\d+\s*[:.|]")
 # Thanks and funding, also as a maths paper words them ("T.H. is supported by Grant-in-Aid ...",
 # "partially supported by GNFM research group", "this work was done while T.H. stayed at ...").
@@ -150,7 +152,7 @@ def is_debris(sentence: str) -> bool:
     if _AFFILIATION.search(sentence) and sum(w[:1].isupper() for w in words) > 0.5 * len(words):
         return True
     numeric = sum(bool(re.fullmatch(r"[\d.,±%()+\-–]+", w)) for w in words)
-    if (numeric >= 4 and numeric > 0.3 * len(words)) or _NUMBER_RUN.search(sentence):
+    if (numeric >= 4 and numeric > 0.3 * len(words)) or _NUMBER_RUN.search(sentence) or _GLUED_CELLS.search(sentence):
         return True  # a table row, or a table's cells run into a sentence ("than 0.8 0.8 0.8")
     if re.search(r"(?:;\s*[^;]{1,30}){3,}", sentence) or "..." in sentence or "…" in sentence:
         return True  # a table's list of short items run into a sentence ("Tea party; Easter; Bridal shower;...")
