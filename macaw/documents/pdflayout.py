@@ -182,18 +182,22 @@ def is_equation(text: str, row: Row, column_left: float, column_width: float, bo
         return False
     if EQ_NUMBER.search(text) and (math >= 1):
         return True
-    tokens = re.findall(r"\S+", stripped)
-    words = [t for t in tokens if re.fullmatch(r"[A-Za-z][a-z]{2,}[,.;:]?", t)]
+    tokens = stripped.split()
+    words = [t for t in tokens if EQUATION_WORD.fullmatch(t)]
     centered = row.x - column_left > 2 * body and row.end < column_left + column_width
     if centered and len(words) <= max(1, len(tokens) // 3):
         return True
     return math / max(1, len(stripped)) > 0.15 and len(words) < len(tokens) / 2
 
 
+# A table cell's figure; ".126" is one too (a table that drops the leading zero).
+TABLE_FIGURE = re.compile(r"[(±]?[-+]?(?:\d+(?:[.,]\d+)*|\.\d+)[%×x]?[)]?[,;]?")
+EQUATION_WORD = re.compile(r"[A-Za-z][a-z]{2,}[,.;:]?")
+
+
 def is_table_row(row: Row) -> bool:
     tokens = row.text.split()
-    # ".126" is a figure too (a table that drops the leading zero).
-    numeric = sum(bool(re.fullmatch(r"[(±]?[-+]?(?:\d+(?:[.,]\d+)*|\.\d+)[%×x]?[)]?[,;]?", t)) for t in tokens)
+    numeric = sum(bool(TABLE_FIGURE.fullmatch(t)) for t in tokens)
     if numeric >= 3 and numeric * 2 >= len(tokens):
         return True  # a row of figures, whatever its spacing
     cells = 1

@@ -75,6 +75,10 @@ class Frag:
         return self.x + len(self.text) * self.size * CHAR_WIDTH
 
     @cached_property
+    def letters(self) -> int:
+        return sum(map(str.isalpha, self.text))
+
+    @cached_property
     def math(self) -> bool:
         """Set in a math font (not just a full stop, comma or bullet it lends), or in Unicode's math letters."""
         if any("\U0001d400" <= ch <= "\U0001d7ff" for ch in self.text):
@@ -95,7 +99,10 @@ class Row:
     def _memo(self, name: str, work: Any) -> Any:
         """`work()` for this row, kept until its fragments change (a new list, or one grown, cut or
         sorted in place): the layout asks a row's size, font and text many times over."""
-        key = tuple(map(id, self.frags))
+        # The fragments themselves are the key: comparing two tuples of the same objects is an
+        # identity test per item, and building one is a copy in C (a tuple of ids cost a tenth of
+        # the whole layout). An equal fragment put in place of another gives equal answers.
+        key = tuple(self.frags)
         memo = self.__dict__.get("_kept")
         if memo is None or memo[0] != key:
             memo = (key, {})
@@ -139,8 +146,8 @@ class Row:
 
     def _bold(self) -> bool:
         # Bold when the letters are: a symbol from a math font (→, ∞) does not make a heading plain.
-        letters = sum(sum(ch.isalpha() for ch in f.text) for f in self.frags)
-        bold = sum(sum(ch.isalpha() for ch in f.text) for f in self.frags if f.bold)
+        letters = sum(f.letters for f in self.frags)
+        bold = sum(f.letters for f in self.frags if f.bold)
         return letters > 0 and bold >= 0.85 * letters
 
     def _pieces(self) -> list[tuple[str, bool]]:
@@ -165,7 +172,7 @@ class Row:
 
     @property
     def text(self) -> str:
-        return self._memo("text", lambda: re.sub(r"\s+", " ", "".join(p for p, _ in self._pieces())).strip())
+        return self._memo("text", lambda: " ".join("".join(p for p, _ in self._pieces()).split()))
 
     @property
     def marked_text(self) -> str:

@@ -188,10 +188,13 @@ def _goes_on(text: str) -> bool:
     return bool(text) and bool(re.search(r"[a-z][a-z,\-]$", earlier[_unfinished(earlier)]))
 
 
+PROSE_TABLE_FIGURE = re.compile(r"[(±]?[-+]?\d+(?:[.,]\d+)*[%]?[)]?[,;.]?")
+
+
 def _table_as_prose(text: str) -> bool:
     """A table whose cells came out as one line each: mostly figures, hardly a sentence."""
     tokens = text.split()
-    numbers = sum(bool(re.fullmatch(r"[(±]?[-+]?\d+(?:[.,]\d+)*[%]?[)]?[,;.]?", t)) for t in tokens)
+    numbers = sum(bool(PROSE_TABLE_FIGURE.fullmatch(t)) for t in tokens)
     return numbers >= 6 and numbers >= 0.35 * len(tokens) and text.count(". ") <= 1
 
 
