@@ -175,6 +175,11 @@ def _furniture_key(text: str) -> str:
     return re.sub(r"\d+", "#", text.lower()).strip()
 
 
+# A table cell's figure; ".126" is one too (a table that drops the leading zero).
+TABLE_FIGURE = re.compile(r"[(±]?[-+]?(?:\d+(?:[.,]\d+)*|\.\d+)[%×x]?[)]?[,;]?")
+EQUATION_WORD = re.compile(r"[A-Za-z][a-z]{2,}[,.;:]?")
+
+
 def is_equation(text: str, row: Row, column_left: float, column_width: float, body: float) -> bool:
     stripped = EQ_NUMBER.sub("", text).strip()
     math = sum(ch in MATH_CHARS for ch in stripped)
@@ -188,11 +193,6 @@ def is_equation(text: str, row: Row, column_left: float, column_width: float, bo
     if centered and len(words) <= max(1, len(tokens) // 3):
         return True
     return math / max(1, len(stripped)) > 0.15 and len(words) < len(tokens) / 2
-
-
-# A table cell's figure; ".126" is one too (a table that drops the leading zero).
-TABLE_FIGURE = re.compile(r"[(±]?[-+]?(?:\d+(?:[.,]\d+)*|\.\d+)[%×x]?[)]?[,;]?")
-EQUATION_WORD = re.compile(r"[A-Za-z][a-z]{2,}[,.;:]?")
 
 
 def is_table_row(row: Row) -> bool:
